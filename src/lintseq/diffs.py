@@ -1,0 +1,169 @@
+"""Forward phase: render, parse and apply insertion-only diffs.
+
+An edit is one or more zero-context, insertion-only hunks in the header format of
+``difflib.unified_diff(n=0)`` without the ``---``/``+++`` file header::
+
+    @@ -a,0 +c,d @@      a = old line after which to insert, c = first new line,
+    +line                ``,d`` omitted when d == 1
+    +line
+
+Edits are rendered from the kept-line indices of two states (never by re-diffing text,
+which can emit ``-`` hunks on long files with repeated lines), and applied by the one shared
+applier that ``verify``, ``sample`` and ``evaluate`` all use.
+
+Worked example::
+
+    >>> lines = ["def f(x):", "    y = x + 1", "    return y"]
+    >>> d1 = render_edit(lines, [], [0, 2])
+    >>> d1
+    '@@ -0,0 +1,2 @@\\n+def f(x):\\n+    return y'
+    >>> d2 = render_edit(lines, [0, 2], [0, 1, 2])
+    >>> d2
+    '@@ -1,0 +2 @@\\n+    y = x + 1'
+    >>> apply_edits([d1, d2]).lines == lines
+    True
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@$")
+
+
+@dataclass(frozen=True)
+class Hunk:
+    """One insertion: ``lines`` go in at 1-based new-file line ``start``."""
+
+    start: int
+    lines: tuple[str, ...]
+    after: int = 0  # old-file line after which the lines go (the ``-a`` of the header)
+
+    def render(self) -> str:
+        d = len(self.lines)
+        new = f"+{self.start}" if d == 1 else f"+{self.start},{d}"
+        return "\n".join([f"@@ -{self.after},0 {new} @@"] + ["+" + ln for ln in self.lines])
+
+
+def _runs(positions: Sequence[int]) -> list[tuple[int, int]]:
+    """Group sorted positions into (first, length) runs of consecutive integers."""
+    runs: list[tuple[int, int]] = []
+    for p in positions:
+        if runs and runs[-1][0] + runs[-1][1] == p:
+            runs[-1] = (runs[-1][0], runs[-1][1] + 1)
+        else:
+            runs.append((p, 1))
+    return runs
+
+
+def render_edit(lines: Sequence[str], old_kept: Iterable[int], new_kept: Iterable[int]) -> str:
+    """Render the insertion that turns state ``old_kept`` into ``new_kept``.
+
+    Both are collections of indices into ``lines`` (the full program), ``old_kept`` a subset of
+    ``new_kept``. Returns "" when nothing is inserted.
+    """
+    new_sorted = sorted(new_kept)
+    old = set(old_kept)
+    inserted_pos = [pos for pos, idx in enumerate(new_sorted) if idx not in old]
+    hunks = []
+    for first, length in _runs(inserted_pos):
+        inserted_before = sum(1 for p in inserted_pos if p < first)
+        after = first - inserted_before  # old lines preceding the run
+        body = tuple(lines[new_sorted[p]] for p in range(first, first + length))
+        hunks.append(Hunk(start=first + 1, lines=body, after=after).render())
+    return "\n".join(hunks)
+
+
+def render_sequence(lines: Sequence[str], states: Sequence[Iterable[int]]) -> list[str]:
+    """Render the forward edits between consecutive kept-index states (empty first).
+
+    ``states`` run forward, e.g. ``[set(), {0, 2}, {0, 1, 2}]``; empty diffs are dropped.
+    """
+    edits = []
+    for prev, nxt in zip(states, states[1:]):
+        d = render_edit(lines, prev, nxt)
+        if d:
+            edits.append(d)
+    return edits
+
+
+@dataclass
+class Parsed:
+    """Hunks parsed from one edit, and how many hunks were malformed (and skipped)."""
+
+    hunks: list[Hunk] = field(default_factory=list)
+    malformed: int = 0
+
+
+def parse_edit(edit: str) -> Parsed:
+    """Parse one edit into hunks; malformed hunks are skipped and counted.
+
+    A hunk is malformed when its header does not parse, a body line lacks the leading ``+``,
+    or the body length differs from the header's ``d``. Text before the first header is one
+    malformed hunk.
+    """
+    out = Parsed()
+    if edit == "":
+        return out
+    chunks: list[list[str]] = []
+    for line in edit.split("\n"):
+        if line.startswith("@@") or not chunks:
+            chunks.append([line])
+        else:
+            chunks[-1].append(line)
+    for header, *body in chunks:
+        m = HUNK_HEADER.match(header)
+        if not m:
+            out.malformed += 1
+            continue
+        d = int(m.group(4)) if m.group(4) is not None else 1
+        if len(body) != d or any(not b.startswith("+") for b in body):
+            out.malformed += 1
+            continue
+        out.hunks.append(Hunk(start=int(m.group(3)), lines=tuple(b[1:] for b in body), after=int(m.group(1))))
+    return out
+
+
+@dataclass
+class Applied:
+    """The file an edit sequence rebuilds: its lines, and hunks skipped as malformed."""
+
+    lines: list[str]
+    malformed: int = 0
+    hunks: int = 0
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def apply_edit(lines: list[str], edit: str) -> tuple[int, int]:
+    """Apply one edit to ``lines`` in place; returns (hunks applied, hunks malformed)."""
+    parsed = parse_edit(edit)
+    for h in parsed.hunks:
+        at = min(max(h.start - 1, 0), len(lines))  # past the end: append
+        lines[at:at] = h.lines
+    return len(parsed.hunks), parsed.malformed
+
+
+def apply_edits(edits: Iterable[str], lines: list[str] | None = None) -> Applied:
+    """Apply edits in order, starting from ``lines`` (default: an empty file)."""
+    result = Applied(lines=list(lines or []))
+    for edit in edits:
+        applied, bad = apply_edit(result.lines, edit)
+        result.hunks += applied
+        result.malformed += bad
+    return result
+
+
+def is_insertion_only(edit: str) -> bool:
+    """True when ``edit`` is non-empty and every hunk is a well-formed insertion."""
+    parsed = parse_edit(edit)
+    return bool(parsed.hunks) and parsed.malformed == 0
+
+
+def inserted_line_count(edit: str) -> int:
+    """Number of ``+`` lines in an edit (the "lines per edit" statistic)."""
+    return sum(len(h.lines) for h in parse_edit(edit).hunks)

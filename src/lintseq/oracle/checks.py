@@ -1,0 +1,291 @@
+"""lintseq's own checks for the fast oracle: the pylint errors that deletions commonly cause
+and pyflakes does not see. Each mirrors one pylint rule, narrowed to what can be decided
+without type inference (a miss costs fidelity, a false alarm costs nothing but shorter edits).
+
+    >>> import ast
+    >>> src = "def f():\\n    pass\\nx = f()"
+    >>> [(m.line, m.code) for m in custom_messages(ast.parse(src))]
+    [(3, 'E1111')]
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import tokenize
+
+from . import LintMessage
+
+_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_OBJECT_ATTRS = frozenset(dir(object)) | {"__dict__", "__module__", "__weakref__"}
+
+
+def custom_messages(tree: ast.Module) -> list[LintMessage]:
+    out: list[LintMessage] = []
+    for body in _bodies(tree):
+        out += _redefinitions(body)
+    classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+    out += _no_return_assignments(tree, classes)
+    for cls in classes.values():
+        out += _missing_self_attributes(cls, classes)
+        out += _super_init_not_called(cls, classes)
+    return out
+
+
+def _bodies(tree: ast.AST):
+    """Every statement list that forms one scope level (module, class and function bodies)."""
+    yield tree.body
+    for node in ast.walk(tree):
+        if isinstance(node, _DEFS):
+            yield node.body
+
+
+def _decorator_names(fn: ast.AST) -> set[str]:
+    names = set()
+    for d in getattr(fn, "decorator_list", []):
+        d = d.func if isinstance(d, ast.Call) else d
+        names.add(d.attr if isinstance(d, ast.Attribute) else getattr(d, "id", ""))
+    return names
+
+
+def _redefinitions(body: list[ast.stmt]) -> list[LintMessage]:
+    """E0102: a def/class name defined again by a def/class in the same statement list."""
+    seen: dict[str, int] = {}
+    out = []
+    for node in body:
+        if not isinstance(node, _DEFS):
+            continue
+        if _decorator_names(node) & {"setter", "deleter", "getter", "overload", "register"} or node.name == "_":
+            continue
+        if node.name in seen:
+            kind = "class" if isinstance(node, ast.ClassDef) else "function"
+            out.append(LintMessage(node.lineno, "E0102", f"{kind} already defined line {seen[node.name]}"))
+        seen[node.name] = node.lineno
+    return out
+
+
+def _returns(fn: ast.AST) -> list[ast.Return]:
+    """Return statements of ``fn`` itself (not of nested functions or classes' methods)."""
+    found, stack = [], list(fn.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Return):
+            found.append(node)
+        if not isinstance(node, (*_FUNCS, ast.Lambda)):
+            stack.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def _is_checkable(fn: ast.AST) -> bool:
+    """pylint skips async, decorated, generator, raise-only and abstract functions."""
+    if not isinstance(fn, ast.FunctionDef) or fn.decorator_list:
+        return False
+    if len(fn.body) == 1 and isinstance(fn.body[0], ast.Raise):
+        return False
+    stack = list(fn.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            return False
+        if not isinstance(node, (*_FUNCS, ast.Lambda, ast.ClassDef)):
+            stack.extend(ast.iter_child_nodes(node))
+    return True
+
+
+def _module_functions(tree: ast.Module) -> dict[str, ast.FunctionDef]:
+    """Module-level names bound exactly once, and to a function definition."""
+    bound: dict[str, list[ast.AST]] = {}
+    for node in tree.body:
+        if isinstance(node, _DEFS):
+            bound.setdefault(node.name, []).append(node)
+        else:
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                    bound.setdefault(sub.id, []).append(sub)
+                elif isinstance(sub, ast.alias):
+                    bound.setdefault((sub.asname or sub.name).split(".")[0], []).append(sub)
+    return {k: v[0] for k, v in bound.items() if len(v) == 1 and isinstance(v[0], ast.FunctionDef)}
+
+
+def _no_return_assignments(tree: ast.Module, classes: dict[str, ast.ClassDef]) -> list[LintMessage]:
+    """E1111 / E1128: ``x = f(...)`` where local ``f`` never returns a value."""
+    funcs = _module_functions(tree)
+    methods = {
+        (cls.name, m.name): m
+        for cls in classes.values()
+        if not cls.bases
+        for m in cls.body
+        if isinstance(m, ast.FunctionDef)
+    }
+    owner = {id(m): cls.name for cls in classes.values() for m in cls.body if isinstance(m, _FUNCS)}
+    out = []
+
+    def visit(node: ast.AST, cls_name: str | None, local: set[str]) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, _FUNCS):
+                args = child.args
+                params = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
+                params |= {a.arg for a in (args.vararg, args.kwarg) if a}
+                stores = {n.id for n in ast.walk(child) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+                visit(child, owner.get(id(child)), params | stores)
+                continue
+            if isinstance(child, ast.Assign) and isinstance(child.value, ast.Call):
+                target = _resolve(child.value.func, cls_name, local, funcs, methods)
+                if target is not None and _is_checkable(target):
+                    rets = _returns(target)
+                    if not rets:
+                        out.append(LintMessage(child.lineno, "E1111", "assignment-from-no-return"))
+                    elif all(r.value is None or (isinstance(r.value, ast.Constant) and r.value.value is None) for r in rets):
+                        out.append(LintMessage(child.lineno, "E1128", "assignment-from-none"))
+            visit(child, cls_name, local)
+
+    visit(tree, None, set())
+    return out
+
+
+def _resolve(func, cls_name, local, funcs, methods):
+    if isinstance(func, ast.Name) and func.id not in local:
+        return funcs.get(func.id)
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self" and cls_name:
+        return methods.get((cls_name, func.attr))
+    return None
+
+
+def _class_attrs(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], seen=None) -> set[str] | None:
+    """Names an instance of ``cls`` has, or None when unknowable (unknown bases, magic)."""
+    seen = seen or set()
+    if cls.name in seen or cls.decorator_list or cls.keywords:
+        return None
+    seen.add(cls.name)
+    attrs = set(_OBJECT_ATTRS)
+    for base in cls.bases:
+        if isinstance(base, ast.Name) and base.id == "object":
+            continue
+        if not (isinstance(base, ast.Name) and base.id in classes):
+            return None
+        inherited = _class_attrs(classes[base.id], classes, seen)
+        if inherited is None:
+            return None
+        attrs |= inherited
+    for node in ast.walk(cls):
+        if isinstance(node, _DEFS):
+            attrs.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            attrs.add(node.id)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            attrs.add(node.attr)
+        elif isinstance(node, ast.alias):
+            attrs.add(node.asname or node.name)
+    if attrs & {"__getattr__", "__getattribute__", "__slots__", "__setattr__"}:
+        return None
+    return attrs
+
+
+def _missing_self_attributes(cls: ast.ClassDef, classes: dict[str, ast.ClassDef]) -> list[LintMessage]:
+    """E1101: ``self.x`` read in a method of a plain class that never binds ``x``."""
+    if cls.name.lower().endswith("mixin"):
+        return []
+    attrs = _class_attrs(cls, classes)
+    if attrs is None:
+        return []
+    out = []
+    for fn in cls.body:
+        if not isinstance(fn, _FUNCS) or not fn.args.args or _decorator_names(fn) & {"staticmethod", "classmethod"}:
+            continue
+        me = fn.args.args[0].arg
+        for node in ast.walk(fn):
+            if (isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load)
+                    and isinstance(node.value, ast.Name) and node.value.id == me and node.attr not in attrs):
+                out.append(LintMessage(node.lineno, "E1101", f"Instance of {cls.name!r} has no {node.attr!r} member"))
+    return out
+
+
+def _init_of(cls: ast.ClassDef) -> ast.AST | None:
+    return next((n for n in cls.body if isinstance(n, _FUNCS) and n.name == "__init__"), None)
+
+
+def _super_init_not_called(cls: ast.ClassDef, classes: dict[str, ast.ClassDef]) -> list[LintMessage]:
+    """W0231: a subclass ``__init__`` that never calls the ``__init__`` of a local base."""
+    init = _init_of(cls)
+    if init is None:
+        return []
+    bases = [classes[b.id] for b in cls.bases if isinstance(b, ast.Name) and b.id in classes]
+    if not any(_inherits_init(b, classes, {cls.name}) for b in bases):
+        return []
+    for node in ast.walk(init):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "__init__":
+            return []
+    return [LintMessage(init.lineno, "W0231", "__init__ method from base class is not called")]
+
+
+def _inherits_init(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], seen: set[str]) -> bool:
+    if cls.name in seen:
+        return False
+    seen.add(cls.name)
+    if _init_of(cls) is not None:
+        return True
+    return any(isinstance(b, ast.Name) and b.id in classes and _inherits_init(classes[b.id], classes, seen) for b in cls.bases)
+
+
+def _lead(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _overindented_blocks(tree: ast.Module, lines: list[str]) -> list[LintMessage]:
+    """W0311 for sources indented in multiples of four spaces: a block that starts on its own
+    line must sit exactly four spaces deeper than its header line."""
+    out = []
+    for node in ast.walk(tree):
+        headers = []
+        if isinstance(node, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith,
+                             ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.ExceptHandler)):
+            headers.append((node.lineno, node.body))
+        if isinstance(node, ast.match_case):
+            headers.append((node.pattern.lineno, node.body))
+        for line_no, body in headers:
+            first = body[0] if body else None
+            if first is None or first.lineno <= line_no:
+                continue
+            text = lines[first.lineno - 1]
+            if _lead(text) == first.col_offset and _lead(text) - _lead(lines[line_no - 1]) != 4:
+                out.append(LintMessage(first.lineno, "W0311", "Bad indentation"))
+    return out
+
+
+def indentation_messages(source: str, lines: list[str], tree: ast.Module) -> list[LintMessage]:
+    """W0311 as pylint computes it: each statement's indentation must be 4 spaces per level.
+
+    Sources indented with multiples of four spaces only can fail just on over-indented blocks
+    (checked on the AST); others are tokenized exactly as pylint's format checker does.
+    """
+    if all(not ln.strip() or _lead(ln) % 4 == 0 and not ln[: _lead(ln)].strip(" ") for ln in lines):
+        return _overindented_blocks(tree, lines)
+    out: list[LintMessage] = []
+
+    def check(text: str, expected: int, line: int) -> None:
+        level = 0
+        while text.startswith("    "):
+            text, level = text[4:], level + 1
+        if level != expected or text[:1] in (" ", "\t"):
+            out.append(LintMessage(line, "W0311", f"Bad indentation (expected {4 * expected} spaces)"))
+
+    indents, check_equal = [0], False
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type == tokenize.NEWLINE:
+                check_equal = True
+            elif tok.type == tokenize.INDENT:
+                check_equal = False
+                check(tok.string, indents[-1] + 1, tok.start[0])
+                indents.append(indents[-1] + 1)
+            elif tok.type == tokenize.DEDENT:
+                check_equal = True
+                if len(indents) > 1:
+                    indents.pop()
+            elif tok.type not in (tokenize.NL, tokenize.COMMENT, tokenize.ENCODING) and check_equal:
+                check_equal = False
+                check(tok.line, indents[-1], tok.start[0])
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return out

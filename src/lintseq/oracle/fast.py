@@ -1,0 +1,83 @@
+"""The fast default oracle: compile() + pyflakes + a few checks of our own, in process.
+
+What it reports (each as the error line the sampler deletes):
+
+* syntax and indentation errors, and everything ``compile()`` rejects after parsing: ``return``,
+  ``yield`` or ``await`` outside a function, ``break``/``continue`` outside a loop, ``nonlocal``
+  without a binding, duplicate arguments (blamed as pylint blames E0001: "on line N" wins);
+* from pyflakes: undefined names (pylint E0602), use of a local before assignment (E0601),
+  undefined names in ``__all__`` (E0603), a bare ``except:`` not last, starred-assignment
+  errors, and %-/``str.format`` argument mismatches (E1300-E1310);
+* of our own (:mod:`lintseq.oracle.checks`): a function or class defined twice in one scope
+  (E0102), assigning the result of a local function that never returns a value (E1111),
+  ``self.attr`` read in a class that never assigns it (E1101, plain classes only), a subclass
+  ``__init__`` that skips the ``__init__`` of a base defined in the file (W0231), and pylint's
+  bad-indentation rule (W0311: indentation that is not four spaces per block level).
+
+What pylint checks that this does not (measured by ``benchmarks/fidelity.py``): inference-heavy
+errors (E1120/E1121 argument counts, E1102 not-callable, E1136/E1137 subscripting,
+E1133 not-iterable), possibly-used-before-assignment (E0606), import errors (E0401/E0611,
+which depend on what is installed where the linter runs) and members of imported modules.
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+
+from pyflakes import checker as pyflakes_checker
+from pyflakes import messages as pm
+
+from . import LintMessage, syntax_error_line
+from .checks import custom_messages, indentation_messages
+
+# pyflakes messages that pylint (--disable=C,R) reports as errors (E*), by pylint id.
+PYFLAKES_ERRORS: dict[type, str] = {
+    pm.UndefinedName: "E0602",
+    pm.UndefinedLocal: "E0601",
+    pm.UndefinedExport: "E0603",
+    pm.DuplicateArgument: "E0108",
+    pm.ReturnOutsideFunction: "E0104",
+    pm.YieldOutsideFunction: "E0105",
+    pm.ContinueOutsideLoop: "E0103",
+    pm.BreakOutsideLoop: "E0103",
+    pm.DefaultExceptNotLast: "E0701",
+    pm.TwoStarredExpressions: "E0112",
+    pm.TooManyExpressionsInStarredAssignment: "E0633",
+    pm.PercentFormatUnsupportedFormatCharacter: "E1300",
+    pm.PercentFormatPositionalCountMismatch: "E1306",
+    pm.PercentFormatMissingArgument: "E1304",
+    pm.PercentFormatExpectedMapping: "E1303",
+    pm.PercentFormatMixedPositionalAndNamed: "E1302",
+    pm.StringDotFormatMissingArgument: "E1306",
+}
+
+
+class FastLinter:
+    """compile() + pyflakes + lintseq's own checks; one instance serves many states."""
+
+    name = "fast"
+
+    def messages(self, source: str) -> list[LintMessage]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes etc. is not an error
+            try:
+                tree = ast.parse(source, "<state>", "exec", type_comments=False)
+                compile(tree, "<state>", "exec", dont_inherit=True)
+            except SyntaxError as exc:
+                line = syntax_error_line(exc.lineno, str(exc.msg))
+                return [LintMessage(line, "E0001", str(exc.msg))]
+            except (ValueError, MemoryError, RecursionError) as exc:  # NUL bytes, deep nesting
+                return [LintMessage(0, "E0001", str(exc))]
+        lines = source.split("\n")
+        out = [
+            LintMessage(m.lineno, PYFLAKES_ERRORS[type(m)], m.message % m.message_args)
+            for m in pyflakes_checker.Checker(tree, filename="<state>").messages
+            if type(m) in PYFLAKES_ERRORS
+        ]
+        out += custom_messages(tree)
+        out += indentation_messages(source, lines, tree)
+        return out
+
+    def error_lines(self, source: str) -> list[int]:
+        return sorted({m.line for m in self.messages(source)})

@@ -1,0 +1,98 @@
+"""The paper's oracle: pylint with the authors' flags, run in process on strings.
+
+The authors call ``pylint.run_pylint`` once per candidate deletion on a fresh temporary file,
+paying pylint's start-up (option parsing, plugin loading, checker set-up) each time. Here one
+``PyLinter`` is configured once with the same flags and each state is checked from memory.
+
+Counting rule (the authors' ``file_linter``): every message counts except W (warning)
+messages other than W0311 (bad-indentation) and W0231 (super-init-not-called); C and R are
+disabled. For E0001 whose text contains "on line", the line is the number before the last "(".
+
+Install with the ``[pylint]`` extra, which pins the authors' pylint 3.2.6 / astroid 3.2.4.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+
+from . import LintMessage
+
+AUTHOR_FLAGS = (
+    "--disable=C,R",
+    "--reports=n",
+    "--score=n",
+    "--unsafe-load-any-extension=y",
+    "--generated-members=cv2.*",
+    "--msg-template={C}|{msg_id}|{line}|{column}|{msg}",
+)
+COUNTED_WARNINGS = frozenset({"W0311", "W0231"})
+# Messages whose verdict depends on what is installed where the linter runs (DESIGN.md).
+ENVIRONMENT_DEPENDENT = frozenset({"E0401", "E0402", "E1101"})
+
+
+def _author_line(msg_id: str, line: int | None, text: str) -> int:
+    """The line the authors' parser takes for a message (see module docstring)."""
+    if msg_id == "E0001" and "on line" in text:
+        word = text[: text.rfind("(")].rstrip().split(" ")[-1]
+        try:
+            return int(word)
+        except ValueError:
+            pass
+    return int(line or 0)
+
+
+class PylintLinter:
+    """pylint as the paper runs it, configured once and reused for every state."""
+
+    name = "pylint"
+
+    def __init__(self) -> None:
+        try:
+            from pylint.lint import PyLinter
+            from pylint.lint.run import _config_initialization
+            from pylint.reporters import CollectingReporter
+        except ImportError as exc:  # pragma: no cover - depends on the extra
+            raise ImportError(
+                "--linter pylint needs pylint: pip install 'lintseq[pylint]' "
+                "(pins pylint==3.2.6 astroid==3.2.4, the authors' versions)"
+            ) from exc
+
+        self._dir = tempfile.mkdtemp(prefix="lintseq-pylint-")
+        self._modname = "lintseq_state"
+        self._path = os.path.join(self._dir, self._modname + ".py")
+        with open(self._path, "w", encoding="utf-8"):
+            pass  # pylint resolves sibling imports from the file's folder, as for a temp file
+        self.reporter = CollectingReporter()
+        self.linter = PyLinter(reporter=self.reporter)
+        self.linter.load_default_plugins()
+        _config_initialization(self.linter, [*AUTHOR_FLAGS, self._path], self.reporter)
+        self.linter.initialize()
+        self.linter.open()
+
+    def raw_messages(self, source: str) -> list[tuple[str, str, int, str]]:
+        """Every message pylint emits for ``source``: (category, msg_id, line, text)."""
+        from astroid import MANAGER
+        from pylint.typing import FileItem
+
+        self.reporter.messages.clear()
+        MANAGER.astroid_cache.pop(self._modname, None)
+        lint = self.linter
+        get_ast = functools.partial(lint.get_ast, data=source)
+        item = FileItem(self._modname, self._path, self._path)
+        with lint._astroid_module_checker() as check:
+            lint._check_file(get_ast, check, item)
+        MANAGER.astroid_cache.pop(self._modname, None)
+        return [(m.C, m.msg_id, m.line, m.msg) for m in self.reporter.messages]
+
+    def messages(self, source: str) -> list[LintMessage]:
+        out = []
+        for cat, msg_id, line, text in self.raw_messages(source):
+            if cat == "W" and msg_id not in COUNTED_WARNINGS:
+                continue
+            out.append(LintMessage(_author_line(msg_id, line, text), msg_id, text))
+        return out
+
+    def error_lines(self, source: str) -> list[int]:
+        return sorted({m.line for m in self.messages(source)})
