@@ -1,0 +1,153 @@
+"""``lintseq <command>``: argument parsing and printing only; the library does the work."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from .engines import ENGINES
+from .oracle import LINTERS
+from .records import SAMPLERS
+
+
+def _generate(args) -> int:
+    from .generate import GenerateConfig, ResumeMismatch, generate
+
+    if args.input is not None and not os.path.exists(args.input) and not _looks_like_dataset(args.input):
+        print(f"lintseq generate: cannot read INPUT {args.input!r}: no such file or directory", file=sys.stderr)
+        return 2
+    cfg = GenerateConfig(
+        output=args.output, input=args.input, samples=args.samples, seed=args.seed, linter=args.linter,
+        sampler=args.sampler, max_lines=args.max_lines, workers=args.workers, engine=args.engine,
+        address=args.address, instruction_field=args.instruction_field, code_field=args.code_field,
+        split=args.split, limit=args.limit, overwrite=args.overwrite, progress=not args.json and not args.quiet,
+    )
+    try:
+        summary = generate(cfg)
+    except ResumeMismatch as exc:
+        print(f"lintseq generate: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, ImportError) as exc:
+        print(f"lintseq generate: cannot read INPUT {args.input!r}: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(summary, indent=1))
+        return 0
+    _print_summary(summary)
+    if args.input is None and not args.quiet:
+        _print_example(args.output)
+    return 0
+
+
+def _looks_like_dataset(name: str) -> bool:
+    return "/" in name and not name.endswith((".jsonl", ".json", ".parquet")) and not name.startswith((".", "/"))
+
+
+def _print_summary(s: dict) -> None:
+    rej = ", ".join(f"{k} {v}" for k, v in s["rejected_by_reason"].items()) or "none"
+    print(f"programs in      {s['programs_in']}  (resumed {s['resumed_programs']})")
+    print(f"sequences out    {s['sequences_out']}  -> {s['output']}")
+    print(f"rejected         {s['rejected']}  ({rej})")
+    print(f"edits/sequence   {s['mean_edits_per_sequence']:.2f}   lines/edit {s['mean_lines_per_edit']:.2f}")
+    print(f"throughput       {s['sequences_per_second']} sequences/s "
+          f"({s['seconds']} s, {s['workers']} workers, linter {s['linter']}, sampler {s['sampler']})")
+
+
+def _print_example(path: str) -> None:
+    from .show import render_record
+    from .verify import iter_records
+
+    for _, rec, _ in iter_records(path):
+        if rec and 3 <= len(rec["edits"]) <= 6:
+            print("\nexample sequence:")
+            print(render_record(rec, color=sys.stdout.isatty()))
+            return
+
+
+def _verify(args) -> int:
+    from .verify import verify_file
+
+    try:
+        report = verify_file(args.path, args.linter)
+    except OSError as exc:
+        print(f"lintseq verify: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report, indent=1))
+    else:
+        n = report["sequences"]
+        print(f"sequences        {n}")
+        print(f"round trip       {report['roundtrip_ok']}/{n}")
+        print(f"insertion-only   {report['insertion_only_ok']}/{n}")
+        print(f"clean states     {report['clean_states']}/{report['states']}  (linter: {report['linter']})")
+        for v in report["violations"]:
+            print(f"  violation {v['id']}: {v['check']}: {v['detail']}")
+        print("OK" if report["ok"] else "FAILED")
+    return 0 if report["ok"] else 1
+
+
+def _show(args) -> int:
+    from .show import render_record
+    from .verify import iter_records
+
+    seen = 0
+    for n, rec, err in iter_records(args.path):
+        if seen == args.index:
+            if rec is None:
+                print(f"lintseq show: line {n} is not a record: {err}", file=sys.stderr)
+                return 1
+            color = sys.stdout.isatty() if args.color == "auto" else args.color == "always"
+            print(render_record(rec, color=color))
+            return 0
+        seen += 1
+    print(f"lintseq show: {args.path} has {seen} records; --index {args.index} is out of range", file=sys.stderr)
+    return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lintseq", description="LintSeq: synthetic edit sequences for code LMs.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    g = sub.add_parser("generate", help="refactor instruction/program pairs into edit sequences")
+    g.add_argument("input", nargs="?", help="JSONL, Parquet, or HF dataset name/dir (default: the stdlib corpus)")
+    g.add_argument("-o", "--output", default="lintseq_out.jsonl", help="records file (default %(default)s)")
+    g.add_argument("-s", "--samples", type=int, default=5, help="edit sequences per program (default 5)")
+    g.add_argument("--workers", "-w", type=int, default=1, help="worker processes (default 1)")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--linter", choices=LINTERS, default="fast")
+    g.add_argument("--sampler", choices=SAMPLERS, default="lintseq", help="randseq = linter-free ablation")
+    g.add_argument("--engine", choices=ENGINES, default="local")
+    g.add_argument("--address", help="Ray cluster address (--engine ray)")
+    g.add_argument("--instruction-field", default="instruction")
+    g.add_argument("--code-field", default="response")
+    g.add_argument("--split", default="train", help="dataset split for HF inputs")
+    g.add_argument("--max-lines", type=int, default=1000, help="reject longer programs (0: no limit)")
+    g.add_argument("--limit", type=int, help="only the first N rows (stdlib default: 1000)")
+    g.add_argument("--overwrite", action="store_true", help="discard OUT instead of resuming it")
+    g.add_argument("--json", action="store_true", help="print the summary as JSON")
+    g.add_argument("-q", "--quiet", action="store_true")
+    g.set_defaults(func=_generate)
+
+    v = sub.add_parser("verify", help="check round trip, insertion-only edits and clean states")
+    v.add_argument("path")
+    v.add_argument("--linter", choices=LINTERS, help="default: each record's own linter")
+    v.add_argument("--json", action="store_true")
+    v.set_defaults(func=_verify)
+
+    s = sub.add_parser("show", help="print one sequence state by state")
+    s.add_argument("path")
+    s.add_argument("--index", "-i", type=int, default=0)
+    s.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    s.set_defaults(func=_show)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

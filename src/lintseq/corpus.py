@@ -1,0 +1,172 @@
+"""Real instruction/program pairs built from installed Python code.
+
+A pair is a documented top-level function or class made self-contained: every free name is a builtin
+or bound by an added ``import m`` / ``from m import name`` (names from the function's own
+module included). The instruction uses the HumanEvalPack wording::
+
+    Write a Python function `name(args) -> ret` to solve the following problem:
+    <docstring>
+
+and the program keeps its docstring.
+
+    >>> pairs = list(module_pairs("textwrap"))
+    >>> any(p["id"] == "textwrap.dedent" for p in pairs)
+    True
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import importlib.util
+import inspect
+import os
+import pkgutil
+import sys
+import sysconfig
+import warnings
+from typing import Iterator
+
+from .sources import Row
+
+_BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__"}
+# Packages that are tests, GUIs, demos or generated code: not representative programs.
+_SKIP = ("test", "idlelib", "tkinter", "turtledemo", "lib2to3", "ensurepip", "pydoc_data",
+         "this", "antigravity", "__phello__", "_pydev", "turtle", "encodings")
+MAX_PROGRAM_LINES = 120
+
+
+def _module_file(name: str) -> str | None:
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    origin = getattr(spec, "origin", None)
+    return origin if origin and origin.endswith(".py") else None
+
+
+def stdlib_module_names() -> list[str]:
+    """Pure-Python standard-library modules (packages' submodules included), sorted."""
+    stdlib = os.path.realpath(sysconfig.get_paths()["stdlib"])
+    names = set()
+    for name in sys.stdlib_module_names:
+        if name.startswith("_") or name in _SKIP:
+            continue
+        path = _module_file(name)
+        if not path or not os.path.realpath(path).startswith(stdlib):
+            continue
+        names.add(name)
+        if os.path.basename(path) == "__init__.py":
+            for info in pkgutil.walk_packages([os.path.dirname(path)], prefix=name + "."):
+                parts = info.name.split(".")
+                if not any(p.startswith("_") or p in _SKIP or p.startswith("test") for p in parts[1:]):
+                    names.add(info.name)
+    return sorted(names)
+
+
+def _imports(tree: ast.Module) -> dict[str, str]:
+    """Top-level import statements of a module, by the name each binds."""
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                bound = a.asname or a.name.split(".")[0]
+                found[bound] = f"import {a.name} as {a.asname}" if a.asname else f"import {a.name.split('.')[0]}"
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module != "__future__":
+            for a in node.names:
+                if a.name != "*":
+                    bound = a.asname or a.name
+                    alias = f" as {a.asname}" if a.asname else ""
+                    found[bound] = f"from {node.module} import {a.name}{alias}"
+    return found
+
+
+def _free_names(fn: ast.FunctionDef | ast.ClassDef) -> set[str] | None:
+    """Names the function reads without binding them (None if it uses global/nonlocal)."""
+    bound, loaded = set(), set()
+    for node in ast.walk(fn):
+        if isinstance(node, (ast.Global, ast.Nonlocal)):
+            return None
+        if isinstance(node, ast.Name):
+            (loaded if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node is not fn:
+            bound.add(node.name)
+        elif isinstance(node, ast.alias):
+            bound.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    return loaded - bound - {fn.name}
+
+
+def _signature(fn: ast.FunctionDef) -> str:
+    ret = f" -> {ast.unparse(fn.returns)}" if fn.returns else ""
+    return f"{fn.name}({ast.unparse(fn.args)}){ret}"
+
+
+def module_pairs(module: str, path: str | None = None) -> Iterator[dict]:
+    """Self-contained documented functions of one module as ``{id, source, instruction, response}``."""
+    path = path or _module_file(module)
+    if not path:
+        return
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text)
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return
+    lines = text.split("\n")
+    imports = _imports(tree)
+    module_names = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    for node in tree.body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            module_names |= {t.id for t in targets if isinstance(t, ast.Name)}
+    for fn in tree.body:
+        if not isinstance(fn, (ast.FunctionDef, ast.ClassDef)) or fn.name.startswith("__"):
+            continue
+        doc = ast.get_docstring(fn)
+        if not doc or len(doc.split()) < 4 or len(fn.body) < 2:
+            continue
+        free = _free_names(fn)
+        if free is None:
+            continue
+        needed = []
+        for name in sorted(free - _BUILTINS):
+            if name in imports:
+                needed.append(imports[name])
+            elif name in module_names:
+                needed.append(f"from {module} import {name}")
+            else:
+                break
+        else:
+            start = min([fn.lineno] + [d.lineno for d in fn.decorator_list]) - 1
+            body = "\n".join(lines[start: fn.end_lineno])
+            head = "\n".join(sorted(set(needed)))
+            program = f"{head}\n\n\n{body}" if head else body
+            if program.count("\n") + 1 > MAX_PROGRAM_LINES:
+                continue
+            what = f"class `{fn.name}`" if isinstance(fn, ast.ClassDef) else f"function `{_signature(fn)}`"
+            instruction = f"Write a Python {what} to solve the following problem:\n{inspect.cleandoc(doc)}"
+            yield {"id": f"{module}.{fn.name}", "source": f"stdlib:{module}", "instruction": instruction,
+                   "response": program}
+
+
+def stdlib_pairs(limit: int | None = None) -> Iterator[dict]:
+    """Pairs from the running interpreter's standard library, in a fixed order."""
+    n = 0
+    for module in stdlib_module_names():
+        for pair in module_pairs(module):
+            yield pair
+            n += 1
+            if limit and n >= limit:
+                return
+
+
+def stdlib_rows(limit: int | None = 1000) -> Iterator[Row]:
+    """The embedded default input of ``lintseq generate``."""
+    for i, pair in enumerate(stdlib_pairs(limit)):
+        yield Row(i, pair["instruction"], pair["response"], pair["id"])

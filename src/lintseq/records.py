@@ -1,0 +1,109 @@
+"""Turning one input row into edit-sequence records (or a reject): the unit of work that the
+local pool and Ray both run, so both engines produce the same records.
+
+    >>> from lintseq.sources import Row
+    >>> out = process_row(Row(7, "Add one.", "def f(x):\\n    return x + 1"), JobSpec(samples=2))
+    >>> [r["id"] for r in out.records], out.reject
+    (['7-0', '7-1'], None)
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from .diffs import inserted_line_count
+from .formats import editseq_view
+from .oracle import get_linter
+from .sampler import lintseq_sample, randseq_sample, rng_for
+from .sources import Reject, Row, classify, extract_code, normalize_program
+
+SAMPLERS = ("lintseq", "randseq")
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """What decides the records: changing any field changes the output."""
+
+    samples: int = 5
+    """Edit sequences per program (the paper's s)."""
+    seed: int = 0
+    """Base seed; each sequence's RNG is seeded by (seed, source_id, sample)."""
+    linter: str = "fast"
+    """Oracle for --sampler lintseq: ``fast`` or ``pylint``."""
+    sampler: str = "lintseq"
+    """``lintseq`` or the linter-free ablation ``randseq``."""
+    max_lines: int = 1000
+    """Programs longer than this are rejected as too_large (0 lifts the limit)."""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class RowResult:
+    source_id: int
+    records: list[dict] = field(default_factory=list)
+    reject: Reject | None = None
+    lint_calls: int = 0
+
+
+_LINTERS: dict[str, object] = {}
+
+
+def _linter(name: str):
+    """One linter per process, built on first use (pylint set-up is not free)."""
+    if name not in _LINTERS:
+        _LINTERS[name] = get_linter(name)
+    return _LINTERS[name]
+
+
+def process_row(row: Row, spec: JobSpec) -> RowResult:
+    """All ``spec.samples`` records for one row, or its reject. Never raises for bad data."""
+    res = RowResult(row.source_id)
+    if row.reject is not None:
+        res.reject = row.reject
+        return res
+    program = normalize_program(extract_code(row.code))
+    why = classify(program, spec.max_lines)
+    if why is not None:
+        res.reject = Reject(row.source_id, why.reason, why.detail)
+        return res
+    linter = _linter(spec.linter) if spec.sampler == "lintseq" else None
+    for k in range(spec.samples):
+        rng = rng_for(spec.seed, row.source_id, k)
+        try:
+            seq = lintseq_sample(program, linter, rng) if linter else randseq_sample(program, rng)
+        except RecursionError as exc:  # pathological nesting inside the linter
+            res.records, res.reject = [], Reject(row.source_id, "syntax_error", f"linter failed: {exc!r}")
+            return res
+        if seq is None:
+            res.records, res.reject = [], Reject(row.source_id, "comment_only", "no candidate line")
+            return res
+        res.lint_calls += seq.lint_calls
+        rec = {
+            "id": f"{row.source_id}-{k}",
+            "source_id": row.source_id,
+            "sample": k,
+            "instruction": row.instruction,
+            "program": program,
+            "edits": seq.edits,
+            **editseq_view(row.instruction, seq.edits),
+            "sampler": spec.sampler,
+            "linter": spec.linter if linter else None,
+            "seed": spec.seed,
+        }
+        if row.input_id is not None:
+            rec["input_id"] = row.input_id
+        if seq.capped:
+            rec["capped"] = True
+        res.records.append(rec)
+    return res
+
+
+def process_rows(rows: list[Row], spec: JobSpec) -> list[RowResult]:
+    return [process_row(r, spec) for r in rows]
+
+
+def record_stats(rec: dict) -> tuple[int, int]:
+    """(edits, inserted lines) of one record, for the summary."""
+    return len(rec["edits"]), sum(inserted_line_count(e) for e in rec["edits"])

@@ -1,0 +1,176 @@
+"""Reading instruction/program sources and normalising programs.
+
+A source is a JSONL file, a Parquet file, or a Hugging Face dataset (a hub name or a
+``save_to_disk`` folder). Every row becomes a :class:`Row` with its 0-based row index as
+``source_id``; a row that cannot be read becomes a :class:`Reject` with a reason, never an
+exception, so one broken record never stops a run.
+
+    >>> extract_code("Here you go:\\n```python\\nprint(1)\\n```\\nDone.")
+    'print(1)'
+    >>> normalize_program("\\ufeffx = 1\\r\\ny = 2\\r\\n\\r\\n")
+    'x = 1\\ny = 2'
+    >>> classify("# just a comment", max_lines=1000).reason
+    'comment_only'
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import warnings
+from dataclasses import dataclass
+from typing import Iterator
+
+from .sampler import candidate_lines
+
+REJECT_REASONS = ("empty", "comment_only", "syntax_error", "not_utf8", "too_large", "bad_record")
+_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:\n[ \t]*```|\Z)", re.S)
+
+
+@dataclass
+class Row:
+    """One input row: its index, its own id if it had one, instruction and raw code."""
+
+    source_id: int
+    instruction: str | None = None
+    code: str | None = None
+    input_id: object = None
+    reject: "Reject | None" = None
+
+
+@dataclass
+class Reject:
+    source_id: int
+    reason: str
+    detail: str
+
+    def to_json(self) -> dict:
+        return {"source_id": self.source_id, "reason": self.reason, "detail": self.detail}
+
+
+def extract_code(text: str) -> str:
+    """Keep the contents of Python markdown fences (joined by newlines), else the text itself.
+
+    Fences tagged ``python``/``py``/``python3`` win; untagged fences are used when no tagged
+    one exists; fences in other languages are ignored. Prose around fences is dropped.
+    """
+    blocks = [(lang.lower(), body) for lang, body in _FENCE.findall(text)] if "```" in text else []
+    if not blocks:
+        return text
+    py = [b for lang, b in blocks if lang in ("python", "py", "python3")]
+    bare = [b for lang, b in blocks if lang == ""]
+    chosen = py or bare
+    return "\n".join(chosen) if chosen else text
+
+
+def normalize_program(code: str) -> str:
+    """Drop a BOM, turn CRLF/CR into LF, remove trailing newlines; nothing else."""
+    if code.startswith("\ufeff"):
+        code = code[1:]
+    return code.replace("\r\n", "\n").replace("\r", "\n").rstrip("\n")
+
+
+def classify(program: str, max_lines: int) -> Reject | None:
+    """Why ``program`` (normalised) cannot be sampled, or None when it can."""
+    if not program.strip():
+        return Reject(-1, "empty", "no code after normalisation")
+    n = program.count("\n") + 1
+    if max_lines and n > max_lines:
+        return Reject(-1, "too_large", f"{n} lines > --max-lines {max_lines}")
+    if not candidate_lines(program.split("\n")):
+        return Reject(-1, "comment_only", "no line other than comments and blanks")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            compile(program, "<program>", "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            return Reject(-1, "syntax_error", f"line {exc.lineno}: {exc.msg}")
+        except (ValueError, MemoryError, RecursionError) as exc:  # NUL bytes: binary data
+            return Reject(-1, "syntax_error", f"does not compile: {exc}")
+    return None
+
+
+def _row_from_dict(i: int, obj, ifield: str, cfield: str) -> Row:
+    if not isinstance(obj, dict):
+        return Row(i, reject=Reject(i, "bad_record", f"row is {type(obj).__name__}, not an object"))
+    for key in (ifield, cfield):
+        if key not in obj:
+            return Row(i, reject=Reject(i, "bad_record", f"missing field {key!r}"))
+        if not isinstance(obj[key], str):
+            return Row(i, reject=Reject(i, "bad_record", f"field {key!r} is {type(obj[key]).__name__}, not a string"))
+        try:
+            obj[key].encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return Row(i, reject=Reject(i, "not_utf8", f"field {key!r}: {exc.reason}"))
+    return Row(i, obj[ifield], obj[cfield], obj.get("id", obj.get("task_id")))
+
+
+def _iter_jsonl(path: str, ifield: str, cfield: str) -> Iterator[Row]:
+    i = 0
+    with open(path, "rb") as fh:
+        for raw in fh:
+            if not raw.strip():
+                continue
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield Row(i, reject=Reject(i, "not_utf8", f"byte {exc.start}: {exc.reason}"))
+            else:
+                try:
+                    obj = json.loads(text)
+                except ValueError as exc:
+                    yield Row(i, reject=Reject(i, "bad_record", f"invalid JSON: {exc}"))
+                else:
+                    yield _row_from_dict(i, obj, ifield, cfield)
+            i += 1
+
+
+def _iter_parquet(path: str, ifield: str, cfield: str) -> Iterator[Row]:
+    import pyarrow.parquet as pq
+
+    i = 0
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=1024):
+        for obj in batch.to_pylist():
+            yield _row_from_dict(i, obj, ifield, cfield)
+            i += 1
+
+
+def _iter_hf(name: str, ifield: str, cfield: str, split: str) -> Iterator[Row]:
+    import datasets
+
+    if os.path.isdir(name) and os.path.exists(os.path.join(name, "dataset_info.json")) or (
+        os.path.isdir(name) and os.path.exists(os.path.join(name, "dataset_dict.json"))
+    ):
+        ds = datasets.load_from_disk(name)
+    else:
+        ds = datasets.load_dataset(name, split=split)
+    if isinstance(ds, datasets.DatasetDict):
+        ds = ds[split]
+    for i, obj in enumerate(ds):
+        yield _row_from_dict(i, dict(obj), ifield, cfield)
+
+
+def iter_rows(source: str, instruction_field="instruction", code_field="response", split="train") -> Iterator[Row]:
+    """Rows of a JSONL/Parquet file or a Hugging Face dataset name/folder."""
+    low = source.lower()
+    if os.path.isfile(source) and (low.endswith(".parquet") or low.endswith(".pq")):
+        return _iter_parquet(source, instruction_field, code_field)
+    if os.path.isfile(source):
+        return _iter_jsonl(source, instruction_field, code_field)
+    return _iter_hf(source, instruction_field, code_field, split)
+
+
+def count_rows(source: str) -> int | None:
+    """Row count for a progress bar when it is cheap to know (JSONL, Parquet), else None."""
+    try:
+        if source.lower().endswith((".parquet", ".pq")):
+            import pyarrow.parquet as pq
+
+            return pq.ParquetFile(source).metadata.num_rows
+        if os.path.isfile(source):
+            with open(source, "rb") as fh:
+                return sum(1 for line in fh if line.strip())
+    except Exception:  # a count is only for the progress bar
+        return None
+    return None
