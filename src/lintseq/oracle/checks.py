@@ -158,7 +158,7 @@ def _class_attrs(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], seen=None)
     if cls.name in seen or cls.decorator_list or cls.keywords:
         return None
     seen.add(cls.name)
-    attrs = set(_OBJECT_ATTRS)
+    attrs: set[str] = set()
     for base in cls.bases:
         if isinstance(base, ast.Name) and base.id == "object":
             continue
@@ -179,7 +179,7 @@ def _class_attrs(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], seen=None)
             attrs.add(node.asname or node.name)
     if attrs & {"__getattr__", "__getattribute__", "__slots__", "__setattr__"}:
         return None
-    return attrs
+    return attrs | _OBJECT_ATTRS
 
 
 def _missing_self_attributes(cls: ast.ClassDef, classes: dict[str, ast.ClassDef]) -> list[LintMessage]:

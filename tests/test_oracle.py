@@ -1,0 +1,81 @@
+import os
+import tempfile
+
+import pytest
+
+from lintseq.oracle import get_linter
+
+
+@pytest.fixture(scope="module")
+def fast():
+    return get_linter("fast")
+
+
+@pytest.fixture(scope="module")
+def pylint():
+    return get_linter("pylint")
+
+
+CASES = {  # source -> lines the fast linter must report
+    "def f(:\n    pass": [1],
+    "if x:\nprint(1)": [1],                      # "expected an indented block after 'if' ... on line 1"
+    "x = 1\nprint(y)": [2],                      # undefined name
+    "def f():\n    print(v)\n    v = 1": [2],    # local used before assignment
+    "return 1": [1],
+    "yield 2": [1],
+    "for i in range(3):\n    pass\nbreak": [3],
+    "def f():\n    pass\n\ndef f():\n    pass": [4],       # E0102 function redefined
+    "def g():\n    x = 1\ny = g()": [3],                  # E1111 assignment from no return
+    "def g():\n    return\ny = g()": [3],                 # E1128 assignment from none
+    "class A:\n    def m(self):\n        return self.size": [3],          # E1101
+    "class A:\n    def __init__(self):\n        self.a = 1\n\nclass B(A):\n    def __init__(self):\n        self.b = 2": [6],  # W0231
+    "def f():\n  return 1": [2],                 # W0311 two-space indentation
+    "def f():\n        return 1": [2],           # W0311 over-indented block
+    "def f():\n\treturn 1": [2],                 # W0311 tab
+}
+
+
+@pytest.mark.parametrize("source,lines", CASES.items())
+def test_fast_linter_reports(fast, source, lines):
+    assert fast.error_lines(source) == lines
+
+
+@pytest.mark.parametrize("source,lines", CASES.items())
+def test_pylint_agrees_on_cases(pylint, source, lines):
+    assert pylint.error_lines(source) == lines
+
+
+CLEAN = [
+    "",
+    "import os\nprint(os.sep)",
+    "def f(x):\n    return x + 1\n\ny = f(2)",
+    "class A:\n    n = 1\n    def m(self):\n        return self.n + self.k\n    def set(self):\n        self.k = 2",
+    "def gen():\n    yield 1\nv = gen()",
+    "π = 3.14\nprint(π)",
+    "def f(items):\n    for x in items:\n        found = x\n    return found",
+]
+
+
+@pytest.mark.parametrize("source", CLEAN)
+def test_clean_sources(fast, pylint, source):
+    assert fast.error_lines(source) == []
+    assert pylint.error_lines(source) == []
+
+
+def test_pylint_oracle_matches_authors_file_linter(pylint, humaneval):
+    """Same error lines as pylintseq's file_linter (temp file + run_pylint) on real states."""
+    from pylintseq.utils import file_linter
+
+    states = []
+    for prog in humaneval[:12]:
+        lines = prog.rstrip("\n").split("\n")
+        states += ["\n".join(lines[: len(lines) // 2]), "\n".join(lines[::2]), "\n".join(lines[1:])]
+    states += list(CASES)
+    for state in states:
+        with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as fh:
+            fh.write(state)
+        try:
+            theirs = sorted({int(t[1]) for t in file_linter(fh.name)})
+        finally:
+            os.unlink(fh.name)
+        assert pylint.error_lines(state) == theirs, state
