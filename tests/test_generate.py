@@ -1,0 +1,208 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import run_cli, write_jsonl
+from lintseq.generate import GenerateConfig, ResumeMismatch, generate, side_path
+from lintseq.verify import verify_file
+
+GOOD = "def add(a, b):\n    total = a + b\n    return total"
+
+
+def read(path):
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def keyed(path):
+    return {(r["source_id"], r["sample"]): r for r in read(path)}
+
+
+def test_record_format(tmp_path):
+    src = write_jsonl(tmp_path / "in.jsonl", [{"instruction": "Add two numbers.", "response": GOOD, "id": "t1"}])
+    out = str(tmp_path / "out.jsonl")
+    s = generate(GenerateConfig(output=out, input=src, samples=3, seed=4, progress=False))
+    recs = read(out)
+    assert [r["id"] for r in recs] == ["0-0", "0-1", "0-2"] and s["sequences_out"] == 3
+    r = recs[0]
+    assert r["prompt"] == "Add two numbers.\n<|diff|>"
+    assert r["completion"] == "\n<|diff|>".join(r["edits"]) + "\n<|diff|>\n<|diff|>"
+    assert r["program"] == GOOD and r["input_id"] == "t1" and r["linter"] == "fast" and r["seed"] == 4
+    assert json.load(open(side_path(out, "summary.json")))["programs_in"] == 1
+
+
+def test_bad_inputs_each_get_a_reason_and_nothing_else_is_lost(tmp_path):
+    five_k = "\n".join(f"x{i} = {i}" for i in range(5000))
+    rows = [
+        {"instruction": "crlf", "response": "def f(x):\r\n    return x\r\n"},               # 0 ok
+        {"instruction": "tabs", "response": "def f(x):\n\tif x:\n\t\treturn 1\n\treturn 2"},  # 1 ok
+        {"instruction": "mixed", "response": "def f(x):\n    if x:\n\treturn 1"},              # 2 syntax_error
+        {"instruction": "unicode", "response": "def größe(λ):\n    return λ * 2\n\nprint(größe(2))"},  # 3 ok
+        {"instruction": "syntax", "response": "def f(:\n    pass"},                         # 4 syntax_error
+        {"instruction": "empty", "response": "  \n\n"},                                     # 5 empty
+        {"instruction": "comments", "response": "# nothing\n# here"},                       # 6 comment_only
+        {"instruction": "big", "response": five_k},                                         # 7 too_large
+        '{"instruction": "broken json", ',                                                  # 8 bad_record
+        {"instruction": "no code field"},                                                   # 9 bad_record
+        {"instruction": "nul", "response": "x = 1\x00\x01\x02"},                            # 10 syntax_error
+        {"instruction": "surrogate", "response": "x = '\udcff'"},                         # 11 not_utf8
+        {"instruction": "fenced", "response": "Sure!\n```python\n" + GOOD + "\n```\nHope it helps."},  # 12 ok
+    ]
+    path = tmp_path / "in.jsonl"
+    write_jsonl(path, rows)
+    with open(path, "ab") as fh:  # 13: a line of invalid UTF-8 bytes
+        fh.write(b'{"instruction": "x", "response": "\xff\xfe"}\n')
+    out = str(tmp_path / "out.jsonl")
+    s = generate(GenerateConfig(output=out, input=str(path), samples=2, progress=False))
+    rejects = {r["source_id"]: r for r in read(side_path(out, "rejects.jsonl"))}
+    want = {2: "syntax_error", 4: "syntax_error", 5: "empty", 6: "comment_only", 7: "too_large",
+            8: "bad_record", 9: "bad_record", 10: "syntax_error", 11: "not_utf8", 13: "not_utf8"}
+    assert {k: v["reason"] for k, v in rejects.items()} == want
+    assert all(v["detail"] for v in rejects.values())
+    assert "line 3" in rejects[2]["detail"] and "5000 lines" in rejects[7]["detail"]
+    recs = read(out)
+    assert sorted({r["source_id"] for r in recs}) == [0, 1, 3, 12]
+    by_src = {r["source_id"]: r for r in recs}
+    assert by_src[0]["program"] == "def f(x):\n    return x"      # CRLF -> LF, trailing newline gone
+    assert by_src[12]["program"] == GOOD                          # prose around the fence dropped
+    assert s["programs_in"] == 14 and s["rejected"] == 10
+    assert verify_file(out)["ok"]
+
+
+def test_binary_input_file(tmp_path):
+    path = tmp_path / "blob.jsonl"
+    path.write_bytes(bytes(range(256)) * 8 + b"\n" + b"\x89PNG\r\n\x1a\n\x00\x00")
+    out = str(tmp_path / "out.jsonl")
+    s = generate(GenerateConfig(output=out, input=str(path), progress=False))
+    assert s["sequences_out"] == 0 and s["rejected"] >= 1
+    assert set(s["rejected_by_reason"]) <= {"not_utf8", "bad_record"}
+
+
+def test_unreadable_input_exits_2(tmp_path):
+    proc = run_cli("generate", tmp_path / "missing.jsonl", "-o", tmp_path / "o.jsonl", check=False)
+    assert proc.returncode == 2 and "cannot read INPUT" in proc.stderr
+
+
+def test_parquet_and_hf_dataset_inputs(tmp_path):
+    import datasets
+
+    rows = [{"instruction": f"task {i}", "response": GOOD.replace("add", f"add{i}")} for i in range(4)]
+    ds = datasets.Dataset.from_list(rows)
+    ds.to_parquet(str(tmp_path / "in.parquet"))
+    ds.save_to_disk(str(tmp_path / "hfdir"))
+    a = generate(GenerateConfig(output=str(tmp_path / "a.jsonl"), input=str(tmp_path / "in.parquet"), samples=2, progress=False))
+    b = generate(GenerateConfig(output=str(tmp_path / "b.jsonl"), input=str(tmp_path / "hfdir"), samples=2, progress=False))
+    assert a["sequences_out"] == b["sequences_out"] == 8
+    assert keyed(tmp_path / "a.jsonl") == keyed(tmp_path / "b.jsonl")
+
+
+def _stdlib_like(tmp_path, n=150):
+    from lintseq.corpus import stdlib_pairs
+
+    return write_jsonl(tmp_path / "in.jsonl", list(stdlib_pairs(limit=n)))
+
+
+def test_resume_after_kill_9_equals_uninterrupted_run(tmp_path):
+    src = _stdlib_like(tmp_path)
+    ref = str(tmp_path / "ref.jsonl")
+    generate(GenerateConfig(output=ref, input=src, samples=3, seed=1, workers=2, progress=False))
+    out = str(tmp_path / "out.jsonl")
+    cmd = [sys.executable, "-m", "lintseq.cli", "generate", src, "-o", out, "-s", "3", "--seed", "1", "--workers", "2", "-q"]
+    for _ in range(2):  # kill it twice at different points
+        proc = subprocess.Popen(cmd, start_new_session=True)
+        deadline = time.time() + 60
+        while time.time() < deadline and (not os.path.exists(out) or os.path.getsize(out) < 40_000 * (_ + 1)):
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    with open(out, "a") as fh:
+        fh.write('{"id": "torn')  # a torn trailing line, as a kill mid-write leaves
+    assert 0 < len(read_ok(out)) < len(read(ref))
+    run_cli(*cmd[3:])
+    assert keyed(out) == keyed(ref)
+    assert len(read(out)) == len(read(ref))  # no duplicates
+
+
+def read_ok(path):
+    good = []
+    for line in open(path, encoding="utf-8"):
+        try:
+            good.append(json.loads(line))
+        except ValueError:
+            pass
+    return good
+
+
+def test_resume_refuses_different_settings(tmp_path):
+    src = write_jsonl(tmp_path / "in.jsonl", [{"instruction": "a", "response": GOOD}])
+    out = str(tmp_path / "out.jsonl")
+    generate(GenerateConfig(output=out, input=src, samples=2, progress=False))
+    with pytest.raises(ResumeMismatch):
+        generate(GenerateConfig(output=out, input=src, samples=2, seed=9, progress=False))
+    proc = run_cli("generate", src, "-o", out, "-s", "3", check=False)
+    assert proc.returncode == 2 and "different settings" in proc.stderr
+    s = generate(GenerateConfig(output=out, input=src, samples=3, overwrite=True, progress=False))
+    assert s["sequences_out"] == 3
+
+
+def test_ray_engine_matches_local(tmp_path):
+    src = _stdlib_like(tmp_path, n=40)
+    a, b = str(tmp_path / "local.jsonl"), str(tmp_path / "ray.jsonl")
+    generate(GenerateConfig(output=a, input=src, samples=2, seed=5, workers=2, progress=False))
+    generate(GenerateConfig(output=b, input=src, samples=2, seed=5, workers=2, engine="ray", progress=False))
+    assert keyed(a) == keyed(b) and len(keyed(a)) == 80
+
+
+def test_randseq_and_pylint_linters(tmp_path, humaneval):
+    src = write_jsonl(tmp_path / "he.jsonl", [{"instruction": f"p{i}", "response": p} for i, p in enumerate(humaneval[:15])])
+    out = str(tmp_path / "rand.jsonl")
+    generate(GenerateConfig(output=out, input=src, samples=2, sampler="randseq", progress=False))
+    assert all(r["linter"] is None and r["sampler"] == "randseq" for r in read(out))
+    assert verify_file(out)["ok"] and verify_file(out)["states"] == 0
+    out = str(tmp_path / "pylint.jsonl")
+    generate(GenerateConfig(output=out, input=src, samples=2, linter="pylint", progress=False))
+    rep = verify_file(out)  # each record's own linter: pylint
+    assert rep["ok"] and rep["states"] > 0 and rep["clean_states"] == rep["states"]
+
+
+def test_humaneval_all_164_verify_100_percent(tmp_path, humaneval):
+    src = write_jsonl(tmp_path / "he.jsonl", [{"instruction": f"p{i}", "response": p} for i, p in enumerate(humaneval)])
+    out = tmp_path / "he_out.jsonl"
+    run_cli("generate", src, "-o", out, "-s", 5, "--workers", 2, "-q")
+    rep = json.loads(run_cli("verify", out, "--json").stdout)
+    assert rep["sequences"] == rep["roundtrip_ok"] == 820
+    assert rep["states"] > 0 and rep["clean_states"] == rep["states"]
+
+
+def test_stdlib_default_1000_programs_verify_100_percent(tmp_path):
+    out = tmp_path / "std.jsonl"
+    proc = run_cli("generate", "-o", out, "--workers", 2, cwd=tmp_path)
+    assert "sequences out    5000" in proc.stdout and "example sequence" in proc.stdout
+    rep = json.loads(run_cli("verify", out, "--json").stdout)
+    assert rep["sequences"] == rep["roundtrip_ok"] == 5000 and rep["ok"]
+    assert rep["clean_states"] == rep["states"] > 10_000
+
+
+def test_verify_fails_on_tampered_record(tmp_path):
+    src = write_jsonl(tmp_path / "in.jsonl", [{"instruction": "a", "response": GOOD}])
+    out = tmp_path / "out.jsonl"
+    generate(GenerateConfig(output=str(out), input=src, samples=1, progress=False))
+    rec = read(out)[0]
+    rec["edits"][-1] = rec["edits"][-1].replace("+", "-", 1)
+    write_jsonl(tmp_path / "bad.jsonl", [rec, "not json"])
+    proc = run_cli("verify", tmp_path / "bad.jsonl", check=False)
+    assert proc.returncode == 1 and "FAILED" in proc.stdout and "not_insertion_only" in proc.stdout
+
+
+def test_show_highlights_inserted_lines(tmp_path):
+    src = write_jsonl(tmp_path / "in.jsonl", [{"instruction": "a", "response": GOOD}])
+    out = tmp_path / "out.jsonl"
+    generate(GenerateConfig(output=str(out), input=src, samples=1, progress=False))
+    text = run_cli("show", out, "--index", 0, "--color", "always").stdout
+    assert "\033[32m+" in text and "state 1/" in text and "return total" in text
+    assert run_cli("show", out, "--index", 5, check=False).returncode == 1
