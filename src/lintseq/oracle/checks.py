@@ -21,6 +21,22 @@ _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _OBJECT_ATTRS = frozenset(dir(object)) | {"__dict__", "__module__", "__weakref__"}
 
 
+_BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _stmts(nodes):
+    """Statements (and except handlers / match cases) nested in ``nodes``, depth first;
+    expressions are never visited, which keeps these checks cheap."""
+    stack = list(reversed(nodes))
+    while stack:
+        node = stack.pop()
+        yield node
+        for name in _BLOCK_FIELDS:
+            block = getattr(node, name, None)
+            if block:
+                stack.extend(reversed(block))
+
+
 def custom_messages(tree: ast.Module) -> list[LintMessage]:
     out: list[LintMessage] = []
     for body in _bodies(tree):
@@ -36,7 +52,7 @@ def custom_messages(tree: ast.Module) -> list[LintMessage]:
 def _bodies(tree: ast.AST):
     """Every statement list that forms one scope level (module, class and function bodies)."""
     yield tree.body
-    for node in ast.walk(tree):
+    for node in _stmts(tree.body):
         if isinstance(node, _DEFS):
             yield node.body
 
@@ -121,32 +137,46 @@ def _no_return_assignments(tree: ast.Module, classes: dict[str, ast.ClassDef]) -
     owner = {id(m): cls.name for cls in classes.values() for m in cls.body if isinstance(m, _FUNCS)}
     out = []
 
-    def visit(node: ast.AST, cls_name: str | None, local: set[str]) -> None:
-        for child in ast.iter_child_nodes(node):
+    if not funcs and not methods:
+        return out
+    local_names: dict[int, set[str]] = {}
+
+    def local(fn) -> set[str]:
+        if fn is None:
+            return set()
+        if id(fn) not in local_names:
+            args = fn.args
+            names = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
+            names |= {a.arg for a in (args.vararg, args.kwarg) if a}
+            names |= {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            local_names[id(fn)] = names
+        return local_names[id(fn)]
+
+    def visit(stmts, cls_name: str | None, fn) -> None:
+        for child in stmts:
             if isinstance(child, _FUNCS):
-                args = child.args
-                params = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
-                params |= {a.arg for a in (args.vararg, args.kwarg) if a}
-                stores = {n.id for n in ast.walk(child) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-                visit(child, owner.get(id(child)), params | stores)
+                visit(child.body, owner.get(id(child)), child)
                 continue
             if isinstance(child, ast.Assign) and isinstance(child.value, ast.Call):
-                target = _resolve(child.value.func, cls_name, local, funcs, methods)
+                target = _resolve(child.value.func, cls_name, fn, local, funcs, methods)
                 if target is not None and _is_checkable(target):
                     rets = _returns(target)
                     if not rets:
                         out.append(LintMessage(child.lineno, "E1111", "assignment-from-no-return"))
                     elif all(r.value is None or (isinstance(r.value, ast.Constant) and r.value.value is None) for r in rets):
                         out.append(LintMessage(child.lineno, "E1128", "assignment-from-none"))
-            visit(child, cls_name, local)
+            for name in _BLOCK_FIELDS:
+                block = getattr(child, name, None)
+                if block:
+                    visit(block, cls_name, fn)
 
-    visit(tree, None, set())
+    visit(tree.body, None, None)
     return out
 
 
-def _resolve(func, cls_name, local, funcs, methods):
-    if isinstance(func, ast.Name) and func.id not in local:
-        return funcs.get(func.id)
+def _resolve(func, cls_name, fn, local, funcs, methods):
+    if isinstance(func, ast.Name) and func.id in funcs and func.id not in local(fn):
+        return funcs[func.id]
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self" and cls_name:
         return methods.get((cls_name, func.attr))
     return None
@@ -236,7 +266,7 @@ def _overindented_blocks(tree: ast.Module, lines: list[str]) -> list[LintMessage
     """W0311 for sources indented in multiples of four spaces: a block that starts on its own
     line must sit exactly four spaces deeper than its header line."""
     out = []
-    for node in ast.walk(tree):
+    for node in _stmts(tree.body):
         headers = []
         if isinstance(node, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith,
                              ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.ExceptHandler)):
