@@ -10,13 +10,14 @@ What it reports (each as the error line the sampler deletes):
   errors, and %-/``str.format`` argument mismatches (E1300-E1310);
 * of our own (:mod:`lintseq.oracle.checks`): a function or class defined twice in one scope
   (E0102), assigning the result of a local function that never returns a value (E1111),
-  ``self.attr`` read in a class that never assigns it (E1101, plain classes only), a subclass
+  ``self.attr`` read in a class that never assigns it (E1101, plain classes only), a name bound
+  only in ``if`` branches that do not all bind it, read after them (E0606), a subclass
   ``__init__`` that skips the ``__init__`` of a base defined in the file (W0231), and pylint's
   bad-indentation rule (W0311: indentation that is not four spaces per block level).
 
 What pylint checks that this does not (measured by ``benchmarks/fidelity.py``): inference-heavy
 errors (E1120/E1121 argument counts, E1102 not-callable, E1136/E1137 subscripting,
-E1133 not-iterable), possibly-used-before-assignment (E0606), import errors (E0401/E0611,
+E1133 not-iterable), E0606 beyond the ``if`` pattern above, import errors (E0401/E0611,
 which depend on what is installed where the linter runs) and members of imported modules.
 """
 
