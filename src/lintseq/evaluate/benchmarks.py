@@ -123,14 +123,30 @@ def _mbppplus(folder: str | None) -> dict[str, Task]:
     for r in rows:
         text = r["prompt"].strip().strip("'\"").strip()
         sig, _ = _signature_of(r["canonical_solution"], r["entry_point"])
-        inputs = r["base_input"] + r["plus_input"]
-        inputs = json.loads(inputs) if isinstance(inputs, str) else inputs
+        base, plus = (json.loads(x) if isinstance(x, str) else x for x in (r["base_input"], r["plus_input"]))
+        inputs = list(base or []) + list(plus or [])  # one task ships plus_input as {}
         tasks[r["task_id"]] = Task(
             r["task_id"], _function_instruction(text, sig), "",
             {"kind": "io", "entry_point": r["entry_point"], "inputs": inputs, "atol": r.get("atol") or 0,
-             "reference": r["canonical_solution"], "n_base": len(r["base_input"])},
+             "reference": r["canonical_solution"], "n_base": len(base or [])},
             r["canonical_solution"])
     return tasks
+
+
+def _imported_modules(*sources: str) -> set[str]:
+    """Top-level module names imported anywhere in the given sources."""
+    names = set()
+    for src in sources:
+        try:
+            tree = ast.parse(src)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module.split(".")[0])
+    return names
 
 
 def _bigcodebench(folder: str | None) -> dict[str, Task]:
@@ -144,9 +160,11 @@ def _bigcodebench(folder: str | None) -> dict[str, Task]:
     tasks = {}
     for r in rows:
         libs = r["libs"] if isinstance(r["libs"], list) else ast.literal_eval(r["libs"])
+        # the task's libraries plus whatever its prompt, reference and tests import
+        needs = set(libs) | _imported_modules(r["complete_prompt"] + r["canonical_solution"], r["test"])
         tasks[r["task_id"]] = Task(r["task_id"], r["instruct_prompt"], r["complete_prompt"],
                                    {"kind": "unittest", "test": r["test"]},
-                                   r["complete_prompt"] + r["canonical_solution"], sorted(set(libs)))
+                                   r["complete_prompt"] + r["canonical_solution"], sorted(needs))
     return tasks
 
 

@@ -17,6 +17,7 @@ import math
 import os
 import sys
 import traceback
+import types
 import unittest
 
 _write, _dumps, _exc_info, _isclose, _deepcopy = os.write, json.dumps, sys.exc_info, math.isclose, copy.deepcopy
@@ -92,12 +93,18 @@ def main():
     os.chdir(job.get("cwd", "."))
     expected = None
     if test["kind"] == "io":  # expected outputs from the reference, before untrusted code runs
-        ref_ns = {"__name__": "__reference__"}
-        exec(compile(test["reference"], "reference.py", "exec"), ref_ns)
-        expected = [ref_ns[test["entry_point"]](*copy.deepcopy(a)) for a in test["inputs"]]
+        try:
+            ref_ns = {"__name__": "__reference__"}
+            exec(compile(test["reference"], "reference.py", "exec"), ref_ns)
+            expected = [ref_ns[test["entry_point"]](*copy.deepcopy(a)) for a in test["inputs"]]
+        except BaseException:
+            _report(fd, nonce, "error", "reference solution failed: " + "".join(_format_exc(*_exc_info())[-2:]))
+            return
     # local references only from here on: the program cannot rebind a running frame's locals
     restore, report, run_tests, exc_info, fmt = _restorer(), _report, _run_tests, _exc_info, _format_exc
-    ns = {"__name__": "__program__"}
+    module = types.ModuleType("__program__")  # a real module, so its functions can be pickled
+    sys.modules["__program__"] = module
+    ns = module.__dict__
     try:
         exec(compile(job["program"], "program.py", "exec"), ns)
     except BaseException:  # SystemExit included: exiting is not passing

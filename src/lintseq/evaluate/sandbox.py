@@ -93,7 +93,7 @@ def _bwrap_prefix(limits: Limits, workdir: str) -> list[str]:
             if path.startswith(home.rstrip("/") + "/"):
                 args += ["--ro-bind", path, path]
     args += ["--dir", workdir, "--chdir", workdir, "--uid", str(NOBODY), "--gid", str(NOBODY),
-             "--clearenv", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "HOME", workdir,
+             "--clearenv", "--setenv", "PATH", f"{os.path.dirname(sys.executable)}:/usr/local/bin:/usr/bin:/bin", "--setenv", "HOME", workdir,
              "--setenv", "PYTHONDONTWRITEBYTECODE", "1", "--setenv", "MPLBACKEND", "Agg"]
     return args
 

