@@ -106,6 +106,51 @@ def _show(args) -> int:
     return 1
 
 
+def _evaluate(args) -> int:
+    from .evaluate.run import EvalConfig, evaluate
+
+    if not os.path.isfile(args.samples):
+        print(f"lintseq evaluate: cannot read {args.samples!r}", file=sys.stderr)
+        return 2
+    cfg = EvalConfig(samples=args.samples, benchmark=args.benchmark, ks=tuple(int(k) for k in args.k.split(",")),
+                     workers=args.workers, timeout=args.timeout, data_dir=args.data_dir,
+                     model_meta=args.model_meta, progress=not args.json)
+    summary = evaluate(cfg)
+    if args.json:
+        print(json.dumps({k: v for k, v in summary.items() if k != "per_task"}, indent=1))
+    else:
+        scores = "  ".join(f"{k} {100 * v:.2f}%" for k, v in summary.items() if k.startswith("pass@"))
+        print(f"{summary['benchmark']}: {summary['samples']} samples, {summary['tasks_scored']} tasks scored, "
+              f"{summary['not_runnable_tasks']} not runnable  [{summary['isolation']}]")
+        print(f"verdicts: {summary['verdicts']}")
+        print(scores or "pass@k: no k with enough samples per task")
+        if summary.get("flops"):
+            print("FLOPs: " + "  ".join(f"{k} {v:.3g}" for k, v in summary["flops"].items()))
+        print(f"results -> {args.samples}_results.jsonl, summary -> {args.samples}_summary.json")
+    return 0
+
+
+def _prompts(args) -> int:
+    from .evaluate.benchmarks import load_benchmark
+
+    tasks = load_benchmark(args.benchmark, args.data_dir)
+    with open(args.output, "w", encoding="utf-8") as fh:
+        for t in tasks.values():
+            prompt = t.instruction if args.form == "instruction" else t.code_prompt
+            fh.write(json.dumps({"task_id": t.task_id, "prompt": prompt}, ensure_ascii=False) + "\n")
+    print(f"{len(tasks)} {args.form} prompts -> {args.output}")
+    return 0
+
+
+def _report(args) -> int:
+    from .evaluate.report import report
+
+    out = report(args.runs, args.output)
+    print(out["table"])
+    print("\n".join(out["files"]))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lintseq", description="LintSeq: synthetic edit sequences for code LMs.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -141,6 +186,31 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--index", "-i", type=int, default=0)
     s.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     s.set_defaults(func=_show)
+
+    from .evaluate.benchmarks import BENCHMARKS
+
+    e = sub.add_parser("evaluate", help="run samples against a benchmark's tests: pass@k and FLOPs")
+    e.add_argument("samples", help="JSONL rows with task_id and completion / solution / raw")
+    e.add_argument("--benchmark", "-b", choices=BENCHMARKS, default="humaneval")
+    e.add_argument("--k", default="1,10,100", help="comma-separated k for pass@k (default %(default)s)")
+    e.add_argument("--workers", "-w", type=int, default=os.cpu_count() or 2)
+    e.add_argument("--timeout", type=float, default=10.0, help="seconds per program (default %(default)s)")
+    e.add_argument("--data-dir", help="folder with mbpp/, mbppplus/, bigcodebench/ (default $LINTSEQ_DATA_DIR)")
+    e.add_argument("--model-meta", help="model size JSON for FLOPs (default SAMPLES.meta.json)")
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(func=_evaluate)
+
+    pr = sub.add_parser("prompts", help="export a benchmark's prompts for sampling")
+    pr.add_argument("--benchmark", "-b", choices=BENCHMARKS, default="humaneval")
+    pr.add_argument("--form", choices=("instruction", "completion"), default="instruction")
+    pr.add_argument("--data-dir")
+    pr.add_argument("-o", "--output", default="prompts.jsonl")
+    pr.set_defaults(func=_prompts)
+
+    r = sub.add_parser("report", help="markdown table and pass@k plots comparing runs")
+    r.add_argument("runs", nargs="+", help="samples files (their _summary.json) or summary files")
+    r.add_argument("-o", "--output", default="report")
+    r.set_defaults(func=_report)
     return p
 
 

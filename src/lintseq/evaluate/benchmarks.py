@@ -18,6 +18,7 @@ import importlib.util
 import inspect
 import json
 import os
+import warnings
 from dataclasses import dataclass, field
 
 BENCHMARKS = ("humaneval", "mbpp", "mbpp-sanitized", "mbppplus", "bigcodebench")
@@ -50,7 +51,9 @@ def data_dir(explicit: str | None = None) -> str | None:
 
 def _signature_of(code: str, name: str | None = None) -> tuple[str, str | None]:
     """(signature text of the first/named def, its docstring) e.g. ``f(a, b) -> int``."""
-    tree = ast.parse(code)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # invalid escapes in the datasets' strings
+        tree = ast.parse(code)
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and (name is None or node.name == name):
             ret = f" -> {ast.unparse(node.returns)}" if node.returns else ""
@@ -138,7 +141,9 @@ def _imported_modules(*sources: str) -> set[str]:
     names = set()
     for src in sources:
         try:
-            tree = ast.parse(src)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # invalid escapes in the dataset's strings
+                tree = ast.parse(src)
         except SyntaxError:
             continue
         for node in ast.walk(tree):

@@ -1,0 +1,150 @@
+"""Adversarial programs: each gets a verdict, none passes unless its tests ran and returned, and
+the host is untouched afterwards. These need bubblewrap (CI installs it) and fail without it."""
+
+import os
+import socket
+import subprocess
+import threading
+import uuid
+
+import pytest
+
+from lintseq.evaluate.sandbox import Limits, bwrap_works, run_program
+
+TEST = {"kind": "asserts", "setup": "", "asserts": ["assert f() == 1"]}
+FAST = Limits(timeout=3)
+
+
+def test_bubblewrap_is_available():
+    assert bwrap_works(), "bubblewrap (bwrap) must be installed and usable: apt-get install bubblewrap"
+
+
+def verdict(program, limits=FAST, test=TEST):
+    return run_program(program, test, limits)
+
+
+def no_process_matching(token: str) -> bool:
+    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    return token not in out
+
+
+def test_correct_program_passes_and_wrong_fails():
+    assert verdict("def f():\n    return 1").status == "passed"
+    assert verdict("def f():\n    return 2").status == "failed"
+    assert verdict("def f(:\n").status == "error"
+
+
+@pytest.mark.parametrize("program,expected", [
+    ("while True:\n    pass", "timed_out"),
+    ("import time\ntime.sleep(60)", "timed_out"),
+    ("def f():\n    while True: pass", "timed_out"),
+    ("x = bytearray(50 * 2**30)\ndef f():\n    return 1", "error"),
+    ("import sys\nsys.exit(0)\ndef f():\n    return 1", "error"),
+    ("import os\nos._exit(0)", "error"),
+    ("def f():\n    import os\n    os._exit(0)", "error"),
+    ("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", "error"),
+])
+def test_hangs_bombs_and_early_exits_never_pass(program, expected):
+    assert verdict(program).status == expected
+
+
+def test_printing_the_marker_or_forging_the_channel_does_not_pass():
+    for prog in ["print('passed')\nimport os\nos._exit(0)",
+                 "import os, json\nfor fd in range(3, 20):\n    try:\n        os.write(fd, json.dumps({'nonce': 'x', 'status': 'passed'}).encode())\n"
+                 "    except OSError:\n        pass\nos._exit(0)"]:
+        assert verdict(prog).status != "passed"
+
+
+def test_patching_builtins_or_the_harness_does_not_pass():
+    progs = [
+        "import builtins\nbuiltins.AssertionError = None\nbuiltins.Exception = object\ndef f():\n    return 2",
+        "import sys\nsys.modules['__main__']._run_tests = lambda *a: None\ndef f():\n    return 2",
+        "import sys\nm = sys.modules['__main__']\nm._report = lambda fd, nonce, status, detail='': m._write(fd, b'')\ndef f():\n    return 2",
+    ]
+    for prog in progs:
+        assert verdict(prog).status == "failed", prog
+
+
+def test_fork_storm_and_daemons_do_not_outlive_the_program():
+    token = f"77{uuid.uuid4().int % 10**6}"
+    storm = ("import os, subprocess\n"
+             f"for _ in range(40):\n    subprocess.Popen(['sleep', '{token}'])\n"
+             "pid = os.fork()\n"
+             f"if pid == 0:\n    os.setsid()\n    os.execvp('sleep', ['sleep', '{token}1'])\n"
+             "def f():\n    return 1")
+    assert verdict(storm).status == "passed"  # its own tests did run and return
+    assert no_process_matching(f"sleep {token}")
+
+
+def test_host_files_home_and_tmp_are_untouched(tmp_path):
+    home = os.path.expanduser("~")
+    canary = os.path.join(home, f".lintseq-canary-{uuid.uuid4().hex}")
+    outside = f"/tmp/lintseq-outside-{uuid.uuid4().hex}"
+    repo_file = os.path.join(os.getcwd(), f"lintseq-escape-{uuid.uuid4().hex}")
+    with open(canary, "w") as fh:
+        fh.write("keep me")
+    try:
+        prog = ("import os, shutil\n"
+                f"for p in [{canary!r}]:\n"
+                "    try:\n        os.remove(p)\n    except OSError:\n        pass\n"
+                f"shutil.rmtree({home!r}, ignore_errors=True)\n"
+                f"for p in [{outside!r}, {repo_file!r}]:\n"
+                "    try:\n        open(p, 'w').write('escaped')\n    except OSError:\n        pass\n"
+                f"def f():\n    return int(not os.path.exists({canary!r}))")
+        out = verdict(prog)
+        assert out.status in ("passed", "failed")  # it ran; inside, home was a private tmpfs
+        assert open(canary).read() == "keep me"
+        assert not os.path.exists(outside) and not os.path.exists(repo_file)
+    finally:
+        os.remove(canary)
+
+
+def test_network_to_localhost_is_cut_off():
+    received = []
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    server.settimeout(6)
+    port = server.getsockname()[1]
+
+    def accept():
+        try:
+            conn, _ = server.accept()
+            received.append(conn.recv(100))
+        except OSError:
+            pass
+
+    t = threading.Thread(target=accept)
+    t.start()
+    prog = ("import socket\n"
+            "def f():\n"
+            f"    s = socket.create_connection(('127.0.0.1', {port}), timeout=2)\n"
+            "    s.sendall(b'leak')\n"
+            "    return 1")
+    assert verdict(prog).status == "failed"
+    t.join()
+    server.close()
+    assert received == []
+
+
+def test_killing_the_parent_leaves_the_evaluator_alive():
+    prog = ("import os, signal\n"
+            "for target in (os.getppid(), 1, -1):\n"
+            "    try:\n        os.kill(target, signal.SIGKILL)\n    except OSError:\n        pass\n"
+            "def f():\n    return 2")
+    assert verdict(prog).status in ("failed", "error")
+    assert os.getpid() > 0 and verdict("def f():\n    return 1").status == "passed"
+
+
+def test_flooding_output_and_filling_the_disk_are_bounded():
+    flood = "import sys\nwhile True:\n    sys.stdout.write('x' * 65536)"
+    assert verdict(flood).status == "timed_out"
+    before = os.statvfs("/tmp").f_bavail
+    fill = ("import os\n"
+            "with open('big.bin', 'wb') as fh:\n"
+            "    for _ in range(10**6):\n        fh.write(b'0' * 2**20)\n"
+            "def f():\n    return 1")
+    out = verdict(fill)
+    assert out.status in ("error", "timed_out")
+    after = os.statvfs("/tmp").f_bavail
+    assert (before - after) * os.statvfs("/tmp").f_frsize < 64 << 20
