@@ -148,3 +148,23 @@ def test_flooding_output_and_filling_the_disk_are_bounded():
     assert out.status in ("error", "timed_out")
     after = os.statvfs("/tmp").f_bavail
     assert (before - after) * os.statvfs("/tmp").f_frsize < 64 << 20
+
+
+def test_nothing_a_program_leaves_reaches_the_next_one():
+    from lintseq.evaluate.sandbox import SandboxPool
+
+    first = ("import os, subprocess\n"
+             "open('/tmp/secret', 'w').write('x')\nopen(os.path.expanduser('~/secret'), 'w').write('x')\n"
+             "open('/dev/shm/secret', 'w').write('x')\nopen('left.txt', 'w').write('x')\n"
+             "if os.fork() == 0:\n    os.setsid()\n    os.execvp('sleep', ['sleep', '999'])\n"
+             "def f():\n    return 1")
+    second = ("import os\n"
+              "def f():\n"
+              "    leftovers = [p for p in ('/tmp/secret', os.path.expanduser('~/secret'), '/dev/shm/secret', 'left.txt') if os.path.exists(p)]\n"
+              "    others = [p for p in os.listdir('/proc') if p.isdigit() and int(p) not in (1, os.getpid(), os.getppid())]\n"
+              "    assert not leftovers and not others, (leftovers, others)\n"
+              "    return 1")
+    with SandboxPool(1, FAST) as pool:
+        assert pool.run(first, TEST).status == "passed"
+        out = pool.run(second, TEST)
+        assert out.status == "passed", out.detail

@@ -19,7 +19,7 @@ from ..diffs import apply_edits
 from ..formats import split_completion
 from .benchmarks import Task, load_benchmark
 from .passk import flops_per_token, mean_pass_at_k, pass_at_k_flops
-from .sandbox import Limits, Outcome, isolation, run_program
+from .sandbox import Limits, Outcome, SandboxPool, isolation
 
 VERDICTS = ("passed", "failed", "timed_out", "error", "not_runnable")
 
@@ -105,8 +105,8 @@ def evaluate(cfg: EvalConfig) -> dict:
             jobs.append((i, program, task))
         results.append(res)
     bar = _bar(len(jobs), cfg.progress)
-    with ThreadPoolExecutor(max_workers=cfg.workers) as pool:
-        futures = [(i, pool.submit(run_program, program, task.test, limits)) for i, program, task in jobs]
+    with SandboxPool(cfg.workers if jobs else 0, limits) as sandboxes, ThreadPoolExecutor(max_workers=cfg.workers) as pool:
+        futures = [(i, pool.submit(sandboxes.run, program, task.test)) for i, program, task in jobs]
         for i, fut in futures:
             out = fut.result()
             results[i].update(verdict=out.status, reason=out.detail, passed=out.status == "passed",

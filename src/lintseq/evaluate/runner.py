@@ -86,11 +86,9 @@ def _run_tests(ns, test, expected):
         raise ValueError(f"unknown test kind {kind!r}")
 
 
-def main():
-    job = json.loads(sys.stdin.read())
-    sys.stdin.close()
-    nonce, fd, test = job.pop("nonce"), int(job.get("fd", 3)), job["test"]
-    os.chdir(job.get("cwd", "."))
+def execute(job, fd):
+    """Run one job (program + test payload) in this process and report on ``fd``."""
+    nonce, test = job["nonce"], job["test"]
     expected = None
     if test["kind"] == "io":  # expected outputs from the reference, before untrusted code runs
         try:
@@ -122,5 +120,130 @@ def main():
     report(fd, nonce, "passed")
 
 
+def _set_limits(limits):
+    import resource
+
+    for name, value in limits.items():
+        res = getattr(resource, name)
+        resource.setrlimit(res, (value, value))
+
+
+def _wipe(path, keep=()):
+    """Empty a directory the program could write to (it may have chmod-ed things), leaving
+    alone ``keep`` paths (read-only binds such as an interpreter under the home directory)."""
+    import shutil
+    import stat
+
+    def force(func, p, _exc):
+        try:
+            os.chmod(os.path.dirname(p) or p, stat.S_IRWXU)
+            os.chmod(p, stat.S_IRWXU)
+            func(p)
+        except OSError:
+            pass
+
+    try:
+        entries = os.listdir(path)
+    except OSError:
+        return
+    for name in entries:
+        full = os.path.join(path, name)
+        if any(k == full or k.startswith(full + "/") for k in keep):
+            if full not in keep:
+                _wipe(full, keep)
+            continue
+        if os.path.isdir(full) and not os.path.islink(full):
+            shutil.rmtree(full, onerror=force)
+        else:
+            try:
+                os.unlink(full)
+            except OSError:
+                pass
+
+
+def _run_forked(job, wipe, workdir, keep=()):
+    """Fork a child for one program; afterwards kill every other process in this PID
+    namespace (the program's daemons included) and wipe every writable directory."""
+    import select
+    import signal
+    import time
+
+    os.makedirs(workdir, exist_ok=True)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the program's process
+        try:
+            os.setsid()
+            os.close(r)
+            null = os.open("/dev/null", os.O_RDWR)
+            for target in (0, 1, 2):
+                os.dup2(null, target)
+            os.closerange(3, w)
+            os.closerange(w + 1, 4096)
+            _set_limits(job.pop("rlimits", {}))
+            os.chdir(workdir)
+            execute(job, w)
+        finally:
+            os._exit(0)
+    os.close(w)
+    timed_out = False
+    pidfd = os.pidfd_open(pid)
+    ready, _, _ = select.select([pidfd], [], [], job.get("timeout", 10.0))
+    os.close(pidfd)
+    if not ready:
+        timed_out = True
+    if not _OWN_PID_NAMESPACE:  # kill(-1) outside a private PID namespace would hit the host
+        raise RuntimeError("refusing kill(-1): not inside a private PID namespace")
+    for _ in range(3):  # kill(-1): everything in this namespace but us and its init
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:
+            break
+        time.sleep(0.001)
+    _, status = os.waitpid(pid, 0)
+    os.set_blocking(r, False)
+    try:
+        report = os.read(r, 1 << 20).decode("utf-8", "replace")
+    except BlockingIOError:
+        report = ""
+    os.close(r)
+    for path in wipe:
+        _wipe(path, keep)
+    return {"report": report, "timed_out": timed_out, "status": status}
+
+
+_OWN_PID_NAMESPACE = False
+
+
+def serve():
+    """Zygote mode (inside one bubblewrap sandbox per evaluator worker): one job per stdin
+    line, one reply per stdout line; every program runs in a fresh fork of this process.
+
+    argv: ``--serve HOST_PID_NAMESPACE DIR... [--keep PATH...]`` (the evaluator's PID namespace,
+    which this process must not share, the directories to wipe after each program, and
+    read-only paths inside them to leave alone)."""
+    global _OWN_PID_NAMESPACE
+    args = sys.argv[3:]
+    host_ns = sys.argv[2]
+    wipe, keep = (args[: args.index("--keep")], args[args.index("--keep") + 1:]) if "--keep" in args else (args, [])
+    if os.readlink("/proc/self/ns/pid") == host_ns or os.getpid() > 16:
+        sys.exit("runner --serve must run as an early process of a private PID namespace")
+    _OWN_PID_NAMESPACE = True
+    workdir = os.path.join(wipe[0], "work") if wipe else "/tmp/work"
+    out = os.fdopen(os.dup(1), "w")
+    for line in sys.stdin:
+        job = json.loads(line)
+        reply = _run_forked(job, wipe, workdir, keep)
+        out.write(json.dumps(reply) + "\n")
+        out.flush()
+
+
+def main():
+    job = json.loads(sys.stdin.read())
+    sys.stdin.close()
+    os.chdir(job.get("cwd", "."))
+    execute(job, int(job.get("fd", 3)))
+
+
 if __name__ == "__main__":
-    main()
+    serve() if sys.argv[1:2] == ["--serve"] else main()

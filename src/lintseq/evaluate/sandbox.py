@@ -1,32 +1,31 @@
-"""Running untrusted programs: one fresh sandbox per program, everything it starts killed with it.
+"""Running untrusted programs in bubblewrap sandboxes, everything a program starts killed with it.
 
-With bubblewrap (Debian package ``bubblewrap``): new user, PID, network, IPC and UTS namespaces
-(no network, nothing outside visible to signal), the host filesystem read-only, a private
-size-limited tmpfs for /tmp and the home directory, a fresh session, uid ``nobody`` inside and no
-capabilities.
-When the program's runner exits, or the wall-clock timeout kills the sandbox, the PID namespace
-dies and with it every process the program started (daemons in new sessions included).
+Each evaluator worker owns one bubblewrap sandbox (Debian package ``bubblewrap``): new user,
+PID, network, IPC and UTS namespaces (no network; nothing outside visible to signal), the host
+filesystem read-only, private size-limited tmpfs for /tmp, /dev/shm and the home directory,
+uid ``nobody`` inside and no capabilities. Inside it a preloaded Python (``runner.py --serve``)
+forks a fresh child per program, so a program costs a fork, not an interpreter start-up.
+After each program, whatever happened, the sandbox's zygote kills every other process in the
+PID namespace (``kill(-1, SIGKILL)``: the program's daemons and fork storms included) and wipes
+every writable directory, so nothing a program starts or writes outlives it or reaches the next.
 
-Always, via setrlimit: CPU seconds, address space, processes (per sandbox user), file size,
-open files, no core dumps; stdout/stderr go to /dev/null (flooding costs nothing) and the
-verdict comes back on a private pipe with a per-run nonce (see runner.py).
+Per program, via setrlimit: CPU seconds, address space, processes, file size, open files, no
+core dumps; stdout/stderr go to /dev/null (flooding costs nothing); the verdict comes back on a
+private pipe carrying a per-run nonce, and only a report with that nonce counts (runner.py).
 
-Without bubblewrap only the limits, a new session and a throw-away working directory apply;
-a warning says so.
-
-    >>> out = run_program("def f():\\n    return 1", {"kind": "asserts", "setup": "", "asserts": ["assert f() == 1"]})
-    >>> out.status
-    'passed'
+Without bubblewrap a fresh process per program gets the limits, a new session (killed as a
+group) and a throw-away working directory, and a warning says isolation is missing.
 """
 
 from __future__ import annotations
 
-import fcntl
 import functools
 import json
 import os
+import queue
 import resource
 import secrets
+import select
 import shutil
 import signal
 import subprocess
@@ -81,6 +80,13 @@ def isolation() -> str:
     return "bwrap" if bwrap_works() else "limits-only"
 
 
+def _interpreter_paths_under(home: str) -> list[str]:
+    """The interpreter and its packages may live under home (pyenv, venvs): they are bound
+    read-only over the private home."""
+    paths = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    return sorted(p for p in paths if p.startswith(home.rstrip("/") + "/"))
+
+
 def _bwrap_prefix(limits: Limits, workdir: str) -> list[str]:
     home = os.path.expanduser("~")
     size = str(limits.tmp_size_mb << 20)
@@ -88,10 +94,8 @@ def _bwrap_prefix(limits: Limits, workdir: str) -> list[str]:
             "--dev", "/dev", "--proc", "/proc", "--size", size, "--tmpfs", "/tmp"]
     if home not in ("/", "/tmp") and os.path.isdir(home):
         args += ["--size", size, "--tmpfs", home]
-        # the interpreter and its packages may live under home (pyenv, venvs): show them read-only
-        for path in sorted({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}):
-            if path.startswith(home.rstrip("/") + "/"):
-                args += ["--ro-bind", path, path]
+        for path in _interpreter_paths_under(home):
+            args += ["--ro-bind", path, path]
     args += ["--dir", workdir, "--chdir", workdir, "--uid", str(NOBODY), "--gid", str(NOBODY),
              "--clearenv", "--setenv", "PATH", f"{os.path.dirname(sys.executable)}:/usr/local/bin:/usr/bin:/bin", "--setenv", "HOME", workdir,
              "--setenv", "PYTHONDONTWRITEBYTECODE", "1", "--setenv", "MPLBACKEND", "Agg"]
@@ -99,8 +103,7 @@ def _bwrap_prefix(limits: Limits, workdir: str) -> list[str]:
 
 
 def _limit(limits: Limits) -> None:
-    """preexec_fn: a new session and the rlimits (RLIMIT_NPROC binds only a non-root evaluator;
-    under bubblewrap the PID namespace is what ends every process a program starts)."""
+    """preexec_fn of the fallback: a new session and the rlimits."""
     os.setsid()
     cpu = int(limits.timeout) + 2
     mem = limits.memory_mb << 20
@@ -110,30 +113,124 @@ def _limit(limits: Limits) -> None:
         resource.setrlimit(res, (val, val))
 
 
-_warned = False
+def _rlimits(limits: Limits) -> dict:
+    return {"RLIMIT_CPU": int(limits.timeout) + 2, "RLIMIT_AS": limits.memory_mb << 20, "RLIMIT_CORE": 0,
+            "RLIMIT_FSIZE": limits.file_size_mb << 20, "RLIMIT_NOFILE": 256, "RLIMIT_NPROC": limits.max_processes}
+
+
+def _outcome(report: str, nonce: str, timed_out: bool, timeout: float, why: str) -> Outcome:
+    try:
+        msg = json.loads(report) if report else None
+    except ValueError:
+        msg = None
+    if isinstance(msg, dict) and msg.get("nonce") == nonce and msg.get("status") in ("passed", "failed", "error"):
+        return Outcome(msg["status"], msg.get("detail", ""))
+    if timed_out:
+        return Outcome("timed_out", f"no result within {timeout:g} s")
+    return Outcome("error", f"the program ended before its tests reported ({why})")
+
+
+class _Zygote:
+    """One long-lived bubblewrap sandbox that forks a fresh child per program (runner --serve)."""
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        home = os.path.expanduser("~")
+        wipe = ["/tmp", "/dev/shm"] + ([home] if home not in ("/", "/tmp") else [])
+        cmd = _bwrap_prefix(limits, "/tmp/work") + ["--tmpfs", "/dev/shm", sys.executable, "-I", RUNNER, "--serve",
+                                                             os.readlink("/proc/self/ns/pid"), *wipe,
+                                                             "--keep", *_interpreter_paths_under(home)]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
+
+    def run(self, job: dict) -> dict | None:
+        """The zygote's reply, or None when it died or hung (it is then killed)."""
+        try:
+            self.proc.stdin.write((json.dumps(job) + "\n").encode())
+            self.proc.stdin.flush()
+            ready, _, _ = select.select([self.proc.stdout], [], [], job["timeout"] + 15)
+            line = self.proc.stdout.readline() if ready else b""
+            return json.loads(line) if line else None
+        except (OSError, ValueError):
+            return None
+
+    def close(self) -> None:
+        _kill_group(self.proc)
+
+
+class SandboxPool:
+    """``workers`` sandboxes to run programs in, one program at a time each; thread-safe.
+
+        >>> with SandboxPool(1) as pool:
+        ...     pool.run("x = 1", {"kind": "asserts", "setup": "", "asserts": ["assert x == 1"]}).status
+        'passed'
+    """
+
+    def __init__(self, workers: int = 1, limits: Limits = Limits()):
+        """``workers`` sandboxes are started now (0 starts none: nothing to run)."""
+        self.limits = limits
+        self.bwrap = bwrap_works()
+        self._idle: queue.Queue = queue.Queue()
+        self._all: list[_Zygote] = []
+        if self.bwrap:
+            for _ in range(workers):
+                self._add()
+        else:
+            warnings.warn("bubblewrap not available: programs run with resource limits only "
+                          "(no filesystem, network or PID isolation)", RuntimeWarning, stacklevel=2)
+
+    def _add(self) -> None:
+        z = _Zygote(self.limits)
+        self._all.append(z)
+        self._idle.put(z)
+
+    def run(self, program: str, test: dict) -> Outcome:
+        if not self.bwrap:
+            return _run_unsandboxed(program, test, self.limits)
+        nonce = secrets.token_hex(16)
+        job = {"nonce": nonce, "program": program, "test": test, "timeout": self.limits.timeout,
+               "rlimits": _rlimits(self.limits)}
+        z = self._idle.get()
+        reply = z.run(job)
+        if reply is None:  # the program took the zygote down (or it hung): replace it
+            z.close()
+            self._all.remove(z)
+            self._add()
+            return Outcome("error", "the sandbox died while running the program")
+        self._idle.put(z)
+        status = reply["status"]
+        why = f"killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit status {os.waitstatus_to_exitcode(status)}"
+        return _outcome(reply["report"], nonce, reply["timed_out"], self.limits.timeout, why)
+
+    def close(self) -> None:
+        for z in self._all:
+            z.close()
+        self._all.clear()
+
+    def __enter__(self) -> "SandboxPool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def run_program(program: str, test: dict, limits: Limits = Limits()) -> Outcome:
-    """Run ``program`` then its ``test`` payload in a fresh sandbox; never raises for bad code."""
-    global _warned
+    """Run one program in a sandbox of its own (a pool of one)."""
+    with SandboxPool(1, limits) as pool:
+        return pool.run(program, test)
+
+
+def _run_unsandboxed(program: str, test: dict, limits: Limits) -> Outcome:
+    """Fallback without bubblewrap: a fresh process per program with the rlimits, a new
+    session (killed as a group afterwards) and a throw-away working directory."""
     nonce = secrets.token_hex(16)
     read_fd, write_fd = os.pipe()
-    use_bwrap = bwrap_works()
-    workdir = "/tmp/work" if use_bwrap else tempfile.mkdtemp(prefix="lintseq-run-")
-    if not use_bwrap:
-        os.chmod(workdir, 0o777)
-        if not _warned:
-            warnings.warn("bubblewrap not available: programs run with resource limits only "
-                          "(no filesystem, network or PID isolation)", RuntimeWarning, stacklevel=2)
-            _warned = True
-    cmd = [sys.executable, "-I", RUNNER]
-    if use_bwrap:
-        cmd = _bwrap_prefix(limits, workdir) + cmd
+    workdir = tempfile.mkdtemp(prefix="lintseq-run-")
     job = json.dumps({"nonce": nonce, "fd": write_fd, "program": program, "test": test, "cwd": workdir})
     timed_out = False
     try:
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                pass_fds=(write_fd,), cwd=workdir if not use_bwrap else "/",
+        proc = subprocess.Popen([sys.executable, "-I", RUNNER], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, pass_fds=(write_fd,), cwd=workdir,
                                 env={"PATH": "/usr/bin:/bin", "HOME": workdir}, preexec_fn=functools.partial(_limit, limits))
         os.close(write_fd)
         try:
@@ -144,46 +241,22 @@ def run_program(program: str, test: dict, limits: Limits = Limits()) -> Outcome:
             pass
         finally:
             _kill_group(proc)
-        report = _read_report(read_fd, nonce)
+        os.set_blocking(read_fd, False)
+        try:
+            report = os.read(read_fd, 1 << 20).decode("utf-8", "replace")
+        except BlockingIOError:
+            report = ""
     finally:
         os.close(read_fd)
-        if not use_bwrap:
-            shutil.rmtree(workdir, ignore_errors=True)
-    if report is not None:
-        return Outcome(report["status"], report.get("detail", ""))
-    if timed_out:
-        return Outcome("timed_out", f"no result within {limits.timeout:g} s")
-    code = proc.returncode
-    why = f"killed by signal {-code}" if code and code < 0 else f"exit status {code}"
-    return Outcome("error", f"the program ended before its tests reported ({why})")
+        shutil.rmtree(workdir, ignore_errors=True)
+    return _outcome(report, nonce, timed_out, limits.timeout, f"exit status {proc.returncode}")
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
-    """Kill the sandbox and everything in its session, then reap it."""
+    """Kill a process and everything in its session, then reap it."""
     for target in (lambda: os.killpg(proc.pid, signal.SIGKILL), proc.kill):
         try:
             target()
         except (ProcessLookupError, PermissionError):
             pass
     proc.wait()
-
-
-def _read_report(fd: int, nonce: str) -> dict | None:
-    """The runner's report, if one with the right nonce is waiting in the pipe."""
-    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
-    chunks = []
-    try:
-        while len(chunks) < 64:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    except BlockingIOError:
-        pass
-    try:
-        msg = json.loads(b"".join(chunks)[:200_000])
-    except ValueError:
-        return None
-    if isinstance(msg, dict) and msg.get("nonce") == nonce and msg.get("status") in ("passed", "failed", "error"):
-        return msg
-    return None
