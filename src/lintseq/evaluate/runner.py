@@ -194,13 +194,15 @@ def _run_forked(job, wipe, workdir, keep=()):
         timed_out = True
     if not _OWN_PID_NAMESPACE:  # kill(-1) outside a private PID namespace would hit the host
         raise RuntimeError("refusing kill(-1): not inside a private PID namespace")
-    for _ in range(3):  # kill(-1): everything in this namespace but us and its init
+    if timed_out:
+        os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    for _ in range(8):  # kill(-1): everything left in this namespace but us and its init
         try:
             os.kill(-1, signal.SIGKILL)
         except ProcessLookupError:
             break
-        time.sleep(0.001)
-    _, status = os.waitpid(pid, 0)
+        time.sleep(0.002)
     os.set_blocking(r, False)
     try:
         report = os.read(r, 1 << 20).decode("utf-8", "replace")
