@@ -53,11 +53,15 @@ def plot(runs: list[tuple[str, dict]], out_dir: str) -> list[str]:
             elif s.get("flops"):
                 xs = [s["flops"][f"pass@{k}"] for k in ks]
                 ax.plot(xs, ys, marker="o", label=name)
+        if not ax.lines:
+            ax.text(0.5, 0.5, "no FLOPs: the samples lack token counts or model size", ha="center",
+                    va="center", transform=ax.transAxes)
         ax.set_xscale("log")
         ax.set_xlabel("k (samples per task)" if kind == "k" else "total test-time FLOPs")
         ax.set_ylabel("pass@k (%)")
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
+        if ax.lines:
+            ax.legend(fontsize=8)
         fig.tight_layout()
         stem = os.path.join(out_dir, "pass_at_k" if kind == "k" else "pass_at_k_flops")
         for ext in ("png", "svg"):
