@@ -155,7 +155,10 @@ def _train(args) -> int:
     from .train.config import TrainConfig
     from .train.loop import train
 
-    cfg = TrainConfig.load(args.config, args.overrides)
+    config, overrides = args.config, list(args.overrides)
+    if config and "=" in config and not os.path.isfile(config):  # no YAML, only key=value
+        config, overrides = None, [config] + overrides
+    cfg = TrainConfig.load(config, overrides)
     if not cfg.data or not os.path.isfile(cfg.data):
         print(f"lintseq train: data file {cfg.data!r} not found (set data=PATH)", file=sys.stderr)
         return 2

@@ -1,0 +1,138 @@
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import torch  # the [train] extra; CI installs it
+
+from conftest import run_cli
+from lintseq.formats import DIFF_TOKEN, editseq_completion
+from lintseq.generate import GenerateConfig, generate
+from lintseq.sample import resolve
+from lintseq.train.config import TrainConfig
+from lintseq.train.loop import train
+from lintseq.train.tokens import IGNORE, add_diff_token, encode_example, tiny_tokenizer
+from lintseq.verify import verify_file
+
+
+@pytest.fixture(scope="module")
+def seqs(tmp_path_factory):
+    d = tmp_path_factory.mktemp("seqs")
+    out = str(d / "seqs.jsonl")
+    generate(GenerateConfig(output=out, limit=40, samples=2, progress=False))
+    return out
+
+
+def test_labels_are_exactly_the_completion_tokens_and_diff_is_one_token():
+    tok = tiny_tokenizer()
+    add_diff_token(tok)
+    assert len(tok(DIFF_TOKEN, add_special_tokens=False)["input_ids"]) == 1
+    prompt, completion = "Write f.\n<|diff|>", "@@ -0,0 +1 @@\n+x = 1\n<|diff|>\n<|diff|>"
+    ex = encode_example(tok, prompt, completion, 512)
+    p = tok(prompt, add_special_tokens=False)["input_ids"]
+    c = tok(completion, add_special_tokens=False)["input_ids"]
+    assert ex["input_ids"] == p + c + [tok.eos_token_id]
+    assert ex["labels"] == [IGNORE] * len(p) + c + [tok.eos_token_id]
+    assert tok.decode([x for x in ex["labels"] if x != IGNORE]) == completion + tok.eos_token
+    assert encode_example(tok, prompt * 50, completion, 8) is None  # nothing left to learn: dropped
+
+
+def _cfg(data, out, **kw):
+    base = dict(model="tiny", data=data, output_dir=str(out), global_batch=8, micro_batch=4, max_steps=30,
+                lr=3e-3, max_seq_len=256, warmup_ratio=0.1, seed=1)
+    base.update(kw)
+    return TrainConfig.load(None, [f"{k}={v}" for k, v in base.items()])
+
+
+def test_loss_falls(seqs, tmp_path):
+    out = train(_cfg(seqs, tmp_path / "run"))
+    first, last = sum(out["losses"][:5]) / 5, sum(out["losses"][-5:]) / 5
+    assert last < 0.8 * first
+    assert os.path.exists(tmp_path / "run" / "log.csv") and os.path.exists(tmp_path / "run" / "final" / "config.json")
+
+
+def test_checkpoint_resumes_to_the_same_loss(seqs, tmp_path):
+    a = train(_cfg(seqs, tmp_path / "a", max_steps=6, save_every=3))
+    os.makedirs(tmp_path / "b")
+    shutil.copytree(tmp_path / "a" / "checkpoint-3", tmp_path / "b" / "checkpoint-3")
+    b = train(_cfg(seqs, tmp_path / "b", max_steps=6, save_every=3))
+    assert b["start_step"] == 3
+    assert b["losses"] == pytest.approx(a["losses"][3:], rel=1e-4)
+    from transformers import AutoModelForCausalLM
+
+    pa = AutoModelForCausalLM.from_pretrained(tmp_path / "a" / "final").state_dict()
+    pb = AutoModelForCausalLM.from_pretrained(tmp_path / "b" / "final").state_dict()
+    assert all(torch.allclose(pa[k], pb[k], rtol=1e-4, atol=1e-6) for k in pa)
+
+
+def test_two_processes_equal_one(seqs, tmp_path):
+    args = [f"{k}={v}" for k, v in dict(model="tiny", data=seqs, global_batch=8, micro_batch=2, max_steps=4,
+                                         lr=3e-3, max_seq_len=256, seed=3).items()]
+    one = subprocess.run([sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "1",
+                          "-m", "lintseq.cli", "train", *args, f"output_dir={tmp_path / 'one'}"],
+                         capture_output=True, text=True)
+    assert one.returncode == 0, one.stderr[-2000:]
+    two = subprocess.run([sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2",
+                          "--num_machines", "1", "--main_process_port", "29517",
+                          "-m", "lintseq.cli", "train", *args, f"output_dir={tmp_path / 'two'}"],
+                         capture_output=True, text=True)
+    assert two.returncode == 0, two.stderr[-2000:]
+    read = lambda p: [float(r.split(",")[1]) for r in open(p).read().splitlines()[1:]]
+    assert read(tmp_path / "two" / "log.csv") == pytest.approx(read(tmp_path / "one" / "log.csv"), rel=1e-4)
+    from transformers import AutoModelForCausalLM
+
+    p1 = AutoModelForCausalLM.from_pretrained(tmp_path / "one" / "final").state_dict()
+    p2 = AutoModelForCausalLM.from_pretrained(tmp_path / "two" / "final").state_dict()
+    assert all(torch.allclose(p1[k], p2[k], rtol=1e-4, atol=1e-6) for k in p1)
+
+
+def test_sampling_resolves_as_verify_and_feeds_evaluate(seqs, tmp_path):
+    # resolution is the shared applier: every generated record resolves to its program
+    for line in open(seqs):
+        rec = json.loads(line)
+        assert resolve(editseq_completion(rec["edits"]), "editseq")[0] == rec["program"]
+    assert verify_file(seqs)["ok"]
+    out = train(_cfg(seqs, tmp_path / "m", max_steps=3))
+    prompts = tmp_path / "prompts.jsonl"
+    run_cli("prompts", "--benchmark", "humaneval", "-o", prompts)
+    few = tmp_path / "few.jsonl"
+    few.write_text("".join(open(prompts).readlines()[:3]))
+    samples = tmp_path / "s.jsonl"
+    run_cli("sample", "--model", out["output"], "--prompts", few, "-o", samples, "-n", 2, "--temperature", 1.0,
+            "--max-new-tokens", 48, "--batch-size", 3)
+    rows = [json.loads(l) for l in open(samples)]
+    assert len(rows) == 6 and all(r["format"] == "editseq" and r["completion_tokens"] > 0 for r in rows)
+    meta = json.load(open(str(samples) + ".meta.json"))
+    assert meta["n_layer"] == 2 and meta["non_embedding_params"] > 0
+    summary = json.loads(run_cli("evaluate", samples, "--k", "1,2", "--workers", 2, "--json").stdout)
+    assert summary["samples"] == 6 and summary["flops"]["pass@2"] > summary["flops"]["pass@1"] > 0
+
+
+def test_recipes_and_accelerate_configs_parse():
+    import glob
+
+    import yaml
+
+    root = os.path.join(os.path.dirname(__file__), "..", "configs")
+    recipes = sorted(glob.glob(os.path.join(root, "*.yaml")))
+    assert len(recipes) >= 3
+    cfgs = {os.path.basename(p): TrainConfig.load(p) for p in recipes}
+    lintseq, baseline = cfgs["sft_lintseq_tinycodelm150m.yaml"], cfgs["sft_baseline_tinycodelm150m.yaml"]
+    assert (lintseq.view, lintseq.epochs, baseline.view, baseline.epochs) == ("editseq", 2, "baseline", 10)
+    assert lintseq.lr == 3e-4 and lintseq.global_batch == 512 and lintseq.loss == "sum" and lintseq.warmup_ratio == 0.001
+    kinds = {yaml.safe_load(open(p))["distributed_type"] for p in glob.glob(os.path.join(root, "accelerate", "*.yaml"))}
+    assert kinds == {"MULTI_GPU", "FSDP", "DEEPSPEED"}
+
+
+def test_tinycodelm_shapes():
+    from lintseq.train.models import model_meta, olmo_config
+    from transformers import OlmoForCausalLM
+
+    with torch.device("meta"):
+        m = OlmoForCausalLM(olmo_config("150M"))
+    meta = model_meta(m)
+    assert (meta["n_layer"], meta["d_model"]) == (12, 768)
+    assert 150e6 < meta["params"] < 155e6  # the digest's 151.9M with tied 50,304-row embeddings
