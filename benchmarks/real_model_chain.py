@@ -28,6 +28,8 @@ def lintseq(*args: str) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, default=30)
+    ap.add_argument("--global-batch", type=int, default=8)
+    ap.add_argument("--max-seq-len", type=int, default=512)
     ap.add_argument("--programs", type=int, default=400)
     ap.add_argument("--max-new-tokens", type=int, default=384)
     ap.add_argument("--tasks", type=int, default=164)
@@ -41,7 +43,9 @@ def main() -> None:
         times["import_s"] = lintseq("model", "import-gguf", "-o", model_dir)
     times["generate_s"] = lintseq("generate", "-o", data, "--limit", str(args.programs), "-s", "5", "--workers", "2", "--overwrite", "-q")
     times["train_s"] = lintseq("train", "configs/sft_smollm2_cpu.yaml", f"model={model_dir}", f"data={data}",
-                               f"output_dir={run}", f"max_steps={args.steps}", "resume=false")
+                               f"output_dir={run}", f"max_steps={args.steps}", "resume=false",
+                               f"global_batch={args.global_batch}", f"micro_batch={min(4, args.global_batch)}",
+                               f"max_seq_len={args.max_seq_len}")
     rows = list(open(f"{run}/log.csv"))[1:]
     last = rows[-1].strip().split(",")
     lintseq("prompts", "--benchmark", "humaneval", "-o", f"{d}/prompts.jsonl")

@@ -189,6 +189,29 @@ def _import_gguf(args) -> int:
     return 0
 
 
+def _corpus_build(args) -> int:
+    from .corpus import build_corpus
+
+    try:
+        pairs, counts = build_corpus(args.packages, args.data_dir, args.seed, args.val_fraction, not args.no_stdlib)
+    except ModuleNotFoundError as exc:
+        print(f"lintseq corpus build: {exc}", file=sys.stderr)
+        return 2
+    with open(args.output, "w", encoding="utf-8") as fh:
+        for p in pairs:
+            fh.write(json.dumps(p, ensure_ascii=False) + "\n")
+    with open(side_path(args.output, "summary.json"), "w", encoding="utf-8") as fh:
+        json.dump(counts, fh, indent=1)
+    print(json.dumps(counts, indent=1) if args.json else "\n".join(f"{k:55s} {v}" for k, v in counts.items()))
+    return 0
+
+
+def side_path(output: str, suffix: str) -> str:
+    from .generate import side_path as _side
+
+    return _side(output, suffix)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lintseq", description="LintSeq: synthetic edit sequences for code LMs.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -268,6 +291,18 @@ def build_parser() -> argparse.ArgumentParser:
     sm.add_argument("--backend", choices=("auto", "transformers", "vllm"), default="auto")
     sm.add_argument("--seed", type=int, default=0)
     sm.set_defaults(func=_sample)
+
+    c = sub.add_parser("corpus", help="instruction/program pairs from installed code and MBPP train")
+    csub = c.add_subparsers(dest="corpus_command", required=True)
+    cb = csub.add_parser("build", help="self-contained, deduplicated, decontaminated pairs")
+    cb.add_argument("-o", "--output", default="pairs.jsonl")
+    cb.add_argument("--packages", nargs="*", default=[], help="installed packages to mine (e.g. more_itertools toolz)")
+    cb.add_argument("--no-stdlib", action="store_true")
+    cb.add_argument("--data-dir", help="benchmarks + MBPP folder (default $LINTSEQ_DATA_DIR)")
+    cb.add_argument("--seed", type=int, default=0)
+    cb.add_argument("--val-fraction", type=float, default=0.05)
+    cb.add_argument("--json", action="store_true")
+    cb.set_defaults(func=_corpus_build)
 
     m = sub.add_parser("model", help="model utilities")
     msub = m.add_subparsers(dest="model_command", required=True)

@@ -100,6 +100,14 @@ def _free_names(fn: ast.FunctionDef | ast.ClassDef) -> set[str] | None:
     return loaded - bound - {fn.name}
 
 
+def _resolves(program: str) -> bool:
+    """The final check that a program is self-contained: it compiles and pyflakes finds no
+    undefined name (string annotations included, which the AST walk above does not read)."""
+    from .oracle.fast import FastLinter
+
+    return not any(m.code in ("E0001", "E0602", "E0603") for m in FastLinter().messages(program))
+
+
 def _signature(fn: ast.FunctionDef) -> str:
     ret = f" -> {ast.unparse(fn.returns)}" if fn.returns else ""
     return f"{fn.name}({ast.unparse(fn.args)}){ret}"
@@ -147,7 +155,7 @@ def module_pairs(module: str, path: str | None = None) -> Iterator[dict]:
             body = "\n".join(lines[start: fn.end_lineno])
             head = "\n".join(sorted(set(needed)))
             program = f"{head}\n\n\n{body}" if head else body
-            if program.count("\n") + 1 > MAX_PROGRAM_LINES:
+            if program.count("\n") + 1 > MAX_PROGRAM_LINES or not _resolves(program):
                 continue
             what = f"class `{fn.name}`" if isinstance(fn, ast.ClassDef) else f"function `{_signature(fn)}`"
             instruction = f"Write a Python {what} to solve the following problem:\n{inspect.cleandoc(doc)}"
@@ -164,6 +172,79 @@ def stdlib_pairs(limit: int | None = None) -> Iterator[dict]:
             n += 1
             if limit and n >= limit:
                 return
+
+
+def package_pairs(package: str) -> Iterator[dict]:
+    """Pairs from an installed package and its submodules (tests and private modules skipped)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None:
+        raise ModuleNotFoundError(f"package {package!r} is not installed")
+    yield from module_pairs(package, spec.origin if spec.origin and spec.origin.endswith(".py") else None)
+    for info in pkgutil.walk_packages(spec.submodule_search_locations or [], prefix=package + "."):
+        parts = info.name.split(".")[1:]
+        if any(p.startswith("_") or p.startswith("test") or p in ("tests", "conftest") for p in parts):
+            continue
+        yield from module_pairs(info.name)
+
+
+def mbpp_train_pairs(data_dir: str | None) -> Iterator[dict]:
+    """MBPP's training split (task ids 601-974) in the MBPP instruction wording."""
+    from .evaluate.benchmarks import _function_instruction, _mbpp_rows, _signature_of
+
+    for r in _mbpp_rows("mbpp", data_dir):
+        if 601 <= int(r["task_id"]) <= 974:
+            code = r["code"].replace("\r\n", "\n")
+            try:
+                sig, _ = _signature_of(code)
+            except (ValueError, SyntaxError):
+                continue
+            yield {"id": f"mbpp-train/{r['task_id']}", "source": "mbpp-train", "task_id": int(r["task_id"]),
+                   "instruction": _function_instruction(r["text"], sig), "response": code}
+
+
+def build_corpus(packages: list[str], data_dir: str | None, seed: int = 0, val_fraction: float = 0.05,
+                 stdlib: bool = True) -> tuple[list[dict], dict]:
+    """Self-contained pairs from the standard library, ``packages`` and MBPP train: exact and near
+    duplicates removed, decontaminated against every evaluation benchmark, split by ``seed``."""
+    import random
+
+    from .decontam import benchmark_index, near_duplicates
+    from .evaluate.benchmarks import data_dir as resolve_data_dir
+
+    data_dir = resolve_data_dir(data_dir)
+    counts: dict[str, int] = {}
+    pairs = list(stdlib_pairs()) if stdlib else []
+    counts["stdlib"] = len(pairs)
+    for package in packages:
+        found = list(package_pairs(package))
+        counts[f"package:{package}"] = len(found)
+        pairs += found
+    index, bench_ids = benchmark_index(data_dir)
+    mbpp = list(mbpp_train_pairs(data_dir))
+    counts["mbpp-train"] = len(mbpp)
+    eval_ids = bench_ids["mbppplus"] | bench_ids["mbpp-sanitized"]
+    kept_mbpp = [p for p in mbpp if p["task_id"] not in eval_ids]
+    counts["dropped_mbpp_train_ids_used_by_mbppplus_or_sanitized"] = len(mbpp) - len(kept_mbpp)
+    pairs += kept_mbpp
+    seen, unique = set(), []
+    for p in pairs:
+        key = "\n".join(line.rstrip() for line in p["response"].strip().splitlines() if line.strip())
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    counts["dropped_exact_duplicates"] = len(pairs) - len(unique)
+    clean = [p for p in unique if not index.hits(p["instruction"]) and not index.hits(p["response"])]
+    counts["dropped_contaminated_13gram"] = len(unique) - len(clean)
+    near = near_duplicates([p["response"] for p in clean])
+    final = [p for i, p in enumerate(clean) if i not in near]
+    counts["dropped_near_duplicates"] = len(near)
+    rng = random.Random(seed)
+    for p in final:
+        p["split"] = "validation" if rng.random() < val_fraction else "train"
+        p.pop("task_id", None)
+    counts["kept"] = len(final)
+    counts["validation"] = sum(p["split"] == "validation" for p in final)
+    return final, counts
 
 
 def stdlib_rows(limit: int | None = 1000) -> Iterator[Row]:

@@ -1,0 +1,98 @@
+"""Near-duplicate removal and benchmark decontamination for instruction/program pairs.
+
+Tokens are words and single punctuation marks. Near duplicates: Jaccard similarity >= 0.85 on
+5-token shingles (MinHash + LSH banding to find candidates, then the exact Jaccard). Contamination:
+any 13-token n-gram shared with a benchmark prompt, test or solution.
+
+    >>> ngrams(tokens("def f(x): return x + 1"), 5) == ngrams(tokens("def  f( x ):  return x+1"), 5)
+    True
+    >>> jaccard({1, 2, 3}, {2, 3, 4})
+    0.5
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections import defaultdict
+
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+_PRIME = (1 << 61) - 1
+_PERMS = [((i * 0x9E3779B97F4A7C15 + 1) % _PRIME, (i * 0xBF58476D1CE4E5B9 + 7) % _PRIME) for i in range(1, 33)]
+
+
+def tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text)
+
+
+def ngrams(toks: list[str], n: int) -> set[int]:
+    """Hashes (crc32, stable across runs) of the token n-grams."""
+    return {zlib.crc32("\x1f".join(toks[i: i + n]).encode()) for i in range(max(0, len(toks) - n + 1))}
+
+
+def jaccard(a: set, b: set) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
+def _minhash(shingles: set[int]) -> tuple[int, ...]:
+    return tuple(min((a * s + b) % _PRIME for s in shingles) for a, b in _PERMS) if shingles else (0,) * len(_PERMS)
+
+
+def near_duplicates(texts: list[str], threshold: float = 0.85, bands: int = 8) -> set[int]:
+    """Indices to drop: each text that is a near duplicate of an earlier kept one."""
+    shingles = [ngrams(tokens(t), 5) for t in texts]
+    rows = len(_PERMS) // bands
+    buckets: dict[tuple, list[int]] = defaultdict(list)
+    drop: set[int] = set()
+    for i, sh in enumerate(shingles):
+        sig = _minhash(sh)
+        keys = [(b, sig[b * rows:(b + 1) * rows]) for b in range(bands)]
+        candidates = {j for k in keys for j in buckets.get(k, ())}
+        if any(jaccard(sh, shingles[j]) >= threshold for j in candidates):
+            drop.add(i)
+            continue
+        for k in keys:
+            buckets[k].append(i)
+    return drop
+
+
+class Contamination:
+    """13-gram index of benchmark texts; ``hits(text)`` says whether a text shares one."""
+
+    def __init__(self, n: int = 13):
+        self.n = n
+        self.index: set[int] = set()
+
+    def add(self, text: str) -> None:
+        self.index |= ngrams(tokens(text), self.n)
+
+    def hits(self, text: str) -> bool:
+        return not self.index.isdisjoint(ngrams(tokens(text), self.n))
+
+
+def benchmark_index(data_dir: str | None) -> tuple[Contamination, dict]:
+    """Index every evaluation benchmark's prompts, tests and solutions; also the task ids of the
+    MBPP+ and sanitized-MBPP tasks (some fall in the MBPP training range 601-974)."""
+    from .evaluate.benchmarks import _mbpp_rows, data_dir as resolve_data_dir, load_benchmark
+
+    data_dir = resolve_data_dir(data_dir)
+    index = Contamination()
+    ids: dict[str, set[int]] = {}
+    for name in ("humaneval", "mbpp", "mbpp-sanitized", "mbppplus", "bigcodebench"):
+        for task in load_benchmark(name, data_dir).values():
+            index.add(task.instruction)
+            index.add(task.code_prompt)
+            index.add(task.reference)
+            t = task.test
+            for part in (t.get("test"), t.get("setup"), "\n".join(t.get("asserts", [])), t.get("reference")):
+                if part:
+                    index.add(part)
+    for name in ("mbpp", "mbpp-sanitized"):  # validation split 511-600 too, not only the test tasks
+        for r in _mbpp_rows(name, data_dir):
+            if 511 <= int(r["task_id"]) <= 600:
+                index.add(r.get("text") or r.get("prompt"))
+                index.add(r["code"])
+                index.add("\n".join(r["test_list"]))
+    ids["mbppplus"] = {int(t.split("/")[1]) for t in load_benchmark("mbppplus", data_dir)}
+    ids["mbpp-sanitized"] = {int(r["task_id"]) for r in _mbpp_rows("mbpp-sanitized", data_dir)}
+    return index, ids

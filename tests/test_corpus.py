@@ -1,0 +1,75 @@
+import json
+import os
+
+import pytest
+
+from lintseq.corpus import build_corpus, module_pairs
+from lintseq.decontam import near_duplicates, ngrams, tokens
+from lintseq.evaluate.benchmarks import load_benchmark
+from lintseq.oracle import get_linter
+
+DATA = os.environ.get("LINTSEQ_DATA_DIR")
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return build_corpus(["more_itertools"] if _installed("more_itertools") else [], DATA, seed=3)
+
+
+def _installed(name):
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
+def test_pairs_are_self_contained_programs(corpus):
+    pairs, counts = corpus
+    fast = get_linter("fast")
+    assert counts["kept"] == len(pairs) > 1000
+    for p in pairs:
+        assert set(p) == {"id", "source", "instruction", "response", "split"}
+        assert "`" in p["instruction"]  # the signature is named in the instruction
+        undefined = [m for m in fast.messages(p["response"]) if m.code in ("E0602", "E0001")]
+        assert not undefined, (p["id"], undefined)
+
+
+def test_decontaminated_against_humaneval_and_mbpp(corpus):
+    pairs, counts = corpus
+    bench = set()
+    for name in ("humaneval", "mbpp"):
+        for t in load_benchmark(name, DATA).values():
+            bench |= ngrams(tokens(t.instruction), 13) | ngrams(tokens(t.reference), 13)
+    for p in pairs:
+        assert bench.isdisjoint(ngrams(tokens(p["response"]), 13)), p["id"]
+        assert bench.isdisjoint(ngrams(tokens(p["instruction"]), 13)), p["id"]
+    assert counts["dropped_contaminated_13gram"] > 0
+
+
+def test_mbpp_train_ids_used_by_evaluation_sets_are_dropped(corpus):
+    pairs, counts = corpus
+    plus = {int(t.split("/")[1]) for t in load_benchmark("mbppplus", DATA)}
+    sanitized = {json_id for json_id in (r["task_id"] for r in json.load(open(os.path.join(DATA, "mbpp", "sanitized-mbpp.json"))))}
+    overlap = {i for i in range(601, 975)} & (plus | sanitized)
+    assert counts["dropped_mbpp_train_ids_used_by_mbppplus_or_sanitized"] == len(overlap)
+    mbpp_ids = {int(p["id"].split("/")[1]) for p in pairs if p["source"] == "mbpp-train"}
+    assert mbpp_ids and not mbpp_ids & overlap and all(601 <= i <= 974 for i in mbpp_ids)
+
+
+def test_split_is_seeded(corpus):
+    pairs, _ = corpus
+    again, _ = build_corpus([], DATA, seed=3, stdlib=True)
+    split = {p["id"]: p["split"] for p in pairs}
+    assert all(split[p["id"]] == p["split"] for p in again if p["id"] in split)
+    assert 0 < sum(p["split"] == "validation" for p in pairs) < 0.15 * len(pairs)
+
+
+def test_near_duplicates():
+    base = "def total(values):\n    result = 0\n    for v in values:\n        result += v\n    return result\n" * 3
+    near = base.replace("result", "result", 1) + "# done"
+    other = "import os\n\ndef listing(path):\n    return sorted(os.listdir(path))\n" * 3
+    assert near_duplicates([base, near, other]) == {1}
+
+
+def test_module_pairs_bind_free_names_with_imports():
+    pair = next(p for p in module_pairs("textwrap") if p["id"] == "textwrap.indent")
+    assert pair["response"].lstrip().startswith("def indent") or "import" in pair["response"]
