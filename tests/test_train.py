@@ -136,3 +136,20 @@ def test_tinycodelm_shapes():
     meta = model_meta(m)
     assert (meta["n_layer"], meta["d_model"]) == (12, 768)
     assert 150e6 < meta["params"] < 155e6  # the digest's 151.9M with tied 50,304-row embeddings
+
+
+def test_pretrain_packs_a_local_mix_with_a_locally_trained_tokenizer(tmp_path):
+    from lintseq.train.pretrain import PretrainConfig, chunk, pretrain
+
+    readme = os.path.join(os.path.dirname(__file__), "..", "README.md")
+    cfg = PretrainConfig.load(None, ["model=tiny", "code=stdlib", f"text={readme}", "max_documents=40",
+                                     "vocab_size=800", "max_seq_len=128", "global_batch=8", "micro_batch=4",
+                                     "max_steps=12", "lr=3e-3", f"output_dir={tmp_path}"])
+    out = pretrain(cfg)
+    assert out["documents"] > 10 and sum(out["losses"][-3:]) < sum(out["losses"][:3])
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(out["output"])
+    assert 700 <= len(tok) <= 802  # trained here: 800 merges + specials (+ <|diff|>)
+    seqs = chunk(["x = 1\n" * 50, "print(2)\n" * 50], tok, 32)
+    assert seqs and all(len(s["input_ids"]) == 32 and s["labels"] == s["input_ids"] for s in seqs)

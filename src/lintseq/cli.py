@@ -170,6 +170,18 @@ def _train(args) -> int:
     return 0
 
 
+def _pretrain(args) -> int:
+    from .train.pretrain import PretrainConfig, pretrain
+
+    config, overrides = args.config, list(args.overrides)
+    if config and "=" in config and not os.path.isfile(config):
+        config, overrides = None, [config] + overrides
+    out = pretrain(PretrainConfig.load(config, overrides))
+    print(f"pretrained {out['steps']} steps on {out['examples']} sequences from {out['documents']} documents: "
+          f"loss {out['losses'][0]:.4f} -> {out['losses'][-1]:.4f}; model -> {out['output']}")
+    return 0
+
+
 def _sample(args) -> int:
     from .sample import SampleConfig, sample
 
@@ -277,6 +289,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("config", nargs="?", help="YAML recipe (configs/); keys as lintseq.train.config.TrainConfig")
     t.add_argument("overrides", nargs="*", help="key=value overrides, e.g. lr=1e-4 max_steps=100")
     t.set_defaults(func=_train)
+
+    pt = sub.add_parser("pretrain", help="pretrain a TinyCodeLM-style model on a local text + code mix")
+    pt.add_argument("config", nargs="?", help="YAML recipe (configs/pretrain_*.yaml)")
+    pt.add_argument("overrides", nargs="*", help="key=value overrides")
+    pt.set_defaults(func=_pretrain)
 
     sm = sub.add_parser("sample", help="generate programs (edit by edit) for a prompts file")
     sm.add_argument("--model", required=True)

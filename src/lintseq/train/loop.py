@@ -48,6 +48,19 @@ def _param_groups(model, weight_decay: float):
 
 def train(cfg: TrainConfig) -> dict:
     """Run (or resume) fine-tuning; returns a summary with per-step losses."""
+    from accelerate.utils import set_seed
+
+    set_seed(cfg.seed)
+    model, tok = load_model_and_tokenizer(cfg.model, _texts(cfg.data, cfg.view), cfg.seed)
+    add_diff_token(tok, model)
+    examples = load_examples(cfg.data, tok, cfg.view, cfg.max_seq_len)
+    if cfg.packing:
+        examples = pack(examples, cfg.max_seq_len)
+    return run_training(cfg, model, tok, examples)
+
+
+def run_training(cfg: TrainConfig, model, tok, examples: list[dict]) -> dict:
+    """The optimisation loop over encoded examples ({input_ids, labels}), shared with pretraining."""
     import torch
     from accelerate import Accelerator
     from accelerate.utils import set_seed
@@ -56,11 +69,6 @@ def train(cfg: TrainConfig) -> dict:
     bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and torch.cuda.is_available() and torch.cuda.is_bf16_supported())
     acc = Accelerator(mixed_precision="bf16" if bf16 else "no")
     set_seed(cfg.seed)
-    model, tok = load_model_and_tokenizer(cfg.model, _texts(cfg.data, cfg.view), cfg.seed)
-    add_diff_token(tok, model)
-    examples = load_examples(cfg.data, tok, cfg.view, cfg.max_seq_len)
-    if cfg.packing:
-        examples = pack(examples, cfg.max_seq_len)
     procs, rank = acc.num_processes, acc.process_index
     if cfg.global_batch % (cfg.micro_batch * procs):
         raise ValueError(f"global_batch {cfg.global_batch} must be a multiple of micro_batch x processes ({cfg.micro_batch} x {procs})")
