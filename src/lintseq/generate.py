@@ -60,6 +60,8 @@ class GenerateConfig:
     overwrite: bool = False
     chunk_size: int = 8
     progress: bool = True
+    parquet: bool = False
+    """Also write OUT.parquet when the run ends."""
 
     @property
     def spec(self) -> JobSpec:
@@ -235,6 +237,19 @@ def generate(cfg: GenerateConfig) -> dict:
         "workers": cfg.workers,
         "engine": cfg.engine,
     }
+    if cfg.parquet:
+        summary["parquet"] = write_parquet(out, side_path(out, "parquet"))
     with open(side_path(out, "summary.json"), "w", encoding="utf-8") as fh:
         json.dump(summary, fh, indent=1)
     return summary
+
+
+def write_parquet(jsonl: str, path: str) -> str:
+    """A Parquet copy of the records (the JSONL stays the resumable source of truth)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with open(jsonl, encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh if line.strip()]
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    return path
