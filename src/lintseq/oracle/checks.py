@@ -11,8 +11,6 @@ without type inference (a miss costs fidelity, a false alarm costs nothing but s
 from __future__ import annotations
 
 import ast
-import io
-import tokenize
 
 from . import LintMessage
 
@@ -38,6 +36,8 @@ def _stmts(nodes):
 
 
 def custom_messages(tree: ast.Module) -> list[LintMessage]:
+    from .unbound import possibly_unbound  # noqa: PLC0415  (it imports this module's helpers)
+
     out: list[LintMessage] = possibly_unbound(tree)
     for body in _bodies(tree):
         out += _redefinitions(body)
@@ -256,145 +256,3 @@ def _inherits_init(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], seen: se
     if _init_of(cls) is not None:
         return True
     return any(isinstance(b, ast.Name) and b.id in classes and _inherits_init(classes[b.id], classes, seen) for b in cls.bases)
-
-
-def _lead(line: str) -> int:
-    return len(line) - len(line.lstrip())
-
-
-def _overindented_blocks(tree: ast.Module, lines: list[str]) -> list[LintMessage]:
-    """W0311 for sources indented in multiples of four spaces: a block that starts on its own
-    line must sit exactly four spaces deeper than its header line."""
-    out = []
-    for node in _stmts(tree.body):
-        headers = []
-        if isinstance(node, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith,
-                             ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.ExceptHandler)):
-            headers.append((node.lineno, node.body))
-        if isinstance(node, ast.match_case):
-            headers.append((node.pattern.lineno, node.body))
-        for line_no, body in headers:
-            first = body[0] if body else None
-            if first is None or first.lineno <= line_no:
-                continue
-            text = lines[first.lineno - 1]
-            if _lead(text) == first.col_offset and _lead(text) - _lead(lines[line_no - 1]) != 4:
-                out.append(LintMessage(first.lineno, "W0311", "Bad indentation"))
-    return out
-
-
-def indentation_messages(source: str, lines: list[str], tree: ast.Module) -> list[LintMessage]:
-    """W0311 as pylint computes it: each statement's indentation must be 4 spaces per level.
-
-    Sources indented with multiples of four spaces only can fail just on over-indented blocks
-    (checked on the AST); others are tokenized exactly as pylint's format checker does.
-    """
-    if all(not ln.strip() or _lead(ln) % 4 == 0 and not ln[: _lead(ln)].strip(" ") for ln in lines):
-        return _overindented_blocks(tree, lines)
-    out: list[LintMessage] = []
-
-    def check(text: str, expected: int, line: int) -> None:
-        level = 0
-        while text.startswith("    "):
-            text, level = text[4:], level + 1
-        if level != expected or text[:1] in (" ", "\t"):
-            out.append(LintMessage(line, "W0311", f"Bad indentation (expected {4 * expected} spaces)"))
-
-    indents, check_equal = [0], False
-    try:
-        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
-            if tok.type == tokenize.NEWLINE:
-                check_equal = True
-            elif tok.type == tokenize.INDENT:
-                check_equal = False
-                check(tok.string, indents[-1] + 1, tok.start[0])
-                indents.append(indents[-1] + 1)
-            elif tok.type == tokenize.DEDENT:
-                check_equal = True
-                if len(indents) > 1:
-                    indents.pop()
-            elif tok.type not in (tokenize.NL, tokenize.COMMENT, tokenize.ENCODING) and check_equal:
-                check_equal = False
-                check(tok.line, indents[-1], tok.start[0])
-    except (tokenize.TokenError, SyntaxError):
-        pass
-    return out
-
-
-_NEW_SCOPE = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
-_STOPS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
-
-
-def _expr_names(stmt: ast.AST) -> list[ast.Name]:
-    """Names in a statement's own expressions (not nested blocks, lambdas or comprehensions)."""
-    stack = [v for f, v in ast.iter_fields(stmt) if f not in _BLOCK_FIELDS and f != "decorator_list"]
-    found = []
-    while stack:
-        v = stack.pop()
-        if isinstance(v, list):
-            stack.extend(v)
-        elif isinstance(v, ast.Name):
-            found.append(v)
-        elif isinstance(v, ast.AST) and not isinstance(v, (*_NEW_SCOPE, ast.stmt)):
-            stack.extend(ast.iter_child_nodes(v))
-    return found
-
-
-def _binds(stmt: ast.AST, name: str) -> bool:
-    if isinstance(stmt, _DEFS):
-        return stmt.name == name
-    if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-        return any((a.asname or a.name.split(".")[0]) == name for a in stmt.names)
-    if isinstance(stmt, ast.AugAssign):
-        return False
-    return any(n.id == name and isinstance(n.ctx, ast.Store) for n in _expr_names(stmt))
-
-
-def _all_paths_bind(stmts: list[ast.stmt], name: str) -> bool:
-    for s in stmts:
-        if isinstance(s, _STOPS) or _binds(s, name):
-            return True
-        if isinstance(s, ast.If) and _all_paths_bind(s.body, name) and s.orelse and _all_paths_bind(s.orelse, name):
-            return True
-    return False
-
-
-def possibly_unbound(tree: ast.Module) -> list[LintMessage]:
-    """E0606 (pylint's possibly-used-before-assignment), narrowed: in one scope, a name bound
-    only inside ``if`` branches that do not all bind it (or stop), read later outside any ``if``."""
-    out: list[LintMessage] = []
-    scopes = [tree.body] + [n.body for n in _stmts(tree.body) if isinstance(n, _FUNCS)]
-    for body in scopes:
-        binds: dict[str, list[ast.AST | None]] = {}  # name -> outermost If around each binding
-        uses: list[tuple[str, int]] = []
-
-        def scan(stmts, root):
-            for s in stmts:
-                names = [s.name] if isinstance(s, _DEFS) else []
-                if isinstance(s, (ast.Import, ast.ImportFrom)):
-                    names = [(a.asname or a.name.split(".")[0]) for a in s.names]
-                if isinstance(s, ast.ExceptHandler) and s.name:
-                    names.append(s.name)
-                for n in [] if isinstance(s, _DEFS) else _expr_names(s):
-                    if isinstance(n.ctx, ast.Store) and not isinstance(s, ast.AugAssign):
-                        names.append(n.id)
-                    elif root is None:
-                        uses.append((n.id, n.lineno))
-                for nm in names:
-                    binds.setdefault(nm, []).append(root)
-                if isinstance(s, _DEFS):
-                    continue
-                for field in _BLOCK_FIELDS:
-                    block = getattr(s, field, None)
-                    if block:
-                        scan(block, root if root is not None or not isinstance(s, ast.If) else s)
-
-        scan(body, None)
-        for name, line in uses:
-            roots = binds.get(name)
-            if not roots or any(r is None for r in roots):
-                continue
-            first = min(r.lineno for r in roots)
-            if line > first and not any(_all_paths_bind([r], name) for r in roots):
-                out.append(LintMessage(line, "E0606", f"Possibly using variable {name!r} before assignment"))
-    return out

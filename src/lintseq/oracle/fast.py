@@ -30,7 +30,8 @@ from pyflakes import checker as pyflakes_checker
 from pyflakes import messages as pm
 
 from . import LintMessage, syntax_error_line
-from .checks import custom_messages, indentation_messages
+from .checks import custom_messages
+from .indentation import indentation_messages
 
 # pyflakes messages that pylint (--disable=C,R) reports as errors (E*), by pylint id.
 PYFLAKES_ERRORS: dict[type, str] = {

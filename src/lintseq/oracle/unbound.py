@@ -1,0 +1,94 @@
+r"""possibly-used-before-assignment (pylint E0606) for the fast oracle, narrowed to what
+deletions commonly create: a name bound only inside ``if`` branches that do not all bind it (or
+stop), read after them outside any ``if``.
+
+    >>> import ast
+    >>> [(m.line, m.code) for m in possibly_unbound(ast.parse("def f(s):\n    if s:\n        v = 1\n    return v"))]
+    [(4, 'E0606')]
+"""
+
+from __future__ import annotations
+
+import ast
+
+from . import LintMessage
+from .checks import _BLOCK_FIELDS, _DEFS, _FUNCS, _stmts
+
+
+_NEW_SCOPE = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_STOPS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
+
+
+def _expr_names(stmt: ast.AST) -> list[ast.Name]:
+    """Names in a statement's own expressions (not nested blocks, lambdas or comprehensions)."""
+    stack = [v for f, v in ast.iter_fields(stmt) if f not in _BLOCK_FIELDS and f != "decorator_list"]
+    found = []
+    while stack:
+        v = stack.pop()
+        if isinstance(v, list):
+            stack.extend(v)
+        elif isinstance(v, ast.Name):
+            found.append(v)
+        elif isinstance(v, ast.AST) and not isinstance(v, (*_NEW_SCOPE, ast.stmt)):
+            stack.extend(ast.iter_child_nodes(v))
+    return found
+
+
+def _binds(stmt: ast.AST, name: str) -> bool:
+    if isinstance(stmt, _DEFS):
+        return stmt.name == name
+    if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+        return any((a.asname or a.name.split(".")[0]) == name for a in stmt.names)
+    if isinstance(stmt, ast.AugAssign):
+        return False
+    return any(n.id == name and isinstance(n.ctx, ast.Store) for n in _expr_names(stmt))
+
+
+def _all_paths_bind(stmts: list[ast.stmt], name: str) -> bool:
+    for s in stmts:
+        if isinstance(s, _STOPS) or _binds(s, name):
+            return True
+        if isinstance(s, ast.If) and _all_paths_bind(s.body, name) and s.orelse and _all_paths_bind(s.orelse, name):
+            return True
+    return False
+
+
+def possibly_unbound(tree: ast.Module) -> list[LintMessage]:
+    """E0606 (pylint's possibly-used-before-assignment), narrowed: in one scope, a name bound
+    only inside ``if`` branches that do not all bind it (or stop), read later outside any ``if``."""
+    out: list[LintMessage] = []
+    scopes = [tree.body] + [n.body for n in _stmts(tree.body) if isinstance(n, _FUNCS)]
+    for body in scopes:
+        binds: dict[str, list[ast.AST | None]] = {}  # name -> outermost If around each binding
+        uses: list[tuple[str, int]] = []
+
+        def scan(stmts, root):
+            for s in stmts:
+                names = [s.name] if isinstance(s, _DEFS) else []
+                if isinstance(s, (ast.Import, ast.ImportFrom)):
+                    names = [(a.asname or a.name.split(".")[0]) for a in s.names]
+                if isinstance(s, ast.ExceptHandler) and s.name:
+                    names.append(s.name)
+                for n in [] if isinstance(s, _DEFS) else _expr_names(s):
+                    if isinstance(n.ctx, ast.Store) and not isinstance(s, ast.AugAssign):
+                        names.append(n.id)
+                    elif root is None:
+                        uses.append((n.id, n.lineno))
+                for nm in names:
+                    binds.setdefault(nm, []).append(root)
+                if isinstance(s, _DEFS):
+                    continue
+                for field in _BLOCK_FIELDS:
+                    block = getattr(s, field, None)
+                    if block:
+                        scan(block, root if root is not None or not isinstance(s, ast.If) else s)
+
+        scan(body, None)
+        for name, line in uses:
+            roots = binds.get(name)
+            if not roots or any(r is None for r in roots):
+                continue
+            first = min(r.lineno for r in roots)
+            if line > first and not any(_all_paths_bind([r], name) for r in roots):
+                out.append(LintMessage(line, "E0606", f"Possibly using variable {name!r} before assignment"))
+    return out
