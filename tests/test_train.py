@@ -40,6 +40,17 @@ def test_labels_are_exactly_the_completion_tokens_and_diff_is_one_token():
     assert encode_example(tok, prompt * 50, completion, 8) is None  # nothing left to learn: dropped
 
 
+def test_baseline_view_sees_each_program_once(seqs):
+    from lintseq.train.tokens import load_examples
+
+    tok = tiny_tokenizer()
+    add_diff_token(tok)
+    edit = load_examples(seqs, tok, "editseq", 1024)
+    base = load_examples(seqs, tok, "baseline", 1024, dedupe_programs=True)
+    programs = {json.loads(l)["source_id"] for l in open(seqs)}
+    assert len(base) == len(programs) and len(edit) == 2 * len(programs)  # s = 2
+
+
 def _cfg(data, out, **kw):
     base = dict(model="tiny", data=data, output_dir=str(out), global_batch=8, micro_batch=4, max_steps=30,
                 lr=3e-3, max_seq_len=256, warmup_ratio=0.1, seed=1)

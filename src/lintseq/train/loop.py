@@ -53,7 +53,8 @@ def train(cfg: TrainConfig) -> dict:
     set_seed(cfg.seed)
     model, tok = load_model_and_tokenizer(cfg.model, _texts(cfg.data, cfg.view), cfg.seed)
     add_diff_token(tok, model)
-    examples = load_examples(cfg.data, tok, cfg.view, cfg.max_seq_len)
+    # the baseline sees each program once, even when read from s-fold edit-sequence records
+    examples = load_examples(cfg.data, tok, cfg.view, cfg.max_seq_len, dedupe_programs=cfg.view == "baseline")
     if cfg.packing:
         examples = pack(examples, cfg.max_seq_len)
     return run_training(cfg, model, tok, examples)
@@ -93,6 +94,7 @@ def run_training(cfg: TrainConfig, model, tok, examples: list[dict]) -> dict:
     epoch_batches: dict[int, list] = {}
     share = cfg.global_batch // procs
     bar = _bar(acc, start, total)
+    board = _tensorboard(cfg.output_dir) if acc.is_main_process else None
     t0, tokens_seen = time.perf_counter(), 0
     model.train()
     for step in range(start, total):
@@ -123,6 +125,10 @@ def run_training(cfg: TrainConfig, model, tok, examples: list[dict]) -> dict:
         rate = tokens_seen / max(time.perf_counter() - t0, 1e-9)
         if acc.is_main_process:
             _log(log_path, step + 1, loss, scheduler.get_last_lr()[0], tokens_seen, rate)
+            if board is not None:
+                board.add_scalar("train/loss", loss, step + 1)
+                board.add_scalar("train/lr", scheduler.get_last_lr()[0], step + 1)
+                board.add_scalar("train/tokens_per_s", rate, step + 1)
             if bar:
                 bar.set_postfix(loss=f"{loss:.4f}", tok_s=f"{rate:,.0f}")
                 bar.update(1)
@@ -130,6 +136,8 @@ def run_training(cfg: TrainConfig, model, tok, examples: list[dict]) -> dict:
             _checkpoint(acc, cfg.output_dir, step + 1, scheduler)
     if bar:
         bar.close()
+    if board is not None:
+        board.close()
     acc.wait_for_everyone()
     final = os.path.join(cfg.output_dir, "final")
     unwrapped = acc.unwrap_model(model)
@@ -158,6 +166,16 @@ def _log(path: str, step: int, loss: float, lr: float, tokens: int, rate: float)
         if new:
             w.writerow(["step", "loss", "lr", "tokens", "tokens_per_s"])
         w.writerow([step, f"{loss:.6f}", f"{lr:.6e}", tokens, f"{rate:.1f}"])
+
+
+def _tensorboard(output_dir: str):
+    """A TensorBoard writer when tensorboard is installed, else None (log.csv always exists)."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+
+        return SummaryWriter(os.path.join(output_dir, "tensorboard"))
+    except ImportError:
+        return None
 
 
 def _bar(acc, start: int, total: int):

@@ -63,12 +63,12 @@ def load_examples(path: str, tokenizer, view: str, max_len: int, dedupe_programs
     """Encoded examples of a JSONL file; the baseline view keeps one example per program."""
     out, seen = [], set()
     with open(path, encoding="utf-8") as fh:
-        for line in fh:
+        for n, line in enumerate(fh):
             if not line.strip():
                 continue
             rec = json.loads(line)
             if view == "baseline" and dedupe_programs:
-                key = rec.get("source_id", rec.get("id"))
+                key = rec.get("source_id", rec.get("id", f"line {n}"))
                 if key in seen:
                     continue
                 seen.add(key)
