@@ -45,8 +45,8 @@ def test_baseline_view_sees_each_program_once(seqs):
 
     tok = tiny_tokenizer()
     add_diff_token(tok)
-    edit = load_examples(seqs, tok, "editseq", 1024)
-    base = load_examples(seqs, tok, "baseline", 1024, dedupe_programs=True)
+    edit = load_examples(seqs, tok, "editseq", 10**6)
+    base = load_examples(seqs, tok, "baseline", 10**6, dedupe_programs=True)
     programs = {json.loads(l)["source_id"] for l in open(seqs)}
     assert len(base) == len(programs) and len(edit) == 2 * len(programs)  # s = 2
 
