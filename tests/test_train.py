@@ -128,9 +128,12 @@ def test_recipes_and_accelerate_configs_parse():
     import yaml
 
     root = os.path.join(os.path.dirname(__file__), "..", "configs")
+    from lintseq.train.pretrain import PretrainConfig
+
     recipes = sorted(glob.glob(os.path.join(root, "*.yaml")))
-    assert len(recipes) >= 3
-    cfgs = {os.path.basename(p): TrainConfig.load(p) for p in recipes}
+    assert len(recipes) >= 4
+    cfgs = {os.path.basename(p): (PretrainConfig if "pretrain" in p else TrainConfig).load(p) for p in recipes}
+    assert cfgs["pretrain_tinycodelm150m.yaml"].model == "tinycodelm-150M"
     lintseq, baseline = cfgs["sft_lintseq_tinycodelm150m.yaml"], cfgs["sft_baseline_tinycodelm150m.yaml"]
     assert (lintseq.view, lintseq.epochs, baseline.view, baseline.epochs) == ("editseq", 2, "baseline", 10)
     assert lintseq.lr == 3e-4 and lintseq.global_batch == 512 and lintseq.loss == "sum" and lintseq.warmup_ratio == 0.001

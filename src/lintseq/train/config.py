@@ -2,7 +2,7 @@
 
     >>> cfg = TrainConfig.load(None, ["model=tiny", "lr=1e-3", "epochs=2", "view=baseline"])
     >>> cfg.lr, cfg.epochs, cfg.view
-    (0.001, 2, 'baseline')
+    (0.001, 2.0, 'baseline')
 """
 
 from __future__ import annotations
