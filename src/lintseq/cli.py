@@ -204,6 +204,7 @@ def _import_gguf(args) -> int:
 
 def _corpus_build(args) -> int:
     from .corpus import build_corpus
+    from .generate import side_path
 
     try:
         pairs, counts = build_corpus(args.packages, args.data_dir, args.seed, args.val_fraction, not args.no_stdlib)
@@ -217,12 +218,6 @@ def _corpus_build(args) -> int:
         json.dump(counts, fh, indent=1)
     print(json.dumps(counts, indent=1) if args.json else "\n".join(f"{k:55s} {v}" for k, v in counts.items()))
     return 0
-
-
-def side_path(output: str, suffix: str) -> str:
-    from .generate import side_path as _side
-
-    return _side(output, suffix)
 
 
 def build_parser() -> argparse.ArgumentParser:
