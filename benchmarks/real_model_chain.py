@@ -30,6 +30,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--global-batch", type=int, default=8)
+    ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--max-seq-len", type=int, default=512)
     ap.add_argument("--programs", type=int, default=400, help="pairs (from the corpus) to turn into sequences")
     ap.add_argument("--packages", nargs="*", default=["networkx"])
@@ -52,7 +53,7 @@ def main() -> None:
     times["train_s"] = lintseq("train", "configs/sft_smollm2_cpu.yaml", f"model={model_dir}", f"data={data}",
                                f"output_dir={run}", f"max_steps={args.steps}", "resume=false",
                                f"global_batch={args.global_batch}", f"micro_batch={min(4, args.global_batch)}",
-                               f"max_seq_len={args.max_seq_len}")
+                               f"max_seq_len={args.max_seq_len}", f"lr={args.lr}")
     rows = list(open(f"{run}/log.csv"))[1:]
     last = rows[-1].strip().split(",")
     lintseq("prompts", "--benchmark", "humaneval", "-o", f"{d}/prompts.jsonl")
@@ -66,7 +67,7 @@ def main() -> None:
     summary = json.load(open(f"{d}/samples.jsonl_summary.json"))
     meta = json.load(open(f"{d}/samples.jsonl.meta.json"))
     report = {
-        "train_steps": args.steps, "train_first_loss": float(rows[0].split(",")[1]), "train_last_loss": float(last[1]),
+        "train_steps": args.steps, "lr": args.lr, "train_first_loss": float(rows[0].split(",")[1]), "train_last_loss": float(last[1]),
         "train_tokens": int(last[3]), "train_tokens_per_s": float(last[4]),
         "peak_rss_mib_largest_step": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
         "humaneval_tasks": summary["tasks_scored"], "pass@1": summary.get("pass@1"), "verdicts": summary["verdicts"],
