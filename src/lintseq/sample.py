@@ -149,7 +149,6 @@ def _transformers(cfg: SampleConfig, rows: list[dict]) -> tuple[list[dict], dict
 
 
 def _vllm(cfg: SampleConfig, rows: list[dict]) -> tuple[list[dict], dict]:  # pragma: no cover - GPU machines
-    from transformers import AutoConfig
     from vllm import LLM, SamplingParams
 
     llm = LLM(cfg.model, seed=cfg.seed)
@@ -165,8 +164,15 @@ def _vllm(cfg: SampleConfig, rows: list[dict]) -> tuple[list[dict], dict]:  # pr
             out.append({"task_id": r.get("task_id"), "completion": program, "raw": o.text, "format": cfg.format,
                         "prompt_tokens": len(res.prompt_token_ids), "completion_tokens": len(o.token_ids),
                         "sample": k, "malformed_hunks": malformed})
-    c = AutoConfig.from_pretrained(cfg.model)
-    n_params = sum(p.numel() for p in llm.llm_engine.model_executor.driver_worker.model_runner.model.parameters())
-    emb = c.vocab_size * c.hidden_size * (1 if getattr(c, "tie_word_embeddings", False) else 2)
-    return out, {"model": cfg.model, "params": n_params, "non_embedding_params": n_params - emb,
-                 "n_layer": c.num_hidden_layers, "n_ctx": c.max_position_embeddings, "d_model": c.hidden_size}
+    return out, {"model": cfg.model, **_meta_from_config(cfg.model)}
+
+
+def _meta_from_config(model: str) -> dict:
+    """Model size from its config alone (a meta-device build: no weights are loaded)."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    from .train.models import model_meta
+
+    with torch.device("meta"):
+        return model_meta(AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(model)))
