@@ -86,3 +86,12 @@ def test_randseq_roundtrip_no_linter():
         seq = randseq_sample(prog, rng_for(0, 0, k))
         assert apply_edits(seq.edits).text == prog
         assert seq.lint_calls == 0
+
+
+def test_blank_only_leftover_joins_the_first_real_edit():
+    prog = "\nimport os\n\n\ndef f():\n    return os.sep"
+    for k in range(10):
+        seq = lintseq_sample(prog, FAST, rng_for(0, 0, k))
+        assert apply_edits(seq.edits).text == prog
+        first = apply_edits(seq.edits[:1]).lines
+        assert any(line.strip() for line in first)  # never an edit of blank lines alone

@@ -155,5 +155,9 @@ def _forward(lines: list[str], backward: list[list[int]], calls: int, capped=Fal
     if states[-1]:
         states.append([])  # leftover skeleton (top-level comments, blanks) is the first edit
     states.reverse()
+    if len(states) > 2 and all(not lines[i].strip() for i in states[1]):
+        # a leftover of blank lines only joins the next edit: the authors' .strip() erases it (and
+        # drops its empty diff); a blank-only first edit would teach models to open with blanks
+        del states[1]
     # every backward edit deletes at least one line, so consecutive states always differ
     return EditSequence(render_sequence(lines, states), states, calls, capped, fallbacks, backward)
