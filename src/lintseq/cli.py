@@ -8,6 +8,7 @@ import os
 import sys
 
 from .engines import ENGINES
+from .errors import LintseqError
 from .oracle import LINTERS
 from .records import SAMPLERS
 
@@ -222,6 +223,7 @@ def _corpus_build(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lintseq", description="LintSeq: synthetic edit sequences for code LMs.")
+    p.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
     sub = p.add_subparsers(dest="command", required=True)
 
     g = sub.add_parser("generate", help="refactor instruction/program pairs into edit sequences")
@@ -329,7 +331,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except LintseqError as err:
+        if getattr(args, "debug", False):
+            raise
+        print(f"lintseq {args.command}: error: {err}", file=sys.stderr)
+        return err.exit_code
 
 
 if __name__ == "__main__":  # pragma: no cover
