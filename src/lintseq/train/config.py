@@ -29,6 +29,8 @@ class TrainConfig:
     micro_batch: int = 16
     """Sequences per forward pass per process."""
     max_seq_len: int = 1024
+    """Longest training sequence (longer examples are truncated); also the context length of a
+    model built from a config."""
     lr: float = 3e-4
     weight_decay: float = 0.01
     warmup_ratio: float = 0.001
@@ -37,9 +39,33 @@ class TrainConfig:
     loss_scale: float = 0.0
     """Constant a summed loss is divided by (0: the global batch size), whatever the split."""
     packing: bool = False
+    """Pack whole examples into rows of ``max_seq_len`` tokens (best fit, longest first). Positions
+    restart at every example and attention never crosses one (transformers builds a block-causal
+    mask from the restarting ``position_ids``), so a packed row trains exactly like its examples
+    trained one by one, without the padding."""
     seed: int = 42
     precision: str = "auto"
-    """``auto`` (bf16 where the hardware has it), ``bf16``, ``fp32``."""
+    """``auto`` (bf16 where the hardware has it), ``bf16``, ``fp32``. bf16 is autocast over fp32
+    master weights (accelerate's mixed precision)."""
+    compile: str = "auto"
+    """``torch.compile`` the transformer body: ``auto`` (on when a CUDA GPU is used), ``true``, ``false``."""
+    compile_backend: str = "inductor"
+    """Dynamo backend for ``compile`` (``aot_eager`` checks the captured graph without codegen)."""
+    attn: str = "sdpa"
+    """Attention kernel (transformers' ``attn_implementation``): ``sdpa``, ``flex_attention``,
+    ``flash_attention_2`` (needs the flash-attn package), ``eager``."""
+    ce_chunk: int = 8192
+    """Tokens per chunk of the fused linear + cross-entropy: logits exist one chunk at a time (in
+    fp32 only for that chunk), never for the whole micro-batch. 0: plain full-logit loss."""
+    grad_clip: float = 0.0
+    """Clip the global gradient norm to this value (0: no clipping, as the paper)."""
+    cache_dir: str = ""
+    """Where encoded datasets are cached (memory-mapped numpy, keyed by the data file's hash, the
+    tokenizer, the view and ``max_seq_len``). Empty: ``$LINTSEQ_CACHE`` or ``~/.cache/lintseq``.
+    ``none`` turns the cache off."""
+    model_vocab: int = 0
+    """Embedding rows of a model built from a config (``tinycodelm-*``): 0 = the paper's 50,304
+    (padded past a locally trained tokenizer's size); ``tiny`` uses its tokenizer's size."""
     save_every: int = 0
     """Checkpoint every N steps (0: at the end only)."""
     log_every: int = 1

@@ -11,7 +11,6 @@ is split across processes and accumulation steps. Losses and the learning rate g
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
 import math
@@ -19,8 +18,11 @@ import os
 import time
 
 from .config import TrainConfig
+from .data import Encoded, collate, encode_file, epoch_batches, rows
+from .engine import (H100_BF16_FLOPS, LossModel, backward, compile_body, flops_per_token, make_accelerator,
+                     make_optimizer, register_zero3_head, use_compile)
 from .models import load_model_and_tokenizer, model_meta
-from .tokens import IGNORE, add_diff_token, batches, collate, load_examples, pack, record_view
+from .tokens import add_diff_token, record_view
 
 
 def _texts(path: str, view: str, limit: int = 2000) -> list[str]:
@@ -39,47 +41,48 @@ def _latest_checkpoint(output_dir: str) -> str | None:
     return os.path.join(output_dir, f"checkpoint-{max(steps)}") if steps else None
 
 
-def _param_groups(model, weight_decay: float):
-    decay, no_decay = [], []
-    for name, p in model.named_parameters():
-        (no_decay if p.ndim < 2 or "bias" in name or "norm" in name else decay).append(p)
-    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-
-
 def train(cfg: TrainConfig) -> dict:
     """Run (or resume) fine-tuning; returns a summary with per-step losses."""
+    from accelerate import PartialState
     from accelerate.utils import set_seed
 
     set_seed(cfg.seed)
-    model, tok = load_model_and_tokenizer(cfg.model, _texts(cfg.data, cfg.view), cfg.seed)
+    model, tok = load_model_and_tokenizer(cfg.model, _texts(cfg.data, cfg.view), cfg.seed, n_ctx=cfg.max_seq_len,
+                                          model_vocab=cfg.model_vocab, attn=cfg.attn)
     add_diff_token(tok, model)
-    # the baseline sees each program once, even when read from s-fold edit-sequence records
-    examples = load_examples(cfg.data, tok, cfg.view, cfg.max_seq_len, dedupe_programs=cfg.view == "baseline")
-    if cfg.packing:
-        examples = pack(examples, cfg.max_seq_len)
-    return run_training(cfg, model, tok, examples)
+    t0 = time.perf_counter()
+    with PartialState().main_process_first():  # the first process writes the cache, the others map it
+        # the baseline sees each program once, even when read from s-fold edit-sequence records
+        examples, cache = encode_file(cfg.data, tok, cfg.view, cfg.max_seq_len, cfg.view == "baseline", cfg.cache_dir)
+    out = run_training(cfg, model, tok, examples)
+    out.update(encode_seconds=time.perf_counter() - t0 - out["train_seconds"], cache=cache["cache"])
+    return out
 
 
-def run_training(cfg: TrainConfig, model, tok, examples: list[dict]) -> dict:
-    """The optimisation loop over encoded examples ({input_ids, labels}), shared with pretraining."""
+def run_training(cfg: TrainConfig, model, tok, examples: list[dict] | Encoded) -> dict:
+    """The optimisation loop over encoded examples, shared with pretraining."""
     import torch
-    from accelerate import Accelerator
     from accelerate.utils import set_seed
     from transformers import get_linear_schedule_with_warmup
 
-    bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and torch.cuda.is_available() and torch.cuda.is_bf16_supported())
-    acc = Accelerator(mixed_precision="bf16" if bf16 else "no")
+    started = time.perf_counter()
+    enc = examples if isinstance(examples, Encoded) else Encoded.from_examples(examples)
+    acc, n_micro = make_accelerator(cfg.precision, cfg.micro_batch, cfg.global_batch, cfg.grad_clip)
     set_seed(cfg.seed)
     procs, rank = acc.num_processes, acc.process_index
-    if cfg.global_batch % (cfg.micro_batch * procs):
-        raise ValueError(f"global_batch {cfg.global_batch} must be a multiple of micro_batch x processes ({cfg.micro_batch} x {procs})")
-    per_epoch = len(examples) // cfg.global_batch
+    table = rows(enc, cfg.max_seq_len, cfg.packing)
+    per_epoch = len(table) // cfg.global_batch
     if per_epoch == 0:
-        raise ValueError(f"{len(examples)} examples are fewer than one global batch of {cfg.global_batch}")
+        raise ValueError(f"{len(table)} training rows are fewer than one global batch of {cfg.global_batch}")
     total = cfg.max_steps or math.ceil(cfg.epochs * per_epoch)
-    optimizer = torch.optim.AdamW(_param_groups(model, cfg.weight_decay), lr=cfg.lr)
+    meta = model_meta(model)
+    wrapped = LossModel(model, cfg.ce_chunk)
+    if use_compile(cfg.compile):
+        compile_body(wrapped, cfg.compile_backend)
+    optimizer = make_optimizer(wrapped, cfg.lr, cfg.weight_decay, acc.device.type)
     scheduler = get_linear_schedule_with_warmup(optimizer, math.ceil(cfg.warmup_ratio * total), total)
-    model, optimizer = acc.prepare(model, optimizer)
+    wrapped, optimizer = acc.prepare(wrapped, optimizer)
+    register_zero3_head(acc, wrapped)
     start = 0
     ckpt = _latest_checkpoint(cfg.output_dir) if cfg.resume else None
     if ckpt:
@@ -89,65 +92,116 @@ def run_training(cfg: TrainConfig, model, tok, examples: list[dict]) -> dict:
         start = state["step"]
         scheduler.load_state_dict(state["scheduler"])
     os.makedirs(cfg.output_dir, exist_ok=True)
-    log_path = os.path.join(cfg.output_dir, "log.csv")
-    losses: list[float] = []
-    epoch_batches: dict[int, list] = {}
+    log = _Log(cfg, acc, start, total)
     share = cfg.global_batch // procs
-    bar = _bar(acc, start, total)
-    board = _tensorboard(cfg.output_dir) if acc.is_main_process else None
-    t0, tokens_seen = time.perf_counter(), 0
-    model.train()
+    # packed rows are padded to max_seq_len: one static shape for the compiler
+    length = cfg.max_seq_len if cfg.packing else None
+    wrapped.train()
+    epoch, order = None, []
     for step in range(start, total):
-        epoch = step // per_epoch
-        if epoch not in epoch_batches:
-            epoch_batches = {epoch: batches(examples, cfg.global_batch, cfg.seed, epoch)}
-        global_batch = epoch_batches[epoch][step % per_epoch]
-        label_tokens = sum(sum(1 for x in ex["labels"][1:] if x != IGNORE) for ex in global_batch)
+        if step // per_epoch != epoch:
+            epoch = step // per_epoch
+            order = epoch_batches(len(table), cfg.global_batch, cfg.seed, epoch)
+        batch_rows = [table[r] for r in order[step % per_epoch]]
+        # both denominators are known up front to every process: the gradient does not depend on the split
+        label_tokens = sum(enc.label_tokens(i) for row in batch_rows for i in row)
         denom = label_tokens if cfg.loss == "mean" else (cfg.loss_scale or cfg.global_batch)
-        mine = global_batch[rank * share: (rank + 1) * share]
-        micro = [mine[i: i + cfg.micro_batch] for i in range(0, share, cfg.micro_batch)]
+        mine = batch_rows[rank * share: (rank + 1) * share]
         step_loss = torch.zeros((), device=acc.device)
-        for i, mb in enumerate(micro):
-            batch = {k: v.to(acc.device) for k, v in collate(mb, tok.pad_token_id).items()}
-            sync = contextlib.nullcontext() if i == len(micro) - 1 else acc.no_sync(model)
-            with sync:
-                logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-                ce = torch.nn.functional.cross_entropy(logits[:, :-1].float().reshape(-1, logits.shape[-1]),
-                                                       batch["labels"][:, 1:].reshape(-1), ignore_index=IGNORE, reduction="sum")
-                acc.backward(ce / denom * procs)  # DDP averages over processes: undo it
+        for i in range(0, share, cfg.micro_batch):
+            mb = collate(enc, mine[i: i + cfg.micro_batch], tok.pad_token_id, length)
+            packed = any(len(r) > 1 for r in mine[i: i + cfg.micro_batch])
+            inputs = {k: mb[k].to(acc.device, non_blocking=True) for k in ("input_ids", "targets")}
+            if packed:  # restarting positions; without them transformers keeps the fast causal path
+                inputs["position_ids"] = mb["position_ids"].to(acc.device, non_blocking=True)
+            with acc.accumulate(wrapped):  # sync (and DeepSpeed's step) on the last micro-batch only
+                ce = wrapped(**inputs)
+                backward(acc, ce * (procs / denom), n_micro)  # DDP/FSDP/DeepSpeed average over processes: undo it
             step_loss += ce.detach() / denom
-            tokens_seen += int(batch["attention_mask"].sum()) * procs
+            log.tokens += mb["tokens"] * procs
+        if cfg.grad_clip and acc.state.deepspeed_plugin is None:
+            acc.clip_grad_norm_(wrapped.parameters(), cfg.grad_clip)
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
-        loss = float(acc.reduce(step_loss, reduction="sum"))
-        losses.append(loss)
-        rate = tokens_seen / max(time.perf_counter() - t0, 1e-9)
-        if acc.is_main_process:
-            _log(log_path, step + 1, loss, scheduler.get_last_lr()[0], tokens_seen, rate)
-            if board is not None:
-                board.add_scalar("train/loss", loss, step + 1)
-                board.add_scalar("train/lr", scheduler.get_last_lr()[0], step + 1)
-                board.add_scalar("train/tokens_per_s", rate, step + 1)
-            if bar:
-                bar.set_postfix(loss=f"{loss:.4f}", tok_s=f"{rate:,.0f}")
-                bar.update(1)
+        log.step(step + 1, step_loss, scheduler.get_last_lr()[0])
         if cfg.save_every and (step + 1) % cfg.save_every == 0 and step + 1 < total:
+            log.flush()
             _checkpoint(acc, cfg.output_dir, step + 1, scheduler)
-    if bar:
-        bar.close()
-    if board is not None:
-        board.close()
+    log.flush(final=True)
     acc.wait_for_everyone()
     final = os.path.join(cfg.output_dir, "final")
-    unwrapped = acc.unwrap_model(model)
+    state_dict = acc.get_state_dict(wrapped)  # a collective under FSDP / ZeRO-3: every process calls it
     if acc.is_main_process:
-        unwrapped.save_pretrained(final)
+        lm = acc.unwrap_model(wrapped).lm
+        lm.save_pretrained(final, state_dict={k.removeprefix("lm."): v for k, v in state_dict.items()})
         tok.save_pretrained(final)
         with open(os.path.join(final, "lintseq_meta.json"), "w") as fh:
-            json.dump(model_meta(unwrapped), fh, indent=1)
-    return {"steps": total, "start_step": start, "losses": losses, "examples": len(examples),
-            "processes": procs, "tokens_per_second": tokens_seen / max(time.perf_counter() - t0, 1e-9), "output": final}
+            json.dump(meta, fh, indent=1)
+    acc.wait_for_everyone()
+    rate = log.steady_rate()
+    fpt = flops_per_token(meta["params"], meta["n_layer"], meta["d_model"], cfg.max_seq_len)
+    mfu = fpt * rate / (H100_BF16_FLOPS * procs) if acc.device.type == "cuda" and rate else None
+    return {"steps": total, "start_step": start, "losses": log.losses, "examples": len(enc), "rows": len(table),
+            "processes": procs, "tokens_per_second": log.tokens / max(time.perf_counter() - log.t0, 1e-9),
+            "tokens_per_s": rate, "mfu": mfu, "flops_per_token": fpt, "output": final,
+            "train_seconds": time.perf_counter() - started}
+
+
+class _Log:
+    """Per-step losses stay on the device until a log point (every ``log_every`` steps, a
+    checkpoint, the end): no host synchronisation inside the step. Rows go to log.csv, TensorBoard
+    when installed, and the progress bar."""
+
+    def __init__(self, cfg: TrainConfig, acc, start: int, total: int):
+        self.cfg, self.acc, self.every = cfg, acc, max(cfg.log_every, 1)
+        self.path = os.path.join(cfg.output_dir, "log.csv")
+        self.pending: list = []
+        self.losses: list[float] = []
+        self.tokens = 0
+        self.bar = _bar(acc, start, total)
+        self.board = _tensorboard(cfg.output_dir) if acc.is_main_process else None
+        self.t0 = time.perf_counter()
+        self.warm: tuple[float, int] | None = None  # (time, tokens) after the first step (compile, warm-up)
+
+    def step(self, step: int, loss, lr: float) -> None:
+        self.pending.append((step, loss, lr, self.tokens))
+        if self.warm is None or len(self.pending) >= self.every:
+            self.flush()
+
+    def flush(self, final: bool = False) -> None:
+        if not self.pending:
+            return
+        import torch
+
+        values = self.acc.reduce(torch.stack([p[1] for p in self.pending]), reduction="sum").tolist()  # one sync
+        now = time.perf_counter()
+        if self.warm is None:
+            self.warm = (now, self.tokens)
+        rate = self.tokens / max(now - self.t0, 1e-9)
+        for (step, _, lr, tokens), loss in zip(self.pending, values):
+            self.losses.append(loss)
+            if self.acc.is_main_process:
+                _log(self.path, step, loss, lr, tokens, rate)
+                if self.board is not None:
+                    for k, v in (("loss", loss), ("lr", lr), ("tokens_per_s", rate)):
+                        self.board.add_scalar(f"train/{k}", v, step)
+        if self.bar:
+            self.bar.set_postfix(loss=f"{values[-1]:.4f}", tok_s=f"{rate:,.0f}")
+            self.bar.update(len(self.pending))
+        self.pending = []
+        self.end = (now, self.tokens)
+        if final:
+            if self.bar:
+                self.bar.close()
+            if self.board is not None:
+                self.board.close()
+
+    def steady_rate(self) -> float:
+        """Tokens/s after the first step (which pays for compilation and allocator warm-up)."""
+        if not self.warm or self.end[0] <= self.warm[0]:
+            return self.tokens / max(time.perf_counter() - self.t0, 1e-9)
+        return (self.end[1] - self.warm[1]) / (self.end[0] - self.warm[0])
 
 
 def _checkpoint(acc, output_dir: str, step: int, scheduler) -> None:

