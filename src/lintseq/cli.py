@@ -109,14 +109,22 @@ def _show(args) -> int:
 
 
 def _evaluate(args) -> int:
+    from .evaluate.isolation import probe
     from .evaluate.run import EvalConfig, evaluate
 
+    status = probe()
+    if args.check:
+        print(status.line())
+        return 0 if status.ok else 2
+    if not args.samples:
+        raise LintseqError("no samples file given", fix="lintseq evaluate SAMPLES.jsonl -b humaneval")
     if not os.path.isfile(args.samples):
-        print(f"lintseq evaluate: cannot read {args.samples!r}", file=sys.stderr)
-        return 2
+        raise LintseqError(f"cannot read samples file {args.samples!r}", fix="check the path")
+    print(status.line() if status.ok or not args.unsafe_no_sandbox else
+          "isolation: NONE (--unsafe-no-sandbox): " + status.detail, file=sys.stderr)
     cfg = EvalConfig(samples=args.samples, benchmark=args.benchmark, ks=tuple(int(k) for k in args.k.split(",")),
                      workers=args.workers, timeout=args.timeout, data_dir=args.data_dir,
-                     model_meta=args.model_meta, progress=not args.json)
+                     model_meta=args.model_meta, progress=not args.json, unsafe_no_sandbox=args.unsafe_no_sandbox)
     summary = evaluate(cfg)
     if args.json:
         print(json.dumps({k: v for k, v in summary.items() if k != "per_task"}, indent=1))
@@ -262,14 +270,19 @@ def build_parser() -> argparse.ArgumentParser:
     from .evaluate.benchmarks import BENCHMARKS
 
     e = sub.add_parser("evaluate", help="run samples against a benchmark's tests: pass@k and FLOPs")
-    e.add_argument("samples", help="JSONL rows with task_id and completion / solution / raw")
+    e.add_argument("samples", nargs="?", help="JSONL rows with task_id and completion / solution / raw")
     e.add_argument("--benchmark", "-b", choices=BENCHMARKS, default="humaneval")
     e.add_argument("--k", default="1,10,100", help="comma-separated k for pass@k (default %(default)s)")
     e.add_argument("--workers", "-w", type=int, default=os.cpu_count() or 2)
     e.add_argument("--timeout", type=float, default=10.0, help="seconds per program (default %(default)s)")
     e.add_argument("--data-dir", help="folder with mbpp/, mbppplus/, bigcodebench/ (default $LINTSEQ_DATA_DIR)")
     e.add_argument("--model-meta", help="model size JSON for FLOPs (default SAMPLES.meta.json)")
-    e.add_argument("--json", action="store_true")
+    e.add_argument("--json", action="store_true", help="print the summary as JSON")
+    e.add_argument("--check", action="store_true",
+                   help="only say, in one line, whether programs would be isolated here (exit 0) or not and why (exit 2)")
+    e.add_argument("--unsafe-no-sandbox", action="store_true",
+                   help="when no sandbox can start, run model-written programs on this machine WITHOUT isolation "
+                        "(recorded as isolation in the summary; never the default)")
     e.set_defaults(func=_evaluate)
 
     pr = sub.add_parser("prompts", help="export a benchmark's prompts for sampling")

@@ -19,7 +19,7 @@ from ..diffs import apply_edits
 from ..formats import split_completion
 from .benchmarks import Task, load_benchmark
 from .passk import flops_per_token, mean_pass_at_k, pass_at_k_flops
-from .sandbox import Limits, Outcome, SandboxPool, isolation
+from .sandbox import Limits, Outcome, SandboxPool
 
 VERDICTS = ("passed", "failed", "timed_out", "error", "not_runnable")
 
@@ -36,6 +36,8 @@ class EvalConfig:
     model_meta: str | None = None
     """JSON with non_embedding_params, n_layer, n_ctx, d_model (default: SAMPLES.meta.json if present)."""
     progress: bool = True
+    unsafe_no_sandbox: bool = False
+    """Run programs on this machine without isolation when no sandbox starts (never the default)."""
 
 
 def resolve_row(row: dict, task: Task | None) -> tuple[str | None, dict]:
@@ -104,8 +106,10 @@ def evaluate(cfg: EvalConfig) -> dict:
         else:
             jobs.append((i, program, task))
         results.append(res)
-    bar = _bar(len(jobs), cfg.progress)
-    with SandboxPool(cfg.workers if jobs else 0, limits) as sandboxes, ThreadPoolExecutor(max_workers=cfg.workers) as pool:
+    with SandboxPool(cfg.workers if jobs else 0, limits, cfg.unsafe_no_sandbox) as sandboxes, \
+            ThreadPoolExecutor(max_workers=cfg.workers) as pool:
+        bar = _bar(len(jobs), cfg.progress)
+        isolation = sandboxes.isolation
         futures = [(i, pool.submit(sandboxes.run, program, task.test)) for i, program, task in jobs]
         for i, fut in futures:
             out = fut.result()
@@ -115,7 +119,7 @@ def evaluate(cfg: EvalConfig) -> dict:
                 bar.update(1)
     if bar:
         bar.close()
-    summary = _summarize(cfg, results, _load_meta(cfg))
+    summary = _summarize(cfg, results, _load_meta(cfg), isolation)
     with open(cfg.samples + "_results.jsonl", "w", encoding="utf-8") as fh:
         for r in results:
             fh.write(json.dumps(r, ensure_ascii=False) + "\n")
@@ -132,7 +136,7 @@ def _bar(total: int, enabled: bool):
     return tqdm(total=total, unit="sample", desc="lintseq evaluate", dynamic_ncols=True)
 
 
-def _summarize(cfg: EvalConfig, results: list[dict], meta: dict | None) -> dict:
+def _summarize(cfg: EvalConfig, results: list[dict], meta: dict | None, isolation: str) -> dict:
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     tokens: dict[str, list[int]] = defaultdict(list)
     not_runnable = set()
@@ -149,7 +153,7 @@ def _summarize(cfg: EvalConfig, results: list[dict], meta: dict | None) -> dict:
             tokens[tid].append(int(r["prompt_tokens"]) + int(r["completion_tokens"]))
     scored = {t: (n, c) for t, (n, c) in counts.items()}
     summary = {"benchmark": cfg.benchmark, "samples": len(results), "tasks_scored": len(scored),
-               "not_runnable_tasks": len(not_runnable), "isolation": isolation(), "timeout": cfg.timeout}
+               "not_runnable_tasks": len(not_runnable), "isolation": isolation, "timeout": cfg.timeout}
     for k in cfg.ks:
         value = mean_pass_at_k(scored, k)
         if value is not None:

