@@ -15,7 +15,7 @@ from .diffs import inserted_line_count
 from .formats import editseq_view
 from .oracle import get_linter
 from .sampler import lintseq_sample, randseq_sample, rng_for
-from .sources import Reject, Row, classify, extract_code, normalize_program
+from .sources import Reject, Row, classify, program_of
 
 SAMPLERS = ("lintseq", "randseq")
 
@@ -63,7 +63,7 @@ def process_row(row: Row, spec: JobSpec) -> RowResult:
     if row.reject is not None:
         res.reject = row.reject
         return res
-    program = normalize_program(extract_code(row.code))
+    program, extracted = program_of(row.code)
     why = classify(program, spec.max_lines)
     if why is not None:
         res.reject = Reject(row.source_id, why.reason, why.detail)
@@ -86,6 +86,7 @@ def process_row(row: Row, spec: JobSpec) -> RowResult:
             "sample": k,
             "instruction": row.instruction,
             "program": program,
+            "extracted": extracted,
             "edits": seq.edits,
             **editseq_view(row.instruction, seq.edits),
             "sampler": spec.sampler,

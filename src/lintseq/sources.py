@@ -7,6 +7,10 @@ exception, so one broken record never stops a run.
 
     >>> extract_code("Here you go:\\n```python\\nprint(1)\\n```\\nDone.")
     'print(1)'
+    >>> program_of("Here you go:\\n```python\\nprint(1)\\n```\\nDone.")
+    ('print(1)', 'fence')
+    >>> program_of("def f():\\n    '''Use it:\\n\\n    ```python\\n    f()\\n    ```\\n    '''")[1]
+    'as_is'
     >>> normalize_program("\\ufeffx = 1\\r\\ny = 2\\r\\n\\r\\n")
     'x = 1\\ny = 2'
     >>> classify("# just a comment", max_lines=1000).reason
@@ -15,6 +19,7 @@ exception, so one broken record never stops a run.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -62,6 +67,35 @@ def extract_code(text: str) -> str:
     bare = [b for lang, b in blocks if lang == ""]
     chosen = py or bare
     return "\n".join(chosen) if chosen else text
+
+
+EXTRACTED = ("as_is", "fence")
+
+
+def _parses(text: str) -> bool:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            compile(text, "<program>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            return False
+    return True
+
+
+def program_of(code: str) -> tuple[str, str]:
+    """The normalised program in a row's code field, and how it was found (:data:`EXTRACTED`).
+
+    Text that parses as Python as given is the program (``"as_is"``), even when it contains
+    markdown fences: a docstring may show examples in a ```` ```python ```` fence, and pulling
+    that example out would lose the real program. Only text that does not parse has its fences
+    extracted (``"fence"``); text with no usable fence stays as given (and is rejected later if
+    it does not compile).
+    """
+    program = normalize_program(code)
+    if "```" not in program or _parses(program):
+        return program, "as_is"
+    fenced = normalize_program(extract_code(code))
+    return (fenced, "fence") if fenced != program else (program, "as_is")
 
 
 def normalize_program(code: str) -> str:

@@ -35,10 +35,21 @@ def _stmts(nodes):
                 stack.extend(reversed(block))
 
 
-def custom_messages(tree: ast.Module) -> list[LintMessage]:
-    from .unbound import possibly_unbound  # noqa: PLC0415  (it imports this module's helpers)
+def custom_messages(tree: ast.Module, source: str | None = None) -> list[LintMessage]:
+    """Every check of this module and its siblings; ``source`` (the text of ``tree``) lets the
+    call checks skip states that call no function or class defined in them."""
+    # these modules import this one's helpers, so they are imported here, not at the top
+    from .calls import call_messages  # noqa: PLC0415
+    from .members import member_order_messages  # noqa: PLC0415
+    from .methods import method_messages  # noqa: PLC0415
+    from .unbound import possibly_unbound  # noqa: PLC0415
 
     out: list[LintMessage] = possibly_unbound(tree)
+    all_classes = [n for n in _stmts(tree.body) if isinstance(n, ast.ClassDef)]
+    if all_classes:
+        out += method_messages(tree, all_classes)
+        out += member_order_messages(tree, all_classes)
+    out += call_messages(tree, source, bool(all_classes))
     for body in _bodies(tree):
         out += _redefinitions(body)
     classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}

@@ -93,7 +93,7 @@ class FastLinter:
             for m in _Checker(tree, filename="<state>").messages
             if _counts(m)
         ]
-        out += custom_messages(tree)
+        out += custom_messages(tree, source)
         out += indentation_messages(source, lines, tree)
         return out
 

@@ -1,0 +1,132 @@
+r"""E0203 access-member-before-definition for the fast oracle, after pylint 3.2.6's
+``ClassChecker._check_accessed_members``: in a method, ``self.x`` read before the one statement
+that assigns it, when ``x`` is no class attribute and every ``self.x = ...`` sits in that one
+method. Deleting the ``__init__`` line that set ``x`` is what creates it.
+
+    >>> import ast
+    >>> src = "class A:\n    def f(self):\n        print(self.v)\n        self.v = 1"
+    >>> [(m.line, m.code) for m in member_order_messages(ast.parse(src))]
+    [(3, 'E0203')]
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+
+from . import LintMessage
+from .checks import _BLOCK_FIELDS, _DEFS, _FUNCS
+from .methods import class_methods, method_kind
+
+
+def _walk_frame(fn: ast.AST):
+    """(node, chain) for nodes of ``fn`` outside nested scopes; ``chain`` is the tuple of
+    (statement, field) pairs that lead to it, for telling exclusive branches apart."""
+    stack = [(s, ((fn, "body"),)) for s in reversed(fn.body)]
+    while stack:
+        node, chain = stack.pop()
+        yield node, chain
+        if isinstance(node, (*_FUNCS, ast.Lambda, ast.ClassDef)):
+            continue
+        for field, value in ast.iter_fields(node):
+            items = value if isinstance(value, list) else [value]
+            sub = (*chain, (node, field)) if field in _BLOCK_FIELDS else chain
+            for item in reversed(items):
+                if isinstance(item, ast.AST):
+                    stack.append((item, sub))
+
+
+def _exclusive(a: tuple, b: tuple) -> bool:
+    """astroid's ``are_exclusive`` for the common cases: different branches of one ``if`` or
+    ``try`` (body vs handler, or two handlers), or two ``match`` cases."""
+    for (na, fa), (nb, fb) in zip(a, b):
+        if na is not nb:
+            return isinstance(na, ast.ExceptHandler) and isinstance(nb, ast.ExceptHandler) or \
+                isinstance(na, ast.match_case) and isinstance(nb, ast.match_case)
+        if fa != fb:
+            if isinstance(na, ast.If):
+                return True
+            return isinstance(na, (ast.Try, getattr(ast, "TryStar", ast.Try))) and "handlers" in (fa, fb) \
+                and "finalbody" not in (fa, fb)
+    return False
+
+
+def _class_level_names(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], seen=()) -> set[str] | None:
+    """Class attributes of ``cls`` and its local bases, or None if a base is unknown here
+    (then its attributes could be anything)."""
+    names: set[str] = set()
+    for node in ast.walk(cls):
+        if isinstance(node, _DEFS) and node is not cls:
+            names.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.alias):
+            names.add((node.asname or node.name).split(".")[0])
+    for fn in class_methods(cls):  # cls.x = ... in a classmethod binds a class attribute
+        if method_kind(fn, cls) == "classmethod" and fn.args.args:
+            first = fn.args.args[0].arg
+            names |= {n.attr for n in ast.walk(fn) if isinstance(n, ast.Attribute)
+                      and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name) and n.value.id == first}
+    for base in cls.bases:
+        if isinstance(base, ast.Name) and base.id in classes and base.id not in seen:
+            inherited = _class_level_names(classes[base.id], classes, (*seen, cls.name))
+            if inherited is None:
+                return None
+            names |= inherited
+            names |= _instance_attrs(classes[base.id]).keys()
+        elif isinstance(base, ast.Name) and isinstance(getattr(builtins, base.id, None), type):
+            names |= set(dir(getattr(builtins, base.id)))  # object, Exception, dict, ...
+        else:
+            return None
+    return names
+
+
+def _instance_attrs(cls: ast.ClassDef) -> dict[str, list]:
+    """attr -> [(line, method, chain, augmented)] for ``self.attr = ...`` in regular methods."""
+    out: dict[str, list] = {}
+    for fn in class_methods(cls):
+        if method_kind(fn, cls) != "method" or not (fn.args.posonlyargs or fn.args.args):
+            continue
+        me = (fn.args.posonlyargs or fn.args.args)[0].arg
+        aug = set()
+        for node, chain in _walk_frame(fn):
+            if isinstance(node, ast.AugAssign):
+                aug.add(id(node.target))
+            if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store) \
+                    and isinstance(node.value, ast.Name) and node.value.id == me:
+                out.setdefault(node.attr, []).append((node.lineno, fn, chain, id(node) in aug))
+    return out
+
+
+def member_order_messages(tree: ast.Module, all_classes: list[ast.ClassDef] | None = None) -> list[LintMessage]:
+    classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+    out: list[LintMessage] = []
+    if all_classes is None:
+        all_classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
+    for cls in all_classes:
+        defs = _instance_attrs(cls)
+        if not defs:
+            continue
+        class_names = None
+        for attr, stmts in defs.items():
+            plain = [s for s in stmts if not s[3]]
+            if not plain or len({id(s[1]) for s in plain}) != 1:
+                continue  # only augmented, or assigned in more than one method: pylint stops
+            if class_names is None:
+                class_names = _class_level_names(cls, classes) or {attr}
+            if attr in class_names:
+                continue
+            line, fn, def_chain, _ = min(plain, key=lambda s: s[0])
+            if method_kind(fn, cls) != "method":
+                continue
+            me = (fn.args.posonlyargs or fn.args.args)[0].arg
+            frame = list(_walk_frame(fn))
+            aug = {id(n.target) for n, _ in frame if isinstance(n, ast.AugAssign)}  # read, then written
+            for node, chain in frame:
+                if (isinstance(node, ast.Attribute) and node.attr == attr and node.lineno < line
+                        and isinstance(node.value, ast.Name) and node.value.id == me
+                        and (isinstance(node.ctx, ast.Load) or id(node) in aug)
+                        and not _exclusive(chain, def_chain)):
+                    out.append(LintMessage(node.lineno, "E0203",
+                                           f"Access to member {attr!r} before its definition line {line}"))
+    return out
