@@ -114,13 +114,37 @@ def test_raw_edit_sequences_are_resolved_and_flops_counted(tmp_path, problems):
     s = evaluate(EvalConfig(path, "humaneval", ks=(1, 2), workers=2, progress=False))
     res = read(path + "_results.jsonl")
     assert [r["verdict"] for r in res] == ["passed", "failed", "error", "error"]  # bad raw: empty program
-    assert res[0]["resolution"] == {"from": "raw", "edits": 1, "hunks": 1, "malformed_hunks": 0}
-    assert res[1]["resolution"]["malformed_hunks"] == 2
+    assert res[0]["resolution"] == {"from": "raw", "format": "editseq", "rule": "paper", "edits": 1, "hunks": 1,
+                                    "malformed": 0, "miscounted": 0, "extraction": ""}
+    assert res[1]["resolution"]["malformed"] == 2 and res[1]["resolution"]["hunks"] == 0
     assert "unknown task_id" in res[2]["reason"] and "invalid JSON" in res[3]["reason"]
     assert s["pass@1"] == 0.5 and s["pass@2"] == 1.0
-    per_token = 2 * 1000 + 2 * 2 * 10 * 5
-    assert s["flops"]["pass@1"] == pytest.approx(1 * (200 + 60) / 2 * per_token)
-    assert s["flops"]["pass@2"] == pytest.approx(2 * (200 + 60) / 2 * per_token)
+    assert s["hunks"]["malformed"] == 2 and s["malformed_rate"] == 0.5
+    cost = lambda t: 2 * 1000 * t + 2 * 5 * t * (t + 1)  # sum over t = 1..T of 2N + 2 * n_layer * t * d_model
+    assert s["flops"]["pass@1"] == pytest.approx(1 * (cost(200) + cost(60)) / 2)
+    assert s["flops"]["pass@2"] == pytest.approx(2 * (cost(200) + cost(60)) / 2)
+
+
+def test_the_paper_rule_is_the_default_and_strict_is_a_flag(tmp_path, problems):
+    """A model that miscounts its hunk headers (the SmolLM2 chain did in every sample) still
+    passes under the paper's rule; under --resolve strict its hunks are dropped."""
+    p = problems[2]
+    program = (p["prompt"] + p["canonical_solution"]).rstrip("\n")
+    raw = "@@ -0,0 +1 @@\n" + "\n".join("+" + ln for ln in program.split("\n")) + "\n<|diff|>\n<|diff|>"
+    path = write_jsonl(tmp_path / "s.jsonl", [{"task_id": p["task_id"], "raw": raw, "format": "editseq"}])
+    paper = evaluate(EvalConfig(path, "humaneval", ks=(1,), workers=1, progress=False))
+    assert paper["pass@1"] == 1.0 and paper["hunks"]["miscounted"] == 1 and paper["malformed_rate"] == 1.0
+    strict = evaluate(EvalConfig(path, "humaneval", ks=(1,), workers=1, progress=False, resolve="strict"))
+    assert strict["pass@1"] == 0.0 and strict["hunks"] == {"applied": 0, "malformed": 1, "miscounted": 0,
+                                                           "rows_with_malformed": 1, "rows_with_miscounted": 0}
+
+
+def test_plain_raw_rows_are_extracted_and_run_as_whole_programs(tmp_path, problems):
+    p = problems[2]
+    chatty = f"Sure! Here is the function:\n\n```python\n{p['prompt']}{p['canonical_solution']}```\n\nIt works."
+    path = write_jsonl(tmp_path / "s.jsonl", [{"task_id": p["task_id"], "raw": chatty, "format": "plain"}])
+    s = evaluate(EvalConfig(path, "humaneval", ks=(1,), workers=1, progress=False))
+    assert s["pass@1"] == 1.0 and s["plain_extraction"] == {"fence": 1}
 
 
 def test_cli_prompts_evaluate_report(tmp_path, problems, data):

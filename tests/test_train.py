@@ -104,7 +104,7 @@ def test_sampling_resolves_as_verify_and_feeds_evaluate(seqs, tmp_path, sandbox)
     # resolution is the shared applier: every generated record resolves to its program
     for line in open(seqs):
         rec = json.loads(line)
-        assert resolve(editseq_completion(rec["edits"]), "editseq")[0] == rec["program"]
+        assert resolve(editseq_completion(rec["edits"]), "editseq").program == rec["program"]
     assert verify_file(seqs)["ok"]
     out = train(_cfg(seqs, tmp_path / "m", max_steps=3))
     prompts = tmp_path / "prompts.jsonl"

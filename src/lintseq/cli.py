@@ -8,6 +8,7 @@ import os
 import sys
 
 from .engines import ENGINES
+from .cliargs import add_fields, from_args
 from .errors import LintseqError
 from .oracle import LINTERS
 from .records import SAMPLERS
@@ -124,7 +125,8 @@ def _evaluate(args) -> int:
           "isolation: NONE (--unsafe-no-sandbox): " + status.detail, file=sys.stderr)
     cfg = EvalConfig(samples=args.samples, benchmark=args.benchmark, ks=tuple(int(k) for k in args.k.split(",")),
                      workers=args.workers, timeout=args.timeout, data_dir=args.data_dir,
-                     model_meta=args.model_meta, progress=not args.json, unsafe_no_sandbox=args.unsafe_no_sandbox)
+                     model_meta=args.model_meta, progress=not args.json, unsafe_no_sandbox=args.unsafe_no_sandbox,
+                     resolve=args.resolve)
     summary = evaluate(cfg)
     if args.json:
         print(json.dumps({k: v for k, v in summary.items() if k != "per_task"}, indent=1))
@@ -134,6 +136,12 @@ def _evaluate(args) -> int:
               f"{summary['not_runnable_tasks']} not runnable  [{summary['isolation']}]")
         print(f"verdicts: {summary['verdicts']}")
         print(scores or "pass@k: no k with enough samples per task")
+        if summary.get("hunks"):
+            h = summary["hunks"]
+            print(f"edit sequences: {summary['editseq_rows']} rows, hunks applied {h['applied']}, malformed {h['malformed']}, "
+                  f"miscounted {h['miscounted']}; rows with a bad hunk {100 * summary['malformed_rate']:.1f}%")
+        if summary.get("plain_extraction"):
+            print(f"plain rows, program taken from: {summary['plain_extraction']}")
         if summary.get("flops"):
             print("FLOPs: " + "  ".join(f"{k} {v:.3g}" for k, v in summary["flops"].items()))
         print(f"results -> {args.samples}_results.jsonl, summary -> {args.samples}_summary.json")
@@ -174,9 +182,11 @@ def _train(args) -> int:
         return 2
     out = train(cfg)
     losses = out["losses"]
-    print(f"trained steps {out['start_step']}..{out['steps']} on {out['examples']} examples "
-          f"({out['processes']} processes): loss {losses[0] if losses else float('nan'):.4f} -> "
-          f"{losses[-1] if losses else float('nan'):.4f}, {out['tokens_per_second']:,.0f} tokens/s; model -> {out['output']}")
+    mfu = f", MFU {out['mfu']:.1%} of H100 bf16" if out.get("mfu") else ""
+    print(f"trained steps {out['start_step']}..{out['steps']} on {out['examples']} examples in {out['rows']} rows "
+          f"({out['processes']} processes, {out['backend']}; token cache {out['cache']}): loss "
+          f"{losses[0] if losses else float('nan'):.4f} -> {losses[-1] if losses else float('nan'):.4f}, "
+          f"{out['tokens_per_s']:,.0f} tokens/s after step 1{mfu}; model -> {out['output']}")
     return 0
 
 
@@ -195,10 +205,11 @@ def _pretrain(args) -> int:
 def _sample(args) -> int:
     from .sample import SampleConfig, sample
 
-    meta = sample(SampleConfig(model=args.model, prompts=args.prompts, output=args.output, n=args.n,
-                               temperature=args.temperature, top_p=args.top_p, max_new_tokens=args.max_new_tokens,
-                               batch_size=args.batch_size, format=args.format, seed=args.seed, backend=args.backend))
-    print(f"{meta['samples']} samples -> {args.output} ({meta['malformed_rows']} with malformed hunks); meta -> {args.output}.meta.json")
+    meta = sample(from_args(SampleConfig, args, progress=not args.quiet))
+    print(f"{meta['samples']} samples in {meta['seconds']:.1f} s ({meta['samples_per_s']:.2f} samples/s, "
+          f"{meta['generated_tokens_per_s']:.0f} generated tokens/s on {meta.get('device', '?')}) -> {args.output}; "
+          f"hunks {meta['hunks']}, malformed {meta['malformed_hunks']}, miscounted {meta['miscounted_hunks']}; "
+          f"meta -> {args.output}.meta.json")
     return 0
 
 
@@ -277,6 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--timeout", type=float, default=10.0, help="seconds per program (default %(default)s)")
     e.add_argument("--data-dir", help="folder with mbpp/, mbppplus/, bigcodebench/ (default $LINTSEQ_DATA_DIR)")
     e.add_argument("--model-meta", help="model size JSON for FLOPs (default SAMPLES.meta.json)")
+    e.add_argument("--resolve", choices=("paper", "strict"), default="paper",
+                   help="how rows with only raw edit sequences become programs: paper (header counts not trusted, "
+                        "the authors' evaluation) or strict (the contract verify checks) (default: %(default)s)")
     e.add_argument("--json", action="store_true", help="print the summary as JSON")
     e.add_argument("--check", action="store_true",
                    help="only say, in one line, whether programs would be isolated here (exit 0) or not and why (exit 2)")
@@ -308,17 +322,13 @@ def build_parser() -> argparse.ArgumentParser:
     pt.set_defaults(func=_pretrain)
 
     sm = sub.add_parser("sample", help="generate programs (edit by edit) for a prompts file")
-    sm.add_argument("--model", required=True)
-    sm.add_argument("--prompts", required=True, help="JSONL {task_id, prompt} (lintseq prompts)")
-    sm.add_argument("-o", "--output", default="samples.jsonl")
-    sm.add_argument("-n", type=int, default=1, help="samples per prompt")
-    sm.add_argument("--temperature", type=float, default=0.0)
-    sm.add_argument("--top-p", type=float, default=1.0)
-    sm.add_argument("--max-new-tokens", type=int, default=512)
-    sm.add_argument("--batch-size", type=int, default=16)
-    sm.add_argument("--format", choices=("editseq", "plain"), default="editseq")
-    sm.add_argument("--backend", choices=("auto", "transformers", "vllm"), default="auto")
-    sm.add_argument("--seed", type=int, default=0)
+    from .sample import SampleConfig
+
+    add_fields(sm, SampleConfig, skip=("progress",), required=("model", "prompts"), short={"output": "-o"},
+               choices={"format": ("editseq", "plain"), "resolve": ("paper", "strict"), "backend": ("auto", "transformers", "vllm"),
+                        "device": ("auto", "cpu", "cuda"), "dtype": ("auto", "bf16", "fp32")})
+    sm.set_defaults(output="samples.jsonl")
+    sm.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     sm.set_defaults(func=_sample)
 
     c = sub.add_parser("corpus", help="instruction/program pairs from installed code and MBPP train")

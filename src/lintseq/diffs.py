@@ -9,7 +9,17 @@ An edit is one or more zero-context, insertion-only hunks in the header format o
 
 Edits are rendered from the kept-line indices of two states (never by re-diffing text,
 which can emit ``-`` hunks on long files with repeated lines), and applied by the one shared
-applier that ``verify``, ``sample`` and ``evaluate`` all use.
+applier that ``verify``, ``sample``, ``evaluate`` and ``show`` all use, under one of two rules:
+
+* ``strict`` (what ``verify`` checks our own records with): a hunk whose header does not parse,
+  whose body has a line without the leading ``+``, or whose body length differs from the
+  header's ``d`` is skipped and counted as malformed.
+* ``paper`` (the authors' evaluation; the default for model output): a header's counts are not
+  trusted; its ``+`` lines go in at ``c``; text that is no hunk is skipped. Hunks whose body
+  length differs from ``d`` are counted as miscounted, hunks with an unparsable header or
+  stray body lines as malformed.
+
+On every record the generator writes, both rules rebuild the same program.
 
 Worked example::
 
@@ -31,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@$")
+RULES = ("paper", "strict")
 
 
 @dataclass(frozen=True)
@@ -91,70 +102,85 @@ def render_sequence(lines: Sequence[str], states: Sequence[Iterable[int]]) -> li
 
 @dataclass
 class Parsed:
-    """Hunks parsed from one edit, and how many hunks were malformed (and skipped)."""
+    """Hunks parsed from one edit; how many were malformed (skipped under ``strict``) and how
+    many had a body length other than the header's count (``paper`` inserts them anyway)."""
 
     hunks: list[Hunk] = field(default_factory=list)
     malformed: int = 0
+    miscounted: int = 0
 
 
-def parse_edit(edit: str) -> Parsed:
-    """Parse one edit into hunks; malformed hunks are skipped and counted.
-
-    A hunk is malformed when its header does not parse, a body line lacks the leading ``+``,
-    or the body length differs from the header's ``d``. Text before the first header is one
-    malformed hunk.
-    """
-    out = Parsed()
-    if edit == "":
-        return out
+def _chunks(edit: str) -> list[list[str]]:
+    """Split an edit into [header, *body] chunks; text before the first header is a chunk too."""
     chunks: list[list[str]] = []
     for line in edit.split("\n"):
         if line.startswith("@@") or not chunks:
             chunks.append([line])
         else:
             chunks[-1].append(line)
-    for header, *body in chunks:
+    return chunks
+
+
+def parse_edit(edit: str, rule: str = "strict") -> Parsed:
+    r"""Parse one edit into hunks under ``rule`` (see the module docstring).
+
+        >>> parse_edit("@@ -0,0 +1 @@\n+a\n+b").malformed, parse_edit("@@ -0,0 +1 @@\n+a\n+b", "paper").hunks[0].lines
+        (1, ('a', 'b'))
+    """
+    if rule not in RULES:
+        raise ValueError(f"unknown resolution rule {rule!r}: one of {RULES}")
+    out = Parsed()
+    if edit == "":
+        return out
+    for header, *body in _chunks(edit):
         m = HUNK_HEADER.match(header)
         if not m:
             out.malformed += 1
             continue
         d = int(m.group(4)) if m.group(4) is not None else 1
-        if len(body) != d or any(not b.startswith("+") for b in body):
+        plus = [b[1:] for b in body if b.startswith("+")]
+        stray = len(plus) != len(body)
+        if rule == "strict" and (len(body) != d or stray):
             out.malformed += 1
             continue
-        out.hunks.append(Hunk(start=int(m.group(3)), lines=tuple(b[1:] for b in body), after=int(m.group(1))))
+        out.malformed += stray
+        out.miscounted += len(plus) != d
+        out.hunks.append(Hunk(start=int(m.group(3)), lines=tuple(plus), after=int(m.group(1))))
     return out
 
 
 @dataclass
 class Applied:
-    """The file an edit sequence rebuilds: its lines, and hunks skipped as malformed."""
+    """The file an edit sequence rebuilds: its lines, and the hunks applied, skipped as
+    malformed, or applied despite a wrong count (``paper`` rule)."""
 
     lines: list[str]
     malformed: int = 0
     hunks: int = 0
+    miscounted: int = 0
 
     @property
     def text(self) -> str:
         return "\n".join(self.lines)
 
 
-def apply_edit(lines: list[str], edit: str) -> tuple[int, int]:
-    """Apply one edit to ``lines`` in place; returns (hunks applied, hunks malformed)."""
-    parsed = parse_edit(edit)
+def apply_edit(lines: list[str], edit: str, rule: str = "strict") -> Parsed:
+    """Apply one edit to ``lines`` in place; returns what was parsed."""
+    parsed = parse_edit(edit, rule)
     for h in parsed.hunks:
         at = min(max(h.start - 1, 0), len(lines))  # past the end: append
         lines[at:at] = h.lines
-    return len(parsed.hunks), parsed.malformed
+    return parsed
 
 
-def apply_edits(edits: Iterable[str], lines: list[str] | None = None) -> Applied:
+def apply_edits(edits: Iterable[str], lines: list[str] | None = None, rule: str = "strict") -> Applied:
     """Apply edits in order, starting from ``lines`` (default: an empty file)."""
     result = Applied(lines=list(lines or []))
     for edit in edits:
-        applied, bad = apply_edit(result.lines, edit)
-        result.hunks += applied
-        result.malformed += bad
+        parsed = apply_edit(result.lines, edit, rule)
+        result.hunks += len(parsed.hunks)
+        result.malformed += parsed.malformed
+        result.miscounted += parsed.miscounted
     return result
 
 

