@@ -123,6 +123,15 @@ def use_bf16(precision: str) -> bool:
     return precision == "bf16" or (precision == "auto" and torch.cuda.is_available() and torch.cuda.is_bf16_supported())
 
 
+def partial_state():
+    """accelerate's process state; CPU processes (``ACCELERATE_USE_CPU``, e.g. under ``torchrun``)
+    form a gloo group, which ``PartialState`` alone would not read from the environment."""
+    from accelerate import PartialState
+    from accelerate.utils import parse_flag_from_env
+
+    return PartialState(cpu=parse_flag_from_env("ACCELERATE_USE_CPU"))
+
+
 def make_accelerator(precision: str, micro_batch: int, global_batch: int, grad_clip: float):
     """An Accelerator that makes one optimizer step per global batch under every backend.
 
@@ -131,9 +140,9 @@ def make_accelerator(precision: str, micro_batch: int, global_batch: int, grad_c
     DeepSpeed's engine, which accelerate steps on every sync point, steps once. DeepSpeed's batch
     sizes are set here because ``prepare`` without a dataloader cannot fill its ``auto`` values,
     and its clipping is set explicitly because accelerate fills an ``auto`` value with 1.0."""
-    from accelerate import Accelerator, PartialState
+    from accelerate import Accelerator
 
-    procs = PartialState().num_processes
+    procs = partial_state().num_processes
     if global_batch % (micro_batch * procs):
         raise ValueError(f"global_batch {global_batch} must be a multiple of micro_batch x processes ({micro_batch} x {procs})")
     n_micro = global_batch // (micro_batch * procs)

@@ -20,7 +20,7 @@ import time
 from .config import TrainConfig
 from .data import Encoded, collate, encode_file, epoch_batches, rows
 from .engine import (H100_BF16_FLOPS, LossModel, backward, compile_body, flops_per_token, make_accelerator,
-                     make_optimizer, register_zero3_head, use_compile)
+                     make_optimizer, partial_state, register_zero3_head, use_compile)
 from .models import load_model_and_tokenizer, model_meta
 from .tokens import add_diff_token, record_view
 
@@ -43,7 +43,6 @@ def _latest_checkpoint(output_dir: str) -> str | None:
 
 def train(cfg: TrainConfig) -> dict:
     """Run (or resume) fine-tuning; returns a summary with per-step losses."""
-    from accelerate import PartialState
     from accelerate.utils import set_seed
 
     set_seed(cfg.seed)
@@ -51,7 +50,7 @@ def train(cfg: TrainConfig) -> dict:
                                           model_vocab=cfg.model_vocab, attn=cfg.attn)
     add_diff_token(tok, model)
     t0 = time.perf_counter()
-    with PartialState().main_process_first():  # the first process writes the cache, the others map it
+    with partial_state().main_process_first():  # the first process writes the cache, the others map it
         # the baseline sees each program once, even when read from s-fold edit-sequence records
         examples, cache = encode_file(cfg.data, tok, cfg.view, cfg.max_seq_len, cfg.view == "baseline", cfg.cache_dir)
     out = run_training(cfg, model, tok, examples)
@@ -118,7 +117,7 @@ def run_training(cfg: TrainConfig, model, tok, examples: list[dict] | Encoded) -
                 ce = wrapped(**inputs)
                 backward(acc, ce * (procs / denom), n_micro)  # DDP/FSDP/DeepSpeed average over processes: undo it
             step_loss += ce.detach() / denom
-            log.tokens += mb["tokens"] * procs
+        log.tokens += sum(int(enc.lengths[i]) for row in batch_rows for i in row)  # the global batch's real tokens
         if cfg.grad_clip and acc.state.deepspeed_plugin is None:
             acc.clip_grad_norm_(wrapped.parameters(), cfg.grad_clip)
         optimizer.step()
@@ -143,7 +142,7 @@ def run_training(cfg: TrainConfig, model, tok, examples: list[dict] | Encoded) -
     fpt = flops_per_token(meta["params"], meta["n_layer"], meta["d_model"], cfg.max_seq_len)
     mfu = fpt * rate / (H100_BF16_FLOPS * procs) if acc.device.type == "cuda" and rate else None
     return {"steps": total, "start_step": start, "losses": log.losses, "examples": len(enc), "rows": len(table),
-            "processes": procs, "tokens_per_second": log.tokens / max(time.perf_counter() - log.t0, 1e-9),
+            "processes": procs, "backend": str(acc.distributed_type).split(".")[-1], "tokens_per_second": log.tokens / max(time.perf_counter() - log.t0, 1e-9),
             "tokens_per_s": rate, "mfu": mfu, "flops_per_token": fpt, "output": final,
             "train_seconds": time.perf_counter() - started}
 
