@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 from .engines import run_chunks
-from .records import JobSpec, record_stats
+from .errors import LintseqError
+from .records import JobSpec, Tally
 from .sources import Row, count_rows, iter_rows
 
 
@@ -68,8 +69,24 @@ class GenerateConfig:
         return JobSpec(self.samples, self.seed, self.linter, self.sampler, self.max_lines)
 
 
-class ResumeMismatch(RuntimeError):
+class ResumeMismatch(LintseqError):
     """OUT was written by a different job; pass overwrite to start afresh."""
+
+
+def _differences(old: dict, new: dict, prefix: str = "") -> list[str]:
+    """``field: old -> new`` for each leaf that differs between two meta dicts.
+
+    >>> _differences({"job": {"seed": 0, "s": 5}}, {"job": {"seed": 1, "s": 5}})
+    ['job.seed: 0 -> 1']
+    """
+    out = []
+    for key in sorted(set(old) | set(new), key=str):
+        a, b = old.get(key), new.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += _differences(a, b, f"{prefix}{key}.")
+        elif a != b:
+            out.append(f"{prefix}{key}: {a} -> {b}")
+    return out
 
 
 def side_path(output: str, suffix: str) -> str:
@@ -130,11 +147,10 @@ def _resume(cfg: GenerateConfig, out: str, rej: str) -> tuple[set[int], list[dic
             old = json.load(fh)
         if old != meta:
             raise ResumeMismatch(
-                f"{out} was written with different settings ({old}); refusing to mix them with {meta}. "
-                "Use --overwrite to start afresh or another -o."
-            )
+                f"{out} was written with different settings ({'; '.join(_differences(old, meta))}); "
+                "refusing to mix them", fix="add --overwrite to start afresh, or write to another -o")
     elif os.path.exists(out) and os.path.getsize(out) > 0:
-        raise ResumeMismatch(f"{out} exists but has no {meta_path}; use --overwrite or another -o")
+        raise ResumeMismatch(f"{out} exists but has no {meta_path}", fix="add --overwrite or use another -o")
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     with open(meta_path, "w", encoding="utf-8") as fh:
         json.dump(meta, fh, indent=1)
@@ -186,15 +202,57 @@ def _progress(cfg: GenerateConfig, initial: int):
 
 
 def generate(cfg: GenerateConfig) -> dict:
-    """Run (or finish) a generation job and return its summary (also written to disk)."""
+    """Run (or finish) a generation job and return its summary (also written to disk).
+
+    Raises :class:`LintseqError` when rows were read but none produced a sequence (wrong field
+    names, most often); a run that fails leaves no empty output files behind.
+    """
     out, rej = cfg.output, side_path(cfg.output, "rejects.jsonl")
+    side = [out, rej, side_path(out, "meta.json"), side_path(out, "summary.json")]
+    folder = os.path.dirname(os.path.abspath(out))
+    existed = {p for p in [*side, folder] if os.path.exists(p)}
+    try:
+        summary = _run(cfg, out, rej)
+    except BaseException:
+        _remove_new_empty(side, existed, folder)
+        raise
+    if summary["programs_in"] and not summary["sequences_out"]:
+        for p in side:  # nothing to resume from; stale rejects would make a rerun skip every row
+            if os.path.exists(p):
+                os.remove(p)
+        _remove_new_empty([], existed, folder)
+        n = summary["programs_in"]
+        reasons = ", ".join(f"{k} {v}" for k, v in summary["rejected_by_reason"].items())
+        raise LintseqError(
+            f"read {n} row{'s' if n != 1 else ''} of {cfg.input or 'the stdlib corpus'} but none produced a "
+            f"sequence (rejected: {reasons}); looked for the instruction in field {cfg.instruction_field!r} "
+            f"and the program in {cfg.code_field!r}",
+            fix="name your fields with --instruction-field and --code-field (defaults: instruction, response)")
+    return summary
+
+
+def _remove_new_empty(paths: list[str], existed: set[str], folder: str) -> None:
+    """After a failure: remove the files (and the folder) this run created, unless it wrote
+    records that a rerun can resume from."""
+    if paths and os.path.exists(paths[0]) and os.path.getsize(paths[0]) > 0:
+        return
+    for p in paths:
+        if p not in existed and os.path.exists(p):
+            os.remove(p)
+    if folder not in existed and os.path.isdir(folder) and not os.listdir(folder):
+        os.rmdir(folder)
+
+
+def _run(cfg: GenerateConfig, out: str, rej: str) -> dict:
     done, old_records, old_rejects = _resume(cfg, out, rej)
-    edits = lines = 0
+    tally = Tally()
+    by_source: dict[int, list[dict]] = {}
     for rec in old_records:
-        e, n = record_stats(rec)
-        edits, lines = edits + e, lines + n
+        by_source.setdefault(rec["source_id"], []).append(rec)
+    for recs in by_source.values():
+        tally.add(recs)
     reasons = Counter(r["reason"] for r in old_rejects)
-    n_seq, n_prog, n_new_seq, calls = len(old_records), len(done), 0, 0
+    n_prog, n_new_seq, calls = len(done), 0, 0
     bar = _progress(cfg, len(done))
     start = time.perf_counter()
     with open(out, "a", encoding="utf-8") as fo, open(rej, "a", encoding="utf-8") as fr:
@@ -208,10 +266,7 @@ def generate(cfg: GenerateConfig) -> dict:
                 else:
                     fo.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in res.records))
                     fo.flush()
-                    for r in res.records:
-                        e, n = record_stats(r)
-                        edits, lines = edits + e, lines + n
-                    n_seq += len(res.records)
+                    tally.add(res.records)
                     n_new_seq += len(res.records)
                 calls += res.lint_calls
                 n_prog += 1
@@ -223,11 +278,13 @@ def generate(cfg: GenerateConfig) -> dict:
     summary = {
         "output": out,
         "programs_in": n_prog,
-        "sequences_out": n_seq,
+        "sequences_out": tally.sequences,
         "rejected": sum(reasons.values()),
         "rejected_by_reason": dict(sorted(reasons.items())),
-        "mean_edits_per_sequence": round(edits / n_seq, 4) if n_seq else 0.0,
-        "mean_lines_per_edit": round(lines / edits, 4) if edits else 0.0,
+        "mean_edits_per_sequence": round(tally.edits / tally.sequences, 4) if tally.sequences else 0.0,
+        "mean_lines_per_edit": round(tally.lines / tally.edits, 4) if tally.edits else 0.0,
+        **tally.as_dict(),
+        "warnings": tally.warnings(),
         "resumed_programs": len(done),
         "new_sequences": n_new_seq,
         "seconds": round(elapsed, 3),
@@ -237,7 +294,7 @@ def generate(cfg: GenerateConfig) -> dict:
         "workers": cfg.workers,
         "engine": cfg.engine,
     }
-    if cfg.parquet:
+    if cfg.parquet and tally.sequences:
         summary["parquet"] = write_parquet(out, side_path(out, "parquet"))
     with open(side_path(out, "summary.json"), "w", encoding="utf-8") as fh:
         json.dump(summary, fh, indent=1)

@@ -69,6 +69,12 @@ def process_row(row: Row, spec: JobSpec) -> RowResult:
         res.reject = Reject(row.source_id, why.reason, why.detail)
         return res
     linter = _linter(spec.linter) if spec.sampler == "lintseq" else None
+    # errors the oracle already finds in the original go in the first backward step (as in the
+    # paper), taking their blocks with them: counted so the summary can say when that dominates
+    try:
+        original_errors = len(linter.error_lines(program)) if linter else None
+    except RecursionError:
+        original_errors = None
     for k in range(spec.samples):
         rng = rng_for(spec.seed, row.source_id, k)
         try:
@@ -89,6 +95,7 @@ def process_row(row: Row, spec: JobSpec) -> RowResult:
             "extracted": extracted,
             "edits": seq.edits,
             **editseq_view(row.instruction, seq.edits),
+            "original_errors": original_errors,
             "sampler": spec.sampler,
             "linter": spec.linter if linter else None,
             "seed": spec.seed,
@@ -103,6 +110,53 @@ def process_row(row: Row, spec: JobSpec) -> RowResult:
 
 def process_rows(rows: list[Row], spec: JobSpec) -> list[RowResult]:
     return [process_row(r, spec) for r in rows]
+
+
+class Tally:
+    """Running counts over written records, for the summary (resumed records included).
+
+    ``degenerate`` flags a run where single-edit sequences or programs whose original already
+    has oracle errors dominate: in the paper's algorithm those errors go in the first backward
+    step with their blocks, so code that leans on names from the rest of its module collapses
+    into one edit.
+
+        >>> t = Tally()
+        >>> for i in range(10):
+        ...     t.add([{"source_id": i, "edits": ["@@ -0,0 +1 @@\\n+x = y"], "original_errors": 1}])
+        >>> t.single_edit, t.programs_with_original_errors, bool(t.warnings())
+        (10, 10, True)
+    """
+
+    DOMINANT = 0.5
+    MIN_PROGRAMS = 10  # a handful of two-line programs has single edits by nature
+
+    def __init__(self) -> None:
+        self.sequences = self.edits = self.lines = self.single_edit = 0
+        self.programs = self.programs_with_original_errors = 0
+
+    def add(self, records: list[dict]) -> None:
+        """One program's records."""
+        for rec in records:
+            e, n = record_stats(rec)
+            self.sequences, self.edits, self.lines = self.sequences + 1, self.edits + e, self.lines + n
+            self.single_edit += e == 1
+        if records:
+            self.programs += 1
+            self.programs_with_original_errors += bool(records[0].get("original_errors"))
+
+    def as_dict(self) -> dict:
+        return {"single_edit_sequences": self.single_edit,
+                "programs_with_original_errors": self.programs_with_original_errors}
+
+    def warnings(self) -> list[str]:
+        single = self.single_edit / self.sequences if self.sequences else 0.0
+        broken = self.programs_with_original_errors / self.programs if self.programs else 0.0
+        if self.programs < self.MIN_PROGRAMS or max(single, broken) <= self.DOMINANT:
+            return []
+        return [f"{100 * single:.0f}% of sequences have a single edit and {100 * broken:.0f}% of programs "
+                "already have lint errors as given (often names defined elsewhere in their module); the "
+                "first backward step deletes those lines with their blocks. Make programs self-contained: "
+                "`lintseq corpus build` adds the imports they need and drops what it cannot bind."]
 
 
 def record_stats(rec: dict) -> tuple[int, int]:

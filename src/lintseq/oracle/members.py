@@ -36,18 +36,34 @@ def _walk_frame(fn: ast.AST):
                     stack.append((item, sub))
 
 
+_CAUGHT = ("AttributeError", "Exception", "BaseException")
+
+
+def _catches(handler: ast.ExceptHandler) -> bool:
+    """Whether a handler catches what pylint passes to ``are_exclusive`` (or everything)."""
+    kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return handler.type is None or any(getattr(k, "id", getattr(k, "attr", None)) in _CAUGHT for k in kinds)
+
+
 def _exclusive(a: tuple, b: tuple) -> bool:
-    """astroid's ``are_exclusive`` for the common cases: different branches of one ``if`` or
-    ``try`` (body vs handler, or two handlers), or two ``match`` cases."""
-    for (na, fa), (nb, fb) in zip(a, b):
+    """astroid's ``are_exclusive`` as pylint calls it here (checked case by case against pylint):
+    ``if`` branches and ``match`` cases are NOT exclusive; in a ``try``, two handlers, or a
+    handler and the ``else``, are; the body and a handler are when the handler catches
+    AttributeError, Exception or BaseException (or is bare)."""
+    for i, ((na, fa), (nb, fb)) in enumerate(zip(a, b)):
         if na is not nb:
-            return isinstance(na, ast.ExceptHandler) and isinstance(nb, ast.ExceptHandler) or \
-                isinstance(na, ast.match_case) and isinstance(nb, ast.match_case)
+            return isinstance(na, ast.ExceptHandler) and isinstance(nb, ast.ExceptHandler)
         if fa != fb:
-            if isinstance(na, ast.If):
+            if not isinstance(na, (ast.Try, getattr(ast, "TryStar", ast.Try))) or "handlers" not in (fa, fb):
+                return False
+            other = fb if fa == "handlers" else fa
+            if other == "orelse":
                 return True
-            return isinstance(na, (ast.Try, getattr(ast, "TryStar", ast.Try))) and "handlers" in (fa, fb) \
-                and "finalbody" not in (fa, fb)
+            if other != "body":
+                return False
+            side = a if fa == "handlers" else b
+            handler = side[i + 1][0] if i + 1 < len(side) else None
+            return isinstance(handler, ast.ExceptHandler) and _catches(handler)
     return False
 
 

@@ -181,8 +181,11 @@ def _returns_messages(fn) -> list[LintMessage]:
         value = returns[0].value
         if value is None or isinstance(value, ast.Constant) and value.value is None:
             wrong = True
-        elif isinstance(value, ast.Constant):
-            v = value.value
+        elif isinstance(value, (ast.Constant, ast.UnaryOp, ast.Tuple, ast.List, ast.Dict, ast.Set)):
+            try:  # a literal (-1 and (1, 2) included) is what astroid infers it to be
+                v = ast.literal_eval(value)
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                return []
             wrong = ok is None or not isinstance(v, ok) or (code in ("E0303", "E0310") and v < 0)
         else:
             wrong = False
