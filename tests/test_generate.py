@@ -8,6 +8,7 @@ import time
 import pytest
 
 from conftest import run_cli, write_jsonl
+from lintseq.errors import LintseqError
 from lintseq.generate import GenerateConfig, ResumeMismatch, generate, side_path
 from lintseq.verify import verify_file
 
@@ -78,9 +79,9 @@ def test_binary_input_file(tmp_path):
     path = tmp_path / "blob.jsonl"
     path.write_bytes(bytes(range(256)) * 8 + b"\n" + b"\x89PNG\r\n\x1a\n\x00\x00")
     out = str(tmp_path / "out.jsonl")
-    s = generate(GenerateConfig(output=out, input=str(path), progress=False))
-    assert s["sequences_out"] == 0 and s["rejected"] >= 1
-    assert set(s["rejected_by_reason"]) <= {"not_utf8", "bad_record"}
+    with pytest.raises(LintseqError, match=r"none produced a sequence \(rejected: (bad_record|not_utf8)"):
+        generate(GenerateConfig(output=out, input=str(path), progress=False))
+    assert sorted(os.listdir(tmp_path)) == ["blob.jsonl"]  # nothing half-written left behind
 
 
 def test_unreadable_input_exits_2(tmp_path):
@@ -149,7 +150,9 @@ def test_resume_refuses_different_settings(tmp_path):
     with pytest.raises(ResumeMismatch):
         generate(GenerateConfig(output=out, input=src, samples=2, seed=9, progress=False))
     proc = run_cli("generate", src, "-o", out, "-s", "3", check=False)
-    assert proc.returncode == 2 and "different settings" in proc.stderr
+    assert proc.returncode == 2 and "different settings (job.samples: 2 -> 3)" in proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert "'seed'" not in proc.stderr  # only the field that differs, not two whole dicts
     s = generate(GenerateConfig(output=out, input=src, samples=3, overwrite=True, progress=False))
     assert s["sequences_out"] == 3
 
@@ -210,3 +213,52 @@ def test_show_highlights_inserted_lines(tmp_path):
     text = run_cli("show", out, "--index", 0, "--color", "always").stdout
     assert "\033[32m+" in text and "state 1/" in text and "return total" in text
     assert run_cli("show", out, "--index", 5, check=False).returncode == 1
+
+
+def test_wrong_field_names_fail_naming_the_fields_and_flags(tmp_path):
+    src = write_jsonl(tmp_path / "in.jsonl", [{"prompt": "Add.", "code": GOOD}] * 3)
+    out = tmp_path / "sub" / "out.jsonl"
+    proc = run_cli("generate", src, "-o", out, "-q", check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    line = proc.stderr.strip().splitlines()[-1]
+    assert "read 3 rows" in line and "'instruction'" in line and "'response'" in line
+    assert "--instruction-field" in line and "--code-field" in line
+    assert not (tmp_path / "sub").exists()  # no empty outputs (nor the folder made for them)
+    ok = run_cli("generate", src, "-o", out, "--instruction-field", "prompt", "--code-field", "code", "-q")
+    assert ok.returncode == 0 and len(read(out)) == 15
+
+
+def test_every_generate_option_has_help_with_its_default():
+    import argparse
+
+    from lintseq.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    actions = [a for a in sub.choices["generate"]._actions if not isinstance(a, argparse._HelpAction)]
+    assert len(actions) >= 18
+    for a in actions:
+        text = (a.help or "") % {"default": a.default}
+        assert "default" in text, a.dest
+        if a.default not in (None, False):
+            assert f"default {a.default}" in text, a.dest
+    text = " ".join(run_cli("generate", "--help").stdout.split())
+    assert "field holding the instruction (default instruction)" in text and "(default response)" in text
+
+
+def test_summary_counts_degenerate_sequences_and_warns(tmp_path):
+    """Functions leaning on names from the rest of their module (issue 10, item 6): errors in
+    the original go in the first edit; the summary counts them and warns, pointing to corpus build."""
+    leaning = [{"instruction": f"f{i}", "response": f"def f{i}(x):\n    y = helper(x)\n    return y + {i}"}
+               for i in range(12)]
+    src = write_jsonl(tmp_path / "in.jsonl", leaning)
+    proc = run_cli("generate", src, "-o", tmp_path / "o.jsonl", "-s", 2, "--overwrite")
+    assert "24 single-edit sequences, 12 programs with lint errors as given" in proc.stdout
+    assert "1 worker," in proc.stdout and "lintseq corpus build" in proc.stderr and "warning" in proc.stderr
+    s = json.load(open(side_path(str(tmp_path / "o.jsonl"), "summary.json")))
+    assert s["single_edit_sequences"] == 24 and s["programs_with_original_errors"] == 12 and s["warnings"]
+    assert all(r["original_errors"] == 1 for r in read(tmp_path / "o.jsonl"))
+    quiet = run_cli("generate", src, "-o", tmp_path / "o.jsonl", "-s", 2, "-q")
+    assert quiet.stdout == ""  # -q: no summary (the warning still goes to stderr)
+    fine = write_jsonl(tmp_path / "fine.jsonl", [{"instruction": "a", "response": GOOD}] * 12)
+    proc = run_cli("generate", fine, "-o", tmp_path / "f.jsonl", "-s", 2)
+    assert "0 programs with lint errors" in proc.stdout and "warning" not in proc.stderr

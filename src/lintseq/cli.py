@@ -15,11 +15,11 @@ from .records import SAMPLERS
 
 
 def _generate(args) -> int:
-    from .generate import GenerateConfig, ResumeMismatch, generate
+    from .generate import GenerateConfig, generate
 
     if args.input is not None and not os.path.exists(args.input) and not _looks_like_dataset(args.input):
-        print(f"lintseq generate: cannot read INPUT {args.input!r}: no such file or directory", file=sys.stderr)
-        return 2
+        raise LintseqError(f"cannot read INPUT {args.input!r}: no such file or directory",
+                           fix="check the path; a Hugging Face dataset is named owner/name")
     cfg = GenerateConfig(
         output=args.output, input=args.input, samples=args.samples, seed=args.seed, linter=args.linter,
         sampler=args.sampler, max_lines=args.max_lines, workers=args.workers, engine=args.engine,
@@ -29,17 +29,18 @@ def _generate(args) -> int:
     )
     try:
         summary = generate(cfg)
-    except ResumeMismatch as exc:
-        print(f"lintseq generate: {exc}", file=sys.stderr)
-        return 2
     except (OSError, ImportError) as exc:
-        print(f"lintseq generate: cannot read INPUT {args.input!r}: {exc}", file=sys.stderr)
-        return 2
+        raise LintseqError(f"cannot read INPUT {args.input!r}: {exc}",
+                           fix="check the path, or install the extra that reads it") from None
+    for warning in summary["warnings"]:
+        print(f"lintseq generate: warning: {warning}", file=sys.stderr)
     if args.json:
         print(json.dumps(summary, indent=1))
         return 0
+    if args.quiet:
+        return 0
     _print_summary(summary)
-    if args.input is None and not args.quiet:
+    if args.input is None:
         _print_example(args.output)
     return 0
 
@@ -48,14 +49,21 @@ def _looks_like_dataset(name: str) -> bool:
     return "/" in name and not name.endswith((".jsonl", ".json", ".parquet")) and not name.startswith((".", "/"))
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 def _print_summary(s: dict) -> None:
     rej = ", ".join(f"{k} {v}" for k, v in s["rejected_by_reason"].items()) or "none"
     print(f"programs in      {s['programs_in']}  (resumed {s['resumed_programs']})")
     print(f"sequences out    {s['sequences_out']}  -> {s['output']}")
     print(f"rejected         {s['rejected']}  ({rej})")
     print(f"edits/sequence   {s['mean_edits_per_sequence']:.2f}   lines/edit {s['mean_lines_per_edit']:.2f}")
+    if s["sampler"] == "lintseq":
+        print(f"degenerate       {_plural(s['single_edit_sequences'], 'single-edit sequence')}, "
+              f"{_plural(s['programs_with_original_errors'], 'program')} with lint errors as given")
     print(f"throughput       {s['sequences_per_second']} sequences/s "
-          f"({s['seconds']} s, {s['workers']} workers, linter {s['linter']}, sampler {s['sampler']})")
+          f"({s['seconds']} s, {_plural(s['workers'], 'worker')}, linter {s['linter']}, sampler {s['sampler']})")
 
 
 def _print_example(path: str) -> None:
@@ -246,24 +254,33 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     g = sub.add_parser("generate", help="refactor instruction/program pairs into edit sequences")
-    g.add_argument("input", nargs="?", help="JSONL, Parquet, or HF dataset name/dir (default: the stdlib corpus)")
+    g.add_argument("input", nargs="?", help="JSONL, Parquet, or HF dataset name/dir (default: 1000 stdlib functions)")
     g.add_argument("-o", "--output", default="lintseq_out.jsonl", help="records file (default %(default)s)")
-    g.add_argument("-s", "--samples", type=int, default=5, help="edit sequences per program (default 5)")
-    g.add_argument("--workers", "-w", type=int, default=1, help="worker processes (default 1)")
-    g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--linter", choices=LINTERS, default="fast")
-    g.add_argument("--sampler", choices=SAMPLERS, default="lintseq", help="randseq = linter-free ablation")
-    g.add_argument("--engine", choices=ENGINES, default="local")
-    g.add_argument("--address", help="Ray cluster address (--engine ray)")
-    g.add_argument("--instruction-field", default="instruction")
-    g.add_argument("--code-field", default="response")
-    g.add_argument("--split", default="train", help="dataset split for HF inputs")
-    g.add_argument("--max-lines", type=int, default=1000, help="reject longer programs (0: no limit)")
-    g.add_argument("--limit", type=int, help="only the first N rows (stdlib default: 1000)")
-    g.add_argument("--overwrite", action="store_true", help="discard OUT instead of resuming it")
-    g.add_argument("--parquet", action="store_true", help="also write OUT.parquet at the end")
-    g.add_argument("--json", action="store_true", help="print the summary as JSON")
-    g.add_argument("-q", "--quiet", action="store_true")
+    g.add_argument("-s", "--samples", type=int, default=5, help="edit sequences per program (default %(default)s)")
+    g.add_argument("--workers", "-w", type=int, default=1, help="worker processes (default %(default)s)")
+    g.add_argument("--seed", type=int, default=0, help="base seed; each sequence is seeded by (seed, row, sample) "
+                   "(default %(default)s)")
+    g.add_argument("--linter", choices=LINTERS, default="fast",
+                   help="oracle: fast (compile + pyflakes + pylint's structural rules) or pylint, the paper's "
+                        "exact one (default %(default)s)")
+    g.add_argument("--sampler", choices=SAMPLERS, default="lintseq",
+                   help="lintseq, or randseq: the linter-free ablation (default %(default)s)")
+    g.add_argument("--engine", choices=ENGINES, default="local", help="local process pool or ray (default %(default)s)")
+    g.add_argument("--address", help="Ray cluster address for --engine ray (default: start a local Ray)")
+    g.add_argument("--instruction-field", default="instruction",
+                   help="input field holding the instruction (default %(default)s)")
+    g.add_argument("--code-field", default="response",
+                   help="input field holding the program; markdown fences are extracted only when the text "
+                        "does not parse as Python (default %(default)s)")
+    g.add_argument("--split", default="train", help="dataset split for HF inputs (default %(default)s)")
+    g.add_argument("--max-lines", type=int, default=1000,
+                   help="reject longer programs as too_large; 0 lifts the limit (default %(default)s)")
+    g.add_argument("--limit", type=int, help="only the first N rows (default: all; the stdlib corpus: 1000)")
+    g.add_argument("--overwrite", action="store_true", help="discard OUT instead of resuming it (default: resume)")
+    g.add_argument("--parquet", action="store_true", help="also write OUT.parquet at the end (default: off)")
+    g.add_argument("--json", action="store_true", help="print the summary as JSON (default: a table)")
+    g.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar and no summary; warnings and errors still go to stderr (default: off)")
     g.set_defaults(func=_generate)
 
     v = sub.add_parser("verify", help="check round trip, insertion-only edits and clean states")

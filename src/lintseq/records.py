@@ -128,21 +128,23 @@ class Tally:
     """
 
     DOMINANT = 0.5
-    MIN_PROGRAMS = 10  # a handful of two-line programs has single edits by nature
+    MIN_PROGRAMS = 10  # too few programs to call anything dominant
 
     def __init__(self) -> None:
         self.sequences = self.edits = self.lines = self.single_edit = 0
-        self.programs = self.programs_with_original_errors = 0
+        self.programs = self.programs_with_original_errors = self.single_edit_broken = 0
 
     def add(self, records: list[dict]) -> None:
         """One program's records."""
+        broken = bool(records and records[0].get("original_errors"))
         for rec in records:
             e, n = record_stats(rec)
             self.sequences, self.edits, self.lines = self.sequences + 1, self.edits + e, self.lines + n
             self.single_edit += e == 1
+            self.single_edit_broken += e == 1 and broken
         if records:
             self.programs += 1
-            self.programs_with_original_errors += bool(records[0].get("original_errors"))
+            self.programs_with_original_errors += broken
 
     def as_dict(self) -> dict:
         return {"single_edit_sequences": self.single_edit,
@@ -151,7 +153,9 @@ class Tally:
     def warnings(self) -> list[str]:
         single = self.single_edit / self.sequences if self.sequences else 0.0
         broken = self.programs_with_original_errors / self.programs if self.programs else 0.0
-        if self.programs < self.MIN_PROGRAMS or max(single, broken) <= self.DOMINANT:
+        # short clean programs have single edits by nature: only errors as given make it a warning
+        collapsed = self.single_edit_broken / self.sequences if self.sequences else 0.0
+        if self.programs < self.MIN_PROGRAMS or max(collapsed, broken) <= self.DOMINANT:
             return []
         return [f"{100 * single:.0f}% of sequences have a single edit and {100 * broken:.0f}% of programs "
                 "already have lint errors as given (often names defined elsewhere in their module); the "
