@@ -31,6 +31,9 @@ from .sampler import candidate_lines
 
 REJECT_REASONS = ("empty", "comment_only", "syntax_error", "not_utf8", "too_large", "bad_record")
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:\n[ \t]*```|\Z)", re.S)
+# CommonMark fences: opened and closed at the start of a line, indented at most 3 spaces, so a
+# docstring's indented ```python example inside a fenced program does not close the fence
+_LINE_FENCE = re.compile(r"^ {0,3}```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:\n {0,3}```[ \t]*$|\Z)", re.S | re.M)
 
 
 @dataclass
@@ -60,7 +63,9 @@ def extract_code(text: str) -> str:
     Fences tagged ``python``/``py``/``python3`` win; untagged fences are used when no tagged
     one exists; fences in other languages are ignored. Prose around fences is dropped.
     """
-    blocks = [(lang.lower(), body) for lang, body in _FENCE.findall(text)] if "```" in text else []
+    if "```" not in text:
+        return text
+    blocks = [(lang.lower(), body) for lang, body in _LINE_FENCE.findall(text) or _FENCE.findall(text)]
     if not blocks:
         return text
     py = [b for lang, b in blocks if lang in ("python", "py", "python3")]
