@@ -1,8 +1,6 @@
 import json
 import os
 import shutil
-import subprocess
-import sys
 
 import pytest
 
@@ -16,6 +14,11 @@ from lintseq.train.config import TrainConfig
 from lintseq.train.loop import train
 from lintseq.train.tokens import IGNORE, add_diff_token, encode_example, tiny_tokenizer
 from lintseq.verify import verify_file
+
+
+@pytest.fixture(autouse=True)
+def _cache_in_tmp(tmp_path, monkeypatch):
+    monkeypatch.setenv("LINTSEQ_CACHE", str(tmp_path / "cache"))
 
 
 @pytest.fixture(scope="module")
@@ -79,27 +82,6 @@ def test_checkpoint_resumes_to_the_same_loss(seqs, tmp_path):
     assert all(torch.allclose(pa[k], pb[k], rtol=1e-4, atol=1e-6) for k in pa)
 
 
-def test_two_processes_equal_one(seqs, tmp_path):
-    args = [f"{k}={v}" for k, v in dict(model="tiny", data=seqs, global_batch=8, micro_batch=2, max_steps=4,
-                                         lr=3e-3, max_seq_len=256, seed=3).items()]
-    one = subprocess.run([sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "1",
-                          "-m", "lintseq.cli", "train", *args, f"output_dir={tmp_path / 'one'}"],
-                         capture_output=True, text=True)
-    assert one.returncode == 0, one.stderr[-2000:]
-    two = subprocess.run([sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2",
-                          "--num_machines", "1", "--main_process_port", "29517",
-                          "-m", "lintseq.cli", "train", *args, f"output_dir={tmp_path / 'two'}"],
-                         capture_output=True, text=True)
-    assert two.returncode == 0, two.stderr[-2000:]
-    read = lambda p: [float(r.split(",")[1]) for r in open(p).read().splitlines()[1:]]
-    assert read(tmp_path / "two" / "log.csv") == pytest.approx(read(tmp_path / "one" / "log.csv"), rel=1e-4)
-    from transformers import AutoModelForCausalLM
-
-    p1 = AutoModelForCausalLM.from_pretrained(tmp_path / "one" / "final").state_dict()
-    p2 = AutoModelForCausalLM.from_pretrained(tmp_path / "two" / "final").state_dict()
-    assert all(torch.allclose(p1[k], p2[k], rtol=1e-4, atol=1e-6) for k in p1)
-
-
 def test_sampling_resolves_as_verify_and_feeds_evaluate(seqs, tmp_path, sandbox):
     # resolution is the shared applier: every generated record resolves to its program
     for line in open(seqs):
@@ -133,7 +115,7 @@ def test_recipes_and_accelerate_configs_parse():
     root = os.path.join(os.path.dirname(__file__), "..", "configs")
     from lintseq.train.pretrain import PretrainConfig
 
-    recipes = sorted(glob.glob(os.path.join(root, "*.yaml")))
+    recipes = sorted(p for p in glob.glob(os.path.join(root, "*.yaml")) if not os.path.basename(p).startswith("experiment_"))
     assert len(recipes) >= 4
     cfgs = {os.path.basename(p): (PretrainConfig if "pretrain" in p else TrainConfig).load(p) for p in recipes}
     assert cfgs["pretrain_tinycodelm150m.yaml"].model == "tinycodelm-150M"

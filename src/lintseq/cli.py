@@ -8,7 +8,7 @@ import os
 import sys
 
 from .engines import ENGINES
-from .cliargs import add_fields, from_args
+from .cliargs import add_fields, from_args, load_config
 from .errors import LintseqError
 from .oracle import LINTERS
 from .records import SAMPLERS
@@ -221,6 +221,26 @@ def _sample(args) -> int:
     return 0
 
 
+def _experiment(args) -> int:
+    from .experiment import ExperimentConfig, run_experiment
+
+    config, overrides = args.config, list(args.overrides)
+    if config and "=" in config and not os.path.isfile(config):  # no YAML, only key=value
+        config, overrides = None, [config] + overrides
+    cfg = load_config(ExperimentConfig, config, overrides)
+    log = (lambda msg: None) if args.quiet else (lambda msg: print(f"lintseq experiment {msg}", file=sys.stderr, flush=True))
+    summary = run_experiment(cfg, overwrite=args.overwrite, log=log)
+    if args.json:
+        print(json.dumps(summary, indent=1))
+        return 0
+    for arm, s in summary["arms"].items():
+        scores = "  ".join(f"{k} {100 * v:.2f}%" for k, v in s.items() if k.startswith("pass@"))
+        print(f"{arm:9s} {scores}  malformed rate {s['malformed_rate'] if s['malformed_rate'] is not None else '-'}")
+    print(f"summary -> {cfg.output_dir}/summary.json, report -> {cfg.output_dir}/report.md (+ plots); "
+          f"stages: " + ", ".join(f"{k} {v:.0f}s" for k, v in summary["stages"].items()))
+    return 0
+
+
 def _import_gguf(args) -> int:
     from .train.models import find_smollm2_gguf, import_gguf
 
@@ -246,6 +266,16 @@ def _corpus_build(args) -> int:
         json.dump(counts, fh, indent=1)
     print(json.dumps(counts, indent=1) if args.json else "\n".join(f"{k:55s} {v}" for k, v in counts.items()))
     return 0
+
+
+def _experiment_keys() -> dict:
+    import dataclasses
+
+    from .cliargs import field_docs
+    from .experiment import ExperimentConfig
+
+    docs = field_docs(ExperimentConfig)
+    return {f.name: f"{docs.get(f.name, '')} (default {f.default!r})".strip() for f in dataclasses.fields(ExperimentConfig)}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -347,6 +377,16 @@ def build_parser() -> argparse.ArgumentParser:
     sm.set_defaults(output="samples.jsonl")
     sm.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     sm.set_defaults(func=_sample)
+
+    ex = sub.add_parser("experiment", help="the paper's comparison: baseline vs LintSeq (vs RandSeq) trained, sampled, evaluated",
+                        description="Run (or resume) the paper's comparison. Keys (YAML or key=value): "
+                        + "; ".join(f"{k}: {v}" for k, v in _experiment_keys().items()))
+    ex.add_argument("config", nargs="?", help="YAML recipe (e.g. configs/experiment_smoke.yaml)")
+    ex.add_argument("overrides", nargs="*", help="key=value overrides (see the keys above)")
+    ex.add_argument("--overwrite", action="store_true", help="start over in an output_dir that holds a run with other settings")
+    ex.add_argument("--json", action="store_true", help="print the summary as JSON")
+    ex.add_argument("-q", "--quiet", action="store_true", help="no stage log")
+    ex.set_defaults(func=_experiment)
 
     c = sub.add_parser("corpus", help="instruction/program pairs from installed code and MBPP train")
     csub = c.add_subparsers(dest="corpus_command", required=True)

@@ -67,3 +67,44 @@ def from_args(cls, args: argparse.Namespace, **extra):
     """Build ``cls`` from parsed flags (fields absent from ``args`` keep their defaults)."""
     values = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if hasattr(args, f.name)}
     return cls(**{**values, **extra})
+
+
+def load_config(cls, path: str | None, overrides=()):
+    """``cls`` from a YAML file (optional) and ``key=value`` overrides, values typed by the
+    fields' defaults; an unknown key is a LintseqError naming the known ones."""
+    from .errors import LintseqError
+
+    values = {}
+    if path:
+        import yaml
+
+        try:
+            with open(path, encoding="utf-8") as fh:
+                values = yaml.safe_load(fh) or {}
+        except OSError as exc:
+            raise LintseqError(f"cannot read config {path!r}: {exc.strerror}", fix="check the path") from None
+        if not isinstance(values, dict):
+            raise LintseqError(f"config {path!r} is not a mapping of key: value")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise LintseqError(f"override {item!r} is not key=value")
+        values[key] = raw
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise LintseqError(f"unknown config key(s) {unknown}", fix=f"known keys: {', '.join(fields)}")
+    cfg = cls()
+    for key, raw in values.items():
+        default = getattr(cfg, key)
+        try:
+            if isinstance(default, bool) and isinstance(raw, str):
+                value = raw.lower() in ("1", "true", "yes", "on")
+            elif isinstance(raw, str) and default is not None and not isinstance(default, str):
+                value = type(default)(raw)
+            else:
+                value = raw
+        except ValueError:
+            raise LintseqError(f"config key {key}={raw!r}: expected {type(default).__name__}") from None
+        setattr(cfg, key, value)
+    return cfg

@@ -1,0 +1,122 @@
+"""`lintseq experiment`: the comparison end to end with a tiny model built from a config, its
+outputs, equal steps, the same program text in both arms, resume, and its errors."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from helpers import run_cli
+
+pytest.importorskip("torch")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SMOKE = os.path.join(ROOT, "configs", "experiment_smoke.yaml")
+
+
+@pytest.fixture(scope="module")
+def pairs(tmp_path_factory):
+    from lintseq.corpus import stdlib_pairs
+
+    path = tmp_path_factory.mktemp("pairs") / "pairs.jsonl"
+    with open(path, "w") as fh:
+        for p in stdlib_pairs(30):
+            fh.write(json.dumps(p) + "\n")
+    return str(path)
+
+
+def small(out, pairs):
+    return [f"output_dir={out}", f"pairs={pairs}", "max_pairs=16", "samples_per_program=2", "global_batch=8",
+            "micro_batch=8", "max_seq_len=256", "limit_tasks=3", "n=2", "max_new_tokens=24"]
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory, pairs):
+    out = tmp_path_factory.mktemp("exp") / "out"
+    proc = run_cli("experiment", SMOKE, *small(out, pairs), "arms=baseline,lintseq,randseq", "--json", "-q")
+    return str(out), json.loads(proc.stdout)
+
+
+def test_the_smoke_preset_runs_end_to_end_and_writes_the_summary(finished, sandbox):
+    out, summary = finished
+    assert set(summary["arms"]) == {"baseline", "lintseq", "randseq"}
+    for arm, s in summary["arms"].items():
+        assert 0.0 <= s["pass@1"] <= 1.0 and 0.0 <= s["pass@2"] <= 1.0
+        assert s["flops"]["pass@2"] == pytest.approx(2 * s["flops"]["pass@1"])
+        assert s["train_tokens_per_s"] > 0 and s["sample_tokens_per_s"] > 0
+        assert s["verdicts"] and sum(s["verdicts"].values()) == 3 * 2 and s["isolation"] == "bwrap"
+    assert summary["arms"]["baseline"]["malformed_rate"] is None and 0 <= summary["arms"]["lintseq"]["malformed_rate"] <= 1
+    # equal optimizer steps: 10 epochs of 16 programs / 8 per step = 20 for every arm
+    assert {s["train_steps"] for s in summary["arms"].values()} == {20}
+    assert list(summary["stages"]) == ["pairs", "generate", "prompts"] + [
+        f"{stage}_{arm}" for arm in ("baseline", "lintseq", "randseq") for stage in ("train", "sample", "evaluate")] + ["report"]
+    assert all(json.loads(line)["sampler"] == "randseq" for line in open(os.path.join(out, "randseq.jsonl")))
+    assert json.load(open(os.path.join(out, "summary.json")))["arms"] == summary["arms"]
+    for name in ("report.md", "pass_at_k.png", "pass_at_k_flops.png", "pass_at_k.svg", "pass_at_k_flops.svg"):
+        assert os.path.getsize(os.path.join(out, name)) > 0
+    assert "| baseline |" in open(os.path.join(out, "report.md")).read()
+    assert {json.loads(line)["format"] for line in open(os.path.join(out, "baseline", "samples.jsonl"))} == {"plain"}
+    assert {json.loads(line)["format"] for line in open(os.path.join(out, "lintseq", "samples.jsonl"))} == {"editseq"}
+
+
+def test_both_arms_learn_the_same_program_text(finished, sandbox):
+    """The baseline trains on the generated records' normalised ``program`` (one per program), the
+    very text the LintSeq arm's edits rebuild, never on the raw ``response``."""
+    from lintseq.train.tokens import record_view
+
+    out, _ = finished
+    records = [json.loads(line) for line in open(os.path.join(out, "lintseq.jsonl"))]
+    assert records
+    for rec in records:
+        prompt, completion = record_view({**rec, "response": "```python\nnot this\n```"}, "baseline")
+        assert completion == rec["program"] and prompt == rec["instruction"] + "\n"
+
+
+def test_a_finished_run_resumes_to_nothing_and_other_settings_are_refused(finished, pairs, sandbox):
+    out, summary = finished
+    again = run_cli("experiment", SMOKE, *small(out, pairs), "arms=baseline,lintseq,randseq", "--json")
+    assert again.stderr.count("already done") == len(summary["stages"])
+    assert json.loads(again.stdout)["arms"] == summary["arms"]
+    changed = run_cli("experiment", SMOKE, *small(out, pairs), "arms=baseline,lintseq,randseq", "n=3", check=False)
+    assert changed.returncode == 2 and "n: 2 -> 3" in changed.stderr and "Traceback" not in changed.stderr
+
+
+def test_bad_keys_and_missing_sandbox_fail_before_any_work(tmp_path, pairs):
+    bad = run_cli("experiment", SMOKE, "nope=1", check=False)
+    assert bad.returncode == 2 and "unknown config key(s) ['nope']" in bad.stderr and "Traceback" not in bad.stderr
+    arms = run_cli("experiment", SMOKE, "arms=baseline,magic", f"output_dir={tmp_path / 'a'}", check=False)
+    assert arms.returncode == 2 and "magic" in arms.stderr
+    env = {**os.environ, "LINTSEQ_BWRAP": str(tmp_path / "nope")}
+    nosb = run_cli("experiment", SMOKE, *small(tmp_path / "b", pairs), check=False, env=env)
+    assert nosb.returncode == 2 and "refusing to start" in nosb.stderr and not os.path.exists(tmp_path / "b")
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_from_the_last_finished_stage(tmp_path, pairs, sandbox):
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "lintseq.cli", "experiment", SMOKE, *small(out, pairs)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    stages = out / "stages.json"
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        if stages.exists() and "train_baseline" in json.loads(stages.read_text())["finished"]:
+            break
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = json.loads(stages.read_text())["finished"]
+    assert "train_baseline" in before and "report" not in before
+    again = run_cli("experiment", SMOKE, *small(out, pairs))
+    assert again.stderr.count("already done") >= len(before)
+    assert json.load(open(out / "summary.json"))["stages"]["train_baseline"] == before["train_baseline"]
+
+
+@pytest.mark.slow
+def test_the_smoke_preset_as_written(tmp_path, sandbox, data):
+    """The preset itself (corpus build, 200 pairs, 40 HumanEval tasks): under 10 minutes on 2 cores."""
+    start = time.time()
+    summary = json.loads(run_cli("experiment", SMOKE, f"output_dir={tmp_path / 'out'}", f"data_dir={data}", "--json", "-q").stdout)
+    assert set(summary["arms"]) == {"baseline", "lintseq"} and time.time() - start < 600
