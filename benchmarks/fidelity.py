@@ -47,13 +47,18 @@ def states(rec: dict) -> list[str]:
     return out
 
 
-def pylint_clean_fraction(all_states: list[str], pylint=None) -> dict:
-    """Share of states with no counted pylint message (and with only environment-dependent ones)."""
+def pylint_clean_fraction(all_states: list[str], pylint=None, originals: list[str] | None = None) -> dict:
+    """Share of states with no counted pylint message (and with only environment-dependent ones).
+
+    With ``originals`` (each state's original program), unclean states whose every counted
+    message (code and text) pylint already reports on the original are counted as inherited:
+    errors no deletion made, which an oracle that cannot see them can never remove."""
     pylint = pylint or get_linter("pylint")
-    total = clean = env_only = 0
+    total = clean = env_only = inherited = 0
+    seen_originals: dict[str, set] = {}
     codes: Counter = Counter()
     examples: dict[str, str] = {}
-    for st in all_states:
+    for k, st in enumerate(all_states):
         total += 1
         msgs = pylint.messages(st)
         real = [m for m in msgs if not environment_dependent(m.code, m.text)]
@@ -61,12 +66,18 @@ def pylint_clean_fraction(all_states: list[str], pylint=None) -> dict:
             clean += 1
         elif not real:
             env_only += 1
+        elif originals is not None:
+            orig = originals[k]
+            if orig not in seen_originals:
+                seen_originals[orig] = {(m.code, m.text) for m in pylint.messages(orig)}
+            inherited += all((m.code, m.text) in seen_originals[orig] for m in real)
         codes.update({m.code for m in msgs})
         for m in real:
             examples.setdefault(m.code, f"line {m.line}: {m.text}")
     return {"states": total, "pylint_clean": clean, "fraction_clean": round(clean / total, 4) if total else None,
             "unclean_env_dependent_only": env_only,
             "fraction_clean_ignoring_env": round((clean + env_only) / total, 4) if total else None,
+            **({"unclean_inherited_from_original": inherited} if originals is not None else {}),
             "message_codes_in_unclean_states": dict(codes.most_common()),
             "example_per_code": examples}
 
@@ -135,8 +146,9 @@ def main() -> None:
     report: dict = {"distributions": {}}
     if args.programs:
         recs, seen = sample_programs(args.programs, args.samples, args.linter)
+        pairs = [(s, r["program"]) for r in recs for s in states(r)]
         report[f"{args.linter}_states_vs_pylint_criteria"] = pylint_clean_fraction(
-            [s for r in recs for s in states(r)], pylint)
+            [s for s, _ in pairs], pylint, [p for _, p in pairs])
         report["distributions"][f"lintseq --linter {args.linter}"] = edit_stats([r["edits"] for r in recs])
         if not args.no_agreement:
             report["asked_states"] = len(seen.seen)

@@ -33,14 +33,16 @@ def main() -> None:
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--samples", "-s", type=int, default=5)
     ap.add_argument("--out-dir", default="bench_out")
-    ap.add_argument("--skip-peer", action="store_true")
+    ap.add_argument("--skip-peer", action="store_true", help="time only lintseq")
+    ap.add_argument("--linters", default="fast,hybrid,pylint", help="lintseq linters to time (default %(default)s)")
     args = ap.parse_args()
     os.makedirs(args.out_dir, exist_ok=True)
     src = write_jsonl(os.path.join(args.out_dir, "humaneval.jsonl"), humaneval_pairs(args.programs or None))
+    linters = args.linters.split(",")
     rows = []
     for w in [int(x) for x in args.workers.split(",")]:
         result = {"workers": w}
-        for linter in ("fast", "pylint"):
+        for linter in linters:
             out = os.path.join(args.out_dir, f"ours_{linter}_w{w}.jsonl")
             cmd = [sys.executable, "-m", "lintseq.cli", "generate", src, "-o", out, "-s", str(args.samples),
                    "--workers", str(w), "--linter", linter, "--seed", "1", "--overwrite", "-q"]
@@ -55,18 +57,18 @@ def main() -> None:
             (peer_out,) = glob.glob(os.path.join(dest, "*.jsonl"))
             shutil.copy(peer_out, os.path.join(args.out_dir, f"peer_w{w}.jsonl"))
             result["pylintseq"] = {"seconds": round(sec, 2), "seq_per_s": round(count(peer_out) / sec, 2), "peak_rss_mib": round(rss)}
-            for linter in ("fast", "pylint"):
+            for linter in linters:
                 result[f"ratio_{linter}"] = round(result[linter]["seq_per_s"] / result["pylintseq"]["seq_per_s"], 1)
         rows.append(result)
         print(json.dumps(result), flush=True)
-    base = {k: rows[0][k]["seq_per_s"] for k in ("fast", "pylint", "pylintseq") if k in rows[0]}
+    base = {k: rows[0][k]["seq_per_s"] for k in (*linters, "pylintseq") if k in rows[0]}
     print("\n| workers | tool | seq/s | speed-up vs pylintseq | scaling vs 1 worker | peak RSS/worker MiB |")
     print("|---|---|---|---|---|---|")
     for r in rows:
-        for k in ("fast", "pylint", "pylintseq"):
+        for k in (*linters, "pylintseq"):
             if k in r:
                 ratio = f"{r[k]['seq_per_s'] / r['pylintseq']['seq_per_s']:.1f}x" if "pylintseq" in r else "-"
-                name = {"fast": "lintseq --linter fast", "pylint": "lintseq --linter pylint"}.get(k, "pylintseq 0.0.2")
+                name = "pylintseq 0.0.2" if k == "pylintseq" else f"lintseq --linter {k}"
                 print(f"| {r['workers']} | {name} | {r[k]['seq_per_s']} | {ratio} | "
                       f"{r[k]['seq_per_s'] / base[k]:.2f}x | {r[k]['peak_rss_mib']} |")
     with open(os.path.join(args.out_dir, "speed.json"), "w") as fh:

@@ -63,6 +63,14 @@ FLAGGED = {  # state -> (line, code) pylint and the fast oracle must both report
     "class C:\n    def m(self, a):\n        return self.m()": [(3, "E1120")],
     "class C:\n    @staticmethod\n    def s(a):\n        return a\n    def m(self):\n        return self.s(1, 2)": [(6, "E1121")],
     "class B:\n    def __init__(self, x):\n        self.x = x\nclass C(B):\n    pass\nC()": [(6, "E1120")],
+    "class S:\n    def __init__(self, a, *, limit):\n        self.a = a\n    @classmethod\n    def of(cls, *items):\n"
+    "        return cls(items, 1, limit=2)": [(6, "E1121")],
+    "class S:\n    @staticmethod\n    def st(x):\n        return x\nS.st(1, 2)": [(5, "E1121")],
+    # E1101 on instances of classes defined in the file (a method's line went)
+    "class C:\n    x = 1\nc = C()\nprint(c.x, c.y)": [(4, "E1101")],
+    "class C:\n    x = 1\nclass D(C):\n    pass\nd = D()\nprint(d.x, d.q)": [(6, "E1101")],
+    "class C:\n    def __init__(self):\n        self.a = 1\nclass D(C):\n    def m(self):\n        return self.a + self.b": [(6, "E1101")],
+    "class C:\n    @classmethod\n    def of(cls):\n        return cls()\nC.of().push(1)": [(5, "E1101")],
     # W0231 within the file, E0606 flow-sensitive (the cases the issue lists)
     "class A:\n    def __init__(self):\n        self.a = 1\n\nclass B(A):\n    def __init__(self):\n        self.b = 2": [(6, "W0231")],
     "def f(s):\n    if s:\n        v = 1\n    return v": [(4, "E0606")],
@@ -91,6 +99,8 @@ CLEAN = [  # near misses: pylint calls these clean, and so must the fast oracle
     "def f(a, b):\n    return a\nargs = (1, 2)\nf(*args)",
     "def f(a):\n    return a\ndef g(f):\n    return f(1, 2)",                   # parameter shadows f
     "class C:\n    def m(self, a):\n        return a\n    def n(self):\n        return self.m(1)",
+    "class C:\n    pass\nc = C()\nc.extra = 1\nprint(c.extra)",                 # assigned on the instance
+    "class C:\n    def __getattr__(self, name):\n        return 1\nc = C()\nprint(c.anything)",
 ]
 
 

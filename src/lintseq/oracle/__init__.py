@@ -13,6 +13,9 @@ an error. The backward sampler deletes those lines until nothing is reported.
 Backends:
   ``fast``   (default) compile() + pyflakes + a few checks of our own, in process: see
              :mod:`lintseq.oracle.fast` for what it checks and what pylint checks that it does not.
+  ``hybrid`` the fast oracle, with pylint confirming the accepted states that define a class or
+             import beyond the stdlib (what pylint's inference-only errors need):
+             :mod:`lintseq.oracle.hybrid`.
   ``pylint`` the paper's exact oracle (pylint 3.2.6, ``--disable=C,R``; every E/F message plus
              W0311 and W0231 count), run in process on strings: :mod:`lintseq.oracle.pylint_oracle`.
 """
@@ -23,7 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-LINTERS = ("fast", "pylint")
+LINTERS = ("fast", "hybrid", "pylint")
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ def syntax_error_line(lineno: int | None, msg: str) -> int:
 
 
 def get_linter(name: str) -> Linter:
-    """Build a linter by name: ``fast`` or ``pylint``."""
+    """Build a linter by name: ``fast``, ``hybrid`` or ``pylint``."""
     if name == "fast":
         from .fast import FastLinter
 
@@ -75,4 +78,8 @@ def get_linter(name: str) -> Linter:
         from .pylint_oracle import PylintLinter
 
         return PylintLinter()
+    if name == "hybrid":
+        from .hybrid import HybridLinter
+
+        return HybridLinter()
     raise ValueError(f"unknown linter {name!r}; choose one of {', '.join(LINTERS)}")

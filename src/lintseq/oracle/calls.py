@@ -146,7 +146,7 @@ def _method_target(cls: ast.ClassDef, attr: str, classes, seen=()):
         extra = [d for d in own[0].decorator_list if getattr(d, "id", None) not in ("staticmethod", "classmethod")]
         if extra:
             return None
-        return own[0], 0 if kind == "staticmethod" else 1
+        return own[0], kind
     if len(cls.bases) != 1 or not (isinstance(cls.bases[0], ast.Name) and cls.bases[0].id in classes):
         return None
     return _method_target(classes[cls.bases[0].id], attr, classes, (*seen, cls.name))
@@ -168,18 +168,34 @@ def call_messages(tree: ast.Module, source: str | None = None, has_classes: bool
         return []
     out: list[LintMessage] = []
 
+    def constructor_call(call, klass):
+        ctor = _constructor(klass, classes)
+        return check_call(call, ctor, 1, "constructor") if ctor else []
+
+    def method_call(call, klass, attr, on_instance):
+        target = _method_target(klass, attr, classes)
+        if not target:
+            return []
+        fn, kind = target
+        # through an instance every non-static method is bound; through the class only classmethods
+        implicit = int(kind != "staticmethod") if on_instance else int(kind == "classmethod")
+        return check_call(call, fn, implicit, "method")
+
     def check(call, scopes, cls, me):
         f = call.func
+        name, kind = me or (None, None)  # the method's first parameter and what it is (self / cls)
+        if isinstance(f, ast.Name) and f.id == name and kind == "cls":
+            return constructor_call(call, cls)
         if isinstance(f, ast.Name) and not any(f.id in s for s in scopes):
             if f.id in funcs:
                 return check_call(call, funcs[f.id], 0, "function")
             if f.id in classes:
-                ctor = _constructor(classes[f.id], classes)
-                return check_call(call, ctor, 1, "constructor") if ctor else []
-        if me and isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == me:
-            target = _method_target(cls, f.attr, classes)
-            if target:
-                return check_call(call, target[0], target[1], "method")
+                return constructor_call(call, classes[f.id])
+        if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name):
+            if f.value.id == name:
+                return method_call(call, cls, f.attr, kind == "self")
+            if f.value.id in classes and not any(f.value.id in s for s in scopes):
+                return method_call(call, classes[f.value.id], f.attr, False)
         return []
 
     # one iterative pass; each item: (node, enclosing function/lambda nodes, class, self name,
@@ -197,15 +213,18 @@ def call_messages(tree: ast.Module, source: str | None = None, has_classes: bool
             heads = [*getattr(node, "decorator_list", []), *a.defaults, *[d for d in a.kw_defaults if d]]
             stack.extend((n, chain, cls, me, class_body) for n in heads)
             first = None
-            if cls is not None and class_body and isinstance(node, _FUNCS) \
-                    and method_kind(node, cls) == "method" and a.args:
-                first = a.args[0].arg
+            if cls is not None and class_body and isinstance(node, _FUNCS) and a.args:
+                kind = method_kind(node, cls)
+                if kind != "staticmethod":
+                    first = (a.args[0].arg, "self" if kind == "method" else "cls")
             body = node.body if isinstance(node.body, list) else [node.body]
             stack.extend((n, (*chain, node), cls, first or me, False) for n in reversed(body))
         else:
             if isinstance(node, ast.Call) and not class_body and (  # class-body calls: left out
-                    isinstance(node.func, ast.Name) and (node.func.id in funcs or node.func.id in classes)
-                    or me and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)):
+                    isinstance(node.func, ast.Name) and (node.func.id in funcs or node.func.id in classes
+                                                         or me and node.func.id == me[0])
+                    or isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)
+                    and (me and node.func.value.id == me[0] or node.func.value.id in classes)):
                 found.append((node, chain, cls, me))
             stack.extend((n, chain, cls, me, class_body) for n in ast.iter_child_nodes(node))
     bound: dict[int, set[str]] = {}

@@ -40,7 +40,7 @@ def custom_messages(tree: ast.Module, source: str | None = None) -> list[LintMes
     call checks skip states that call no function or class defined in them."""
     # these modules import this one's helpers, so they are imported here, not at the top
     from .calls import call_messages  # noqa: PLC0415
-    from .members import member_order_messages  # noqa: PLC0415
+    from .members import instance_member_messages, member_order_messages  # noqa: PLC0415
     from .methods import method_messages  # noqa: PLC0415
     from .unbound import possibly_unbound  # noqa: PLC0415
 
@@ -49,6 +49,7 @@ def custom_messages(tree: ast.Module, source: str | None = None) -> list[LintMes
     if all_classes:
         out += method_messages(tree, all_classes)
         out += member_order_messages(tree, all_classes)
+        out += instance_member_messages(tree)
     out += call_messages(tree, source, bool(all_classes))
     for body in _bodies(tree):
         out += _redefinitions(body)
@@ -193,9 +194,15 @@ def _resolve(func, cls_name, fn, local, funcs, methods):
     return None
 
 
-def _class_attrs(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], seen=None) -> set[str] | None:
+def _class_attrs(cls: ast.ClassDef, classes: dict[str, ast.ClassDef]) -> set[str] | None:
     """Names an instance of ``cls`` has, or None when unknowable (unknown bases, magic)."""
-    seen = seen or set()
+    own = _defined_attrs(cls, classes, set())
+    return None if own is None else own | _OBJECT_ATTRS
+
+
+def _defined_attrs(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], seen: set[str]) -> set[str] | None:
+    """Names ``cls`` and its local bases define (``object``'s left out, so that its own
+    ``__getattribute__`` does not read as attribute magic)."""
     if cls.name in seen or cls.decorator_list or cls.keywords:
         return None
     seen.add(cls.name)
@@ -205,7 +212,7 @@ def _class_attrs(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], seen=None)
             continue
         if not (isinstance(base, ast.Name) and base.id in classes):
             return None
-        inherited = _class_attrs(classes[base.id], classes, seen)
+        inherited = _defined_attrs(classes[base.id], classes, seen)
         if inherited is None:
             return None
         attrs |= inherited
@@ -220,7 +227,7 @@ def _class_attrs(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], seen=None)
             attrs.add(node.asname or node.name)
     if attrs & {"__getattr__", "__getattribute__", "__slots__", "__setattr__"}:
         return None
-    return attrs | _OBJECT_ATTRS
+    return attrs
 
 
 def _missing_self_attributes(cls: ast.ClassDef, classes: dict[str, ast.ClassDef]) -> list[LintMessage]:

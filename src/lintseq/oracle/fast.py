@@ -87,6 +87,7 @@ class FastLinter:
                 return [LintMessage(line, "E0001", str(exc.msg))]
             except (ValueError, MemoryError, RecursionError) as exc:  # NUL bytes, deep nesting
                 return [LintMessage(0, "E0001", str(exc))]
+        self.last_tree = tree  # the hybrid oracle reads it instead of parsing again
         lines = source.split("\n")
         out = [
             LintMessage(m.lineno, PYFLAKES_ERRORS[type(m)], m.message % m.message_args)

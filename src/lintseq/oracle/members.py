@@ -146,3 +146,91 @@ def member_order_messages(tree: ast.Module, all_classes: list[ast.ClassDef] | No
                     out.append(LintMessage(node.lineno, "E0203",
                                            f"Access to member {attr!r} before its definition line {line}"))
     return out
+
+
+def _scope_nodes(scope: ast.AST):
+    """Nodes of one scope (module or function), nested scopes left out."""
+    stack = list(scope.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (*_FUNCS, ast.Lambda, ast.ClassDef)):
+            stack.extend(ast.iter_child_nodes(node))
+
+
+def instance_member_messages(tree: ast.Module) -> list[LintMessage]:
+    """E1101 (no-member) on an instance of a class defined in the file: ``v.x`` where ``v`` is
+    bound once in its scope, by ``v = C(...)``, and no ``C`` instance ever gets ``x`` (the class,
+    its local bases, or any ``something.x = ...`` in the file); ``C(...).x`` likewise.
+
+        >>> import ast
+        >>> src = "class C:\\n    pass\\nc = C()\\nc.push(1)"
+        >>> [(m.line, m.code) for m in instance_member_messages(ast.parse(src))]
+        [(4, 'E1101')]
+    """
+    from .checks import _class_attrs
+
+    classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+    if not classes:
+        return []
+    stored = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.ctx, (ast.Store, ast.Del))}
+    rebound = {n.id for n in tree.body for n in ast.walk(n) if isinstance(n, ast.Name)
+               and isinstance(n.ctx, ast.Store) and n.id in classes}
+    attrs_of: dict[str, set[str] | None] = {}
+
+    def attrs(name):
+        if name not in attrs_of:
+            found = _class_attrs(classes[name], classes)
+            attrs_of[name] = None if found is None else found | stored
+        return attrs_of[name]
+
+    out: list[LintMessage] = []
+    scopes = [tree] + [n for n in ast.walk(tree) if isinstance(n, _FUNCS)]
+    for scope in scopes:
+        nodes = list(_scope_nodes(scope))
+        stores: dict[str, list] = {}
+        for n in nodes:
+            if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
+                stores.setdefault(n.id, []).append(n)
+            elif isinstance(n, (ast.Global, ast.Nonlocal, ast.Import, ast.ImportFrom, *_DEFS)):
+                for name in getattr(n, "names", None) or [getattr(n, "name", "")]:
+                    stores.setdefault(getattr(name, "asname", None) or getattr(name, "name", name), []).extend([n, n])
+        params = {a.arg for a in ast.walk(scope.args) if isinstance(a, ast.arg)} if isinstance(scope, _FUNCS) else set()
+        instance_of: dict[str, tuple[str, int]] = {}
+        for n in nodes:
+            if (isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
+                    and isinstance(n.value, ast.Call) and isinstance(n.value.func, ast.Name)
+                    and n.value.func.id in classes and n.value.func.id not in rebound
+                    and len(stores.get(n.targets[0].id, ())) == 1 and n.targets[0].id not in params):
+                instance_of[n.targets[0].id] = (n.value.func.id, n.lineno)
+        for n in nodes:
+            if not (isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load)):
+                continue
+            owner = None
+            if isinstance(n.value, ast.Name) and n.value.id in instance_of and n.lineno > instance_of[n.value.id][1]:
+                owner = instance_of[n.value.id][0]
+            elif isinstance(n.value, ast.Call) and isinstance(n.value.func, ast.Name) \
+                    and n.value.func.id in classes and n.value.func.id not in rebound:
+                owner = n.value.func.id
+            elif isinstance(n.value, ast.Call) and _makes_instance(n.value.func, classes, rebound):
+                owner = n.value.func.value.id
+            known = attrs(owner) if owner else None
+            if known is not None and n.attr not in known:
+                out.append(LintMessage(n.lineno, "E1101", f"Instance of {owner!r} has no {n.attr!r} member"))
+    return out
+
+
+def _makes_instance(func: ast.AST, classes: dict[str, ast.ClassDef], rebound: set[str]) -> bool:
+    """``C.m`` where ``m`` is a classmethod of ``C`` whose every return is ``cls(...)``: astroid
+    infers the call to an instance of ``C``."""
+    if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+            and func.value.id in classes and func.value.id not in rebound):
+        return False
+    cls = classes[func.value.id]
+    fns = [f for f in class_methods(cls) if f.name == func.attr]
+    if len(fns) != 1 or method_kind(fns[0], cls) != "classmethod" or not fns[0].args.args:
+        return False
+    me = fns[0].args.args[0].arg
+    rets = [r for r in _scope_nodes(fns[0]) if isinstance(r, ast.Return)]
+    return bool(rets) and all(isinstance(r.value, ast.Call) and isinstance(r.value.func, ast.Name)
+                              and r.value.func.id == me for r in rets)
