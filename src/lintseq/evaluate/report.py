@@ -1,7 +1,8 @@
 """Comparing runs: a markdown table and the paper's two plots (pass@k against k, and against
 total test-time FLOPs on a log scale), one curve per run, as PNG and SVG.
 
-A RUN is a samples file (its ``_summary.json`` is read) or a summary file itself.
+A RUN is a samples file (its ``_summary.json`` is read), its ``_results.jsonl`` or
+``_summary.json``, or a ``lintseq experiment`` folder (one run per arm).
 """
 
 from __future__ import annotations
@@ -10,12 +11,26 @@ import json
 import os
 
 
-def load_summary(run: str) -> tuple[str, dict]:
-    path = run if run.endswith("_summary.json") else run + "_summary.json"
+def load_runs(run: str) -> list[tuple[str, dict]]:
+    """(name, summary) pairs for one RUN argument; a LintseqError says what is missing."""
+    from ..errors import LintseqError
+
+    if os.path.isdir(run):
+        path = os.path.join(run, "summary.json")
+        if not os.path.isfile(path):
+            raise LintseqError(f"{run!r} is a folder without summary.json", fix="give samples files, or a finished `lintseq experiment` folder")
+        with open(path, encoding="utf-8") as fh:
+            exp = json.load(fh)
+        return [(arm, {**s, "benchmark": exp["config"]["benchmark"], "samples": s.get("samples", "-")}) for arm, s in exp["arms"].items()]
+    stem = run
+    for suffix in ("_summary.json", "_results.jsonl"):
+        if run.endswith(suffix):
+            stem = run[: -len(suffix)]
+    path = stem + "_summary.json"
+    if not os.path.isfile(path):
+        raise LintseqError(f"no evaluation summary {path!r} for {run!r}", fix=f"run `lintseq evaluate {stem}` first")
     with open(path, encoding="utf-8") as fh:
-        summary = json.load(fh)
-    name = os.path.basename(path)[: -len("_summary.json")]
-    return name, summary
+        return [(os.path.basename(stem), json.load(fh))]
 
 
 def _ks(summary: dict) -> list[int]:
@@ -71,10 +86,14 @@ def plot(runs: list[tuple[str, dict]], out_dir: str) -> list[str]:
     return written
 
 
-def report(runs: list[str], out_dir: str) -> dict:
-    os.makedirs(out_dir, exist_ok=True)
-    loaded = [load_summary(r) for r in runs]
+def report(runs: list[str], out_dir: str | None = None) -> dict:
+    """The table for ``runs``; with ``out_dir``, also report.md and the plots there (made only
+    after every run loaded, so a failure leaves nothing behind)."""
+    loaded = [pair for r in runs for pair in load_runs(r)]
     table = markdown_table(loaded)
+    if not out_dir:
+        return {"table": table, "files": []}
+    os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "report.md"), "w", encoding="utf-8") as fh:
         fh.write(table + "\n")
     return {"table": table, "files": [os.path.join(out_dir, "report.md")] + plot(loaded, out_dir)}

@@ -178,10 +178,13 @@ def _summarize(cfg: EvalConfig, results: list[dict], meta: dict | None, isolatio
     scored = {t: (n, c) for t, (n, c) in counts.items()}
     summary = {"benchmark": cfg.benchmark, "samples": len(results), "tasks_scored": len(scored),
                "not_runnable_tasks": len(not_runnable), "isolation": isolation, "timeout": cfg.timeout}
+    fewest = min((n for n, _ in scored.values()), default=0)
     for k in cfg.ks:
         value = mean_pass_at_k(scored, k)
         if value is not None:
             summary[f"pass@{k}"] = value
+        else:  # said, not dropped silently
+            summary.setdefault("skipped_k", {})[str(k)] = f"needs at least {k} samples per task; the fewest here is {fewest}"
     summary["verdicts"] = dict(Counter(r["verdict"] for r in results))
     summary.update(_wellformedness(results))
     if meta and len(costs) == len(scored):
