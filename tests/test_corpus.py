@@ -80,5 +80,12 @@ def test_near_duplicates():
 
 
 def test_module_pairs_bind_free_names_with_imports():
-    pair = next(p for p in module_pairs("textwrap") if p["id"] == "textwrap.indent")
-    assert pair["response"].lstrip().startswith("def indent") or "import" in pair["response"]
+    pairs = {p["id"]: p for p in module_pairs("textwrap")}
+    # dedent reads two module-level regexes and `re`: each bound by an added import, nothing else added
+    dedent = pairs["textwrap.dedent"]["response"]
+    head = dedent.split("\n\n\n")[0].split("\n")
+    assert head == ["from textwrap import _leading_whitespace_re", "from textwrap import _whitespace_only_re", "import re"]
+    assert dedent.split("\n\n\n", 1)[1].startswith("def dedent(text):")
+    # indent needs nothing: no import line is added
+    assert pairs["textwrap.indent"]["response"].startswith("def indent(text, prefix, predicate=None):")
+    assert pairs["textwrap.indent"]["instruction"].startswith("Write a Python function `indent(text, prefix, predicate=None)`")
