@@ -71,6 +71,8 @@ FLAGGED = {  # state -> (line, code) pylint and the fast oracle must both report
     "class C:\n    x = 1\nclass D(C):\n    pass\nd = D()\nprint(d.x, d.q)": [(6, "E1101")],
     "class C:\n    def __init__(self):\n        self.a = 1\nclass D(C):\n    def m(self):\n        return self.a + self.b": [(6, "E1101")],
     "class C:\n    @classmethod\n    def of(cls):\n        return cls()\nC.of().push(1)": [(5, "E1101")],
+    # E0602: the one assignment after "global g" went (pyflakes takes the declaration as a binding)
+    "def f():\n    global g\n    assert g\n    g.x()": [(3, "E0602"), (4, "E0602")],
     # W0231 within the file, E0606 flow-sensitive (the cases the issue lists)
     "class A:\n    def __init__(self):\n        self.a = 1\n\nclass B(A):\n    def __init__(self):\n        self.b = 2": [(6, "W0231")],
     "def f(s):\n    if s:\n        v = 1\n    return v": [(4, "E0606")],
@@ -99,6 +101,8 @@ CLEAN = [  # near misses: pylint calls these clean, and so must the fast oracle
     "def f(a, b):\n    return a\nargs = (1, 2)\nf(*args)",
     "def f(a):\n    return a\ndef g(f):\n    return f(1, 2)",                   # parameter shadows f
     "class C:\n    def m(self, a):\n        return a\n    def n(self):\n        return self.m(1)",
+    "def f():\n    global g\n    g = 1\n    assert g\ndef h():\n    return g",
+    "def f():\n    global g\n    assert g\ndef h():\n    global g\n    g = 2",
     "class C:\n    pass\nc = C()\nc.extra = 1\nprint(c.extra)",                 # assigned on the instance
     "class C:\n    def __getattr__(self, name):\n        return 1\nc = C()\nprint(c.anything)",
 ]

@@ -160,11 +160,13 @@ def _called_by_name(source: str, names) -> bool:
 
 
 def call_messages(tree: ast.Module, source: str | None = None, has_classes: bool = True) -> list[LintMessage]:
+    if not has_classes:  # only module-level functions can be checked: is any of them called?
+        names = [n.name for n in tree.body if isinstance(n, _FUNCS) and not n.decorator_list]
+        if not names or source is not None and not _called_by_name(source, names):
+            return []
     funcs = {k: v for k, v in _module_functions(tree).items() if not v.decorator_list}
     classes = _module_classes(tree)
     if not funcs and not classes and not has_classes:
-        return []
-    if source is not None and not has_classes and not _called_by_name(source, [*funcs, *classes]):
         return []
     out: list[LintMessage] = []
 

@@ -42,9 +42,11 @@ def custom_messages(tree: ast.Module, source: str | None = None) -> list[LintMes
     from .calls import call_messages  # noqa: PLC0415
     from .members import instance_member_messages, member_order_messages  # noqa: PLC0415
     from .methods import method_messages  # noqa: PLC0415
-    from .unbound import possibly_unbound  # noqa: PLC0415
+    from .unbound import possibly_unbound, undefined_globals  # noqa: PLC0415
 
     out: list[LintMessage] = possibly_unbound(tree)
+    if "global" in (source or "global"):  # a substring test spares the walk in nearly every state
+        out += undefined_globals(tree)
     all_classes = [n for n in _stmts(tree.body) if isinstance(n, ast.ClassDef)]
     if all_classes:
         out += method_messages(tree, all_classes)

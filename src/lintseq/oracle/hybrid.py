@@ -25,6 +25,7 @@ import ast
 import sys
 
 from . import LintMessage
+from .checks import _stmts
 from .fast import FastLinter
 
 _STDLIB = frozenset(sys.stdlib_module_names) | {"__future__", "builtins"}
@@ -46,7 +47,7 @@ def needs_inference(source: str, tree: ast.Module | None = None) -> bool:
             tree = ast.parse(source)
         except (SyntaxError, ValueError):
             return False
-    for node in ast.walk(tree):
+    for node in _stmts(tree.body):  # statements only: imports and classes are statements
         if isinstance(node, ast.ClassDef):
             return True
         if isinstance(node, ast.Import) and any(a.name.split(".")[0] not in _STDLIB for a in node.names):

@@ -92,3 +92,38 @@ def possibly_unbound(tree: ast.Module) -> list[LintMessage]:
             if line > first and not any(_all_paths_bind([r], name) for r in roots):
                 out.append(LintMessage(line, "E0606", f"Possibly using variable {name!r} before assignment"))
     return out
+
+
+def undefined_globals(tree: ast.Module) -> list[LintMessage]:
+    """E0602 for a name declared ``global`` but bound nowhere: pyflakes takes the declaration
+    as a definition, pylint does not (deleting the one assignment after ``global x`` leaves it).
+
+        >>> [(m.line, m.code) for m in undefined_globals(ast.parse("def f():\\n    global g\\n    return g"))]
+        [(3, 'E0602')]
+    """
+    funcs = [n for n in _stmts(tree.body) if isinstance(n, _FUNCS)]
+    declared = {fn: {name for s in _stmts(fn.body) if isinstance(s, ast.Global) for name in s.names} for fn in funcs}
+    names = set().union(*declared.values()) if declared else set()
+    if not names:
+        return []
+    bound = set()
+    for node in tree.body:  # what the module binds itself
+        if isinstance(node, _DEFS):
+            bound.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    for stmt in tree.body:
+        if not isinstance(stmt, _FUNCS):
+            bound |= {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    for fn, decl in declared.items():
+        for s in _stmts(fn.body):
+            bound |= {n.id for n in _expr_names(s) if n.id in decl and isinstance(n.ctx, ast.Store)}
+    missing = names - bound
+    out = []
+    for fn, decl in declared.items():
+        for s in _stmts(fn.body):
+            if isinstance(s, _FUNCS):
+                continue
+            out += [LintMessage(n.lineno, "E0602", f"Undefined variable {n.id!r}")
+                    for n in _expr_names(s) if n.id in missing & decl and isinstance(n.ctx, ast.Load)]
+    return out
