@@ -49,3 +49,42 @@ def run_cli(*args, check=True, **kw):
     if check and proc.returncode != 0:
         raise AssertionError(f"lintseq {' '.join(map(str, args))} failed ({proc.returncode}):\n{proc.stderr}")
     return proc
+
+
+class Listener:
+    """A TCP listener on 127.0.0.1 that records whatever connects, for the sandbox's network tests.
+
+        with Listener() as server:
+            ...  # a sandboxed program tries server.port
+        assert server.received == []
+    """
+
+    def __init__(self):
+        import socket
+        import threading
+
+        self.received: list[bytes] = []
+        self._stop = threading.Event()
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(4)
+        self._sock.settimeout(0.1)
+        self.port = self._sock.getsockname()[1]
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def _accept(self):
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+                self.received.append(conn.recv(100) or b"<connected>")
+            except OSError:
+                pass
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self._sock.close()

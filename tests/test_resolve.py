@@ -1,10 +1,8 @@
 """The shared resolver: both rules on generator output, the paper rule on model-like output,
 and plain completions turned into programs."""
 
-import random
 
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from lintseq.diffs import apply_edits, render_sequence
 from lintseq.formats import editseq_completion

@@ -4,12 +4,12 @@ with the reason where there is none (CI installs bubblewrap and sets LINTSEQ_REQ
 there they run), and conftest's guard makes running them on the host impossible."""
 
 import os
-import socket
 import subprocess
-import threading
 import uuid
 
 import pytest
+
+from helpers import Listener
 
 from lintseq.evaluate.sandbox import Limits, run_program
 
@@ -99,31 +99,14 @@ def test_host_files_home_and_tmp_are_untouched(tmp_path):
 
 
 def test_network_to_localhost_is_cut_off():
-    received = []
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(1)
-    server.settimeout(3)
-    port = server.getsockname()[1]
-
-    def accept():
-        try:
-            conn, _ = server.accept()
-            received.append(conn.recv(100))
-        except OSError:
-            pass
-
-    t = threading.Thread(target=accept)
-    t.start()
-    prog = ("import socket\n"
-            "def f():\n"
-            f"    s = socket.create_connection(('127.0.0.1', {port}), timeout=2)\n"
-            "    s.sendall(b'leak')\n"
-            "    return 1")
-    assert verdict(prog).status == "failed"
-    t.join()
-    server.close()
-    assert received == []
+    with Listener() as server:
+        prog = ("import socket\n"
+                "def f():\n"
+                f"    s = socket.create_connection(('127.0.0.1', {server.port}), timeout=2)\n"
+                "    s.sendall(b'leak')\n"
+                "    return 1")
+        assert verdict(prog).status == "failed"
+    assert server.received == []
 
 
 def test_killing_the_parent_leaves_the_evaluator_alive():

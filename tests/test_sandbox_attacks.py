@@ -6,14 +6,14 @@ Needs a working bubblewrap sandbox: skips with the reason where there is none (C
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 
 import pytest
+
+from helpers import Listener
 
 from lintseq.evaluate.sandbox import Limits, run_program
 
@@ -97,25 +97,10 @@ def test_attacks_are_contained(where, tmp_venv, tmp_path):
     outside = f"/tmp/lintseq-outside-{token}"
     with open(canary, "w") as fh:
         fh.write("keep me")
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(4)
-    server.settimeout(0.2)
-    received, stop = [], threading.Event()
-
-    def accept():
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-                received.append(conn.recv(100))
-            except OSError:
-                pass
-
-    listener = threading.Thread(target=accept)
-    listener.start()
+    server = Listener().__enter__()
     sentinel = subprocess.Popen(["sleep", "120"])
     shm_before, tmp_before = os.statvfs("/dev/shm").f_bfree, os.statvfs("/tmp").f_bfree
-    jobs = attacks(token, server.getsockname()[1], canary, outside)
+    jobs = attacks(token, server.port, canary, outside)
     try:
         before = namespaced_processes()
         started = time.monotonic()
@@ -145,13 +130,12 @@ def test_attacks_are_contained(where, tmp_venv, tmp_path):
         assert not any(os.path.exists(os.path.join(d, f"fill-{token}")) for d in ("/dev/shm", "/tmp", home))
         assert (shm_before - os.statvfs("/dev/shm").f_bfree) * os.statvfs("/dev/shm").f_frsize < 32 << 20
         assert (tmp_before - os.statvfs("/tmp").f_bfree) * os.statvfs("/tmp").f_frsize < 64 << 20
-        assert received == []
+        server.__exit__()
+        assert server.received == []
         assert matching(f"sleep {token}") == []
         assert not namespaced_processes() - before, sorted(namespaced_processes() - before)
     finally:
-        stop.set()
-        listener.join()
-        server.close()
+        server.__exit__()
         sentinel.kill()
         sentinel.wait()
         os.remove(canary)
