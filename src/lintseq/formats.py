@@ -35,11 +35,9 @@ def baseline_view(instruction: str, program: str) -> dict:
     return {"prompt": instruction + "\n", "completion": program}
 
 
-def split_completion(text: str, eos: str | None = None) -> list[str]:
-    """The edits of a generated completion: pieces between ``\\n<|diff|>`` up to the first
-    empty edit (the stop signal) or the end of the text; a trailing EOS string is cut."""
-    if eos and text.endswith(eos):
-        text = text[: -len(eos)]
+def split_completion(text: str) -> list[str]:
+    """The edits of a completion: pieces between ``\\n<|diff|>`` up to the first empty edit (the
+    stop signal) or the end of the text. (EOS is cut by ``resolve.resolve``, the one resolver.)"""
     edits = []
     for piece in text.split(SEP):
         if piece == "":
