@@ -33,7 +33,7 @@ def test_record_format(tmp_path):
     r = recs[0]
     assert r["prompt"] == "Add two numbers.\n<|diff|>"
     assert r["completion"] == "\n<|diff|>".join(r["edits"]) + "\n<|diff|>\n<|diff|>"
-    assert r["program"] == GOOD and r["input_id"] == "t1" and r["linter"] == "fast" and r["seed"] == 4
+    assert r["program"] == GOOD and r["input_id"] == "t1" and r["linter"] == "hybrid" and r["seed"] == 4
     assert json.load(open(side_path(out, "summary.json")))["programs_in"] == 1
 
 
@@ -212,7 +212,7 @@ def test_show_highlights_inserted_lines(tmp_path):
     generate(GenerateConfig(output=str(out), input=src, samples=1, progress=False))
     text = run_cli("show", out, "--index", 0, "--color", "always").stdout
     assert "\033[32m+" in text and "state 1/" in text and "return total" in text
-    assert run_cli("show", out, "--index", 5, check=False).returncode == 1
+    assert run_cli("show", out, "--index", 5, check=False).returncode == 2  # a LintseqError: exit 2
 
 
 def test_wrong_field_names_fail_naming_the_fields_and_flags(tmp_path):

@@ -293,9 +293,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--workers", "-w", type=int, default=1, help="worker processes (default %(default)s)")
     g.add_argument("--seed", type=int, default=0, help="base seed; each sequence is seeded by (seed, row, sample) "
                    "(default %(default)s)")
-    g.add_argument("--linter", choices=LINTERS, default="fast",
-                   help="oracle: fast (compile + pyflakes + pylint's structural rules) or pylint, the paper's "
-                        "exact one (default %(default)s)")
+    g.add_argument("--linter", choices=LINTERS, default="hybrid",
+                   help="oracle: fast (compile + pyflakes + pylint's structural rules, no pylint), hybrid (fast, "
+                        "and pylint confirms the states with classes or third-party imports) or pylint (the "
+                        "paper's exact one) (default %(default)s)")
     g.add_argument("--sampler", choices=SAMPLERS, default="lintseq",
                    help="lintseq, or randseq: the linter-free ablation (default %(default)s)")
     g.add_argument("--engine", choices=ENGINES, default="local", help="local process pool or ray (default %(default)s)")

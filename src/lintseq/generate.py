@@ -45,7 +45,8 @@ class GenerateConfig:
     """JSONL/Parquet path or Hugging Face dataset name/folder; None = the embedded stdlib corpus."""
     samples: int = 5
     seed: int = 0
-    linter: str = "fast"
+    linter: str = "hybrid"
+    """``hybrid`` (fast checks, pylint where inference decides), ``fast`` (no pylint) or ``pylint``."""
     sampler: str = "lintseq"
     max_lines: int = 1000
     workers: int = 1

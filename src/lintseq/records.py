@@ -28,8 +28,8 @@ class JobSpec:
     """Edit sequences per program (the paper's s)."""
     seed: int = 0
     """Base seed; each sequence's RNG is seeded by (seed, source_id, sample)."""
-    linter: str = "fast"
-    """Oracle for --sampler lintseq: ``fast`` or ``pylint``."""
+    linter: str = "hybrid"
+    """Oracle for --sampler lintseq: ``hybrid`` (default), ``fast`` or ``pylint``."""
     sampler: str = "lintseq"
     """``lintseq`` or the linter-free ablation ``randseq``."""
     max_lines: int = 1000

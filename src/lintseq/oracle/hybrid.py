@@ -73,9 +73,16 @@ class HybridLinter:
         if out or not needs_inference(source, self.fast.last_tree):
             return out
         if self._pylint is None:
-            from .pylint_oracle import PylintLinter
+            try:
+                from .pylint_oracle import PylintLinter
 
-            self._pylint = PylintLinter()
+                self._pylint = PylintLinter()
+            except ImportError:
+                from ..errors import LintseqError
+
+                raise LintseqError(
+                    "the hybrid linter needs pylint for states with classes or third-party imports",
+                    fix="pip install 'lintseq[pylint]' (pylint 3.2.6, astroid 3.2.4), or pass --linter fast") from None
         self.pylint_calls += 1
         return self._pylint.messages(source)
 
