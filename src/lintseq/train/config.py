@@ -48,7 +48,8 @@ class TrainConfig:
     """``auto`` (bf16 where the hardware has it), ``bf16``, ``fp32``. bf16 is autocast over fp32
     master weights (accelerate's mixed precision)."""
     compile: str = "auto"
-    """``torch.compile`` the transformer body: ``auto`` (on when a CUDA GPU is used), ``true``, ``false``."""
+    """``torch.compile`` the transformer body: ``auto`` (on a CUDA GPU, alone or under DDP; off under
+    FSDP and DeepSpeed, whose parameter hooks split the graph), ``true``, ``false``."""
     compile_backend: str = "inductor"
     """Dynamo backend for ``compile`` (``aot_eager`` checks the captured graph without codegen)."""
     attn: str = "sdpa"

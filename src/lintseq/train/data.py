@@ -59,7 +59,11 @@ class Encoded:
         lengths = [len(ex["input_ids"]) for ex in examples]
         offsets = np.zeros(len(examples) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        flat = lambda key: np.fromiter((t for ex in examples for t in ex[key]), dtype=np.int32, count=int(offsets[-1]))
+        def flat(key):
+            if not examples:
+                return np.zeros(0, dtype=np.int32)
+            return np.concatenate([np.asarray(ex[key], dtype=np.int32) for ex in examples])
+
         return cls(flat("input_ids"), flat("labels"), offsets)
 
     def save(self, folder: str, meta: dict) -> None:

@@ -96,8 +96,16 @@ class LossModel(torch.nn.Module):
         return torch.nn.functional.cross_entropy(logits.float().flatten(0, 1), targets.flatten(), ignore_index=IGNORE, reduction="sum")
 
 
-def use_compile(setting: str) -> bool:
-    return setting.lower() in ("1", "true", "yes") or (setting == "auto" and torch.cuda.is_available())
+def use_compile(setting: str, acc=None) -> bool:
+    """``true``: always; ``auto``: on a CUDA device, except under FSDP or DeepSpeed, whose
+    per-layer parameter hooks split the compiled graph (set ``compile=true`` to try it there)."""
+    if setting.lower() in ("1", "true", "yes"):
+        return True
+    if setting != "auto":
+        return False
+    sharded = acc is not None and (acc.state.deepspeed_plugin is not None or str(acc.distributed_type).endswith("FSDP"))
+    device = acc.device.type if acc is not None else ("cuda" if torch.cuda.is_available() else "cpu")
+    return device == "cuda" and not sharded
 
 
 def compile_body(model: LossModel, backend: str = "inductor") -> None:

@@ -76,7 +76,7 @@ def run_training(cfg: TrainConfig, model, tok, examples: list[dict] | Encoded) -
     total = cfg.max_steps or math.ceil(cfg.epochs * per_epoch)
     meta = model_meta(model)
     wrapped = LossModel(model, cfg.ce_chunk)
-    if use_compile(cfg.compile):
+    if use_compile(cfg.compile, acc):
         compile_body(wrapped, cfg.compile_backend)
     optimizer = make_optimizer(wrapped, cfg.lr, cfg.weight_decay, acc.device.type)
     scheduler = get_linear_schedule_with_warmup(optimizer, math.ceil(cfg.warmup_ratio * total), total)
