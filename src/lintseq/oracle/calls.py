@@ -159,11 +159,22 @@ def _called_by_name(source: str, names) -> bool:
     return any(m.group(1) is None for m in pattern.finditer(source))
 
 
-def call_messages(tree: ast.Module, source: str | None = None, has_classes: bool = True) -> list[LintMessage]:
+def call_messages(tree: ast.Module, source: str | None = None, has_classes: bool = True,
+                  name_calls=None) -> list[LintMessage]:
+    """Every message above. ``name_calls`` (the fast oracle's pyflakes pass: each call of a
+    plain name with the binding it resolves to) spares the walk when the state has no class."""
     if not has_classes:  # only module-level functions can be checked: is any of them called?
         names = [n.name for n in tree.body if isinstance(n, _FUNCS) and not n.decorator_list]
         if not names or source is not None and not _called_by_name(source, names):
             return []
+        if name_calls is not None:
+            funcs = {k: v for k, v in _module_functions(tree).items() if not v.decorator_list}
+            out = []
+            for call, binding in name_calls:
+                fn = funcs.get(call.func.id)
+                if fn is not None and getattr(binding, "source", None) is fn:
+                    out += check_call(call, fn, 0, "function")
+            return out
     funcs = {k: v for k, v in _module_functions(tree).items() if not v.decorator_list}
     classes = _module_classes(tree)
     if not funcs and not classes and not has_classes:

@@ -35,7 +35,7 @@ def _stmts(nodes):
                 stack.extend(reversed(block))
 
 
-def custom_messages(tree: ast.Module, source: str | None = None) -> list[LintMessage]:
+def custom_messages(tree: ast.Module, source: str | None = None, name_calls=None) -> list[LintMessage]:
     """Every check of this module and its siblings; ``source`` (the text of ``tree``) lets the
     call checks skip states that call no function or class defined in them."""
     # these modules import this one's helpers, so they are imported here, not at the top
@@ -52,7 +52,7 @@ def custom_messages(tree: ast.Module, source: str | None = None) -> list[LintMes
         out += method_messages(tree, all_classes)
         out += member_order_messages(tree, all_classes)
         out += instance_member_messages(tree)
-    out += call_messages(tree, source, bool(all_classes))
+    out += call_messages(tree, source, bool(all_classes), name_calls)
     for body in _bodies(tree):
         out += _redefinitions(body)
     classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}

@@ -57,9 +57,28 @@ PYFLAKES_ERRORS: dict[type, str] = {
 
 class _Checker(pyflakes_checker.Checker):
     """pyflakes without re-binding ~160 builtins into every module scope (a third of its
-    time on small states); undefined-name reports for builtins are dropped afterwards."""
+    time on small states); undefined-name reports for builtins are dropped afterwards.
+
+    It also keeps, for every call of a plain name, the binding pyflakes resolves the name to
+    there: the argument checks of :mod:`lintseq.oracle.calls` then need no walk of their own."""
 
     builtIns: set[str] = set()
+
+    def __init__(self, *args, **kwargs):
+        self.name_calls: list[tuple[ast.Call, object]] = []
+        super().__init__(*args, **kwargs)  # pyflakes checks the whole tree in its constructor
+
+    def CALL(self, node):
+        if isinstance(node.func, ast.Name):
+            name, binding = node.func.id, None
+            for scope in self.scopeStack[-1::-1]:  # as pyflakes' handleNodeLoad looks names up
+                if isinstance(scope, pyflakes_checker.ClassScope) and scope is not self.scope:
+                    continue
+                binding = scope.get(name)
+                if binding is not None:
+                    break
+            self.name_calls.append((node, binding))
+        super().CALL(node)
 
 
 _BUILTIN_NAMES = frozenset(pyflakes_checker.Checker.builtIns)
@@ -89,12 +108,13 @@ class FastLinter:
                 return [LintMessage(0, "E0001", str(exc))]
         self.last_tree = tree  # the hybrid oracle reads it instead of parsing again
         lines = source.split("\n")
+        flakes = _Checker(tree, filename="<state>")
         out = [
             LintMessage(m.lineno, PYFLAKES_ERRORS[type(m)], m.message % m.message_args)
-            for m in _Checker(tree, filename="<state>").messages
+            for m in flakes.messages
             if _counts(m)
         ]
-        out += custom_messages(tree, source)
+        out += custom_messages(tree, source, flakes.name_calls)
         out += indentation_messages(source, lines, tree)
         return out
 
