@@ -49,10 +49,12 @@ step() {
 if [[ "${GPU_CHECK_CPU:-0}" == 1 ]]; then   # a CPU-sized shape for dry runs of this script
     BIG=(--model tiny --seq-len 256 --vocab 4096 --micro-batch 8 --accum 2 --steps 3 --warmup 1 --cpu)
     SMOL=(--model tiny --seq-len 256 --vocab 4096 --micro-batch 8 --accum 2 --steps 3 --warmup 1 --cpu)
+    LOOP=(model=tiny max_seq_len=512 global_batch=16 micro_batch=8 max_steps=8)
 else
     MB="${MICRO_BATCHES:-32}"                  # e.g. MICRO_BATCHES=32,64 to look for the largest that fits
     BIG=(--model tinycodelm-150M --seq-len 1024 --vocab 50304 --micro-batch "$MB" --accum 4 --steps 10 --warmup 3)
     SMOL=(--model smollm2-135m --seq-len 1024 --micro-batch "$MB" --accum 4 --steps 10 --warmup 3)
+    LOOP=(model=tinycodelm-150M max_seq_len=1024 global_batch=64 micro_batch=32 max_steps=12)
 fi
 TT=benchmarks/train_throughput.py
 
@@ -62,14 +64,39 @@ d = {'torch': torch.__version__, 'transformers': transformers.__version__, 'acce
      'cuda': torch.cuda.is_available(), 'device': torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu',
      'bf16': torch.cuda.is_available() and torch.cuda.is_bf16_supported()}
 json.dump(d, open('$OUT/env.json', 'w')); print(d)"
-# the headline: TinyCodeLM-150M at the paper's shape (vocab 50,304, seq 1024, bf16), compiled
+# the real loop (lintseq.train.loop.train): TinyCodeLM-150M at the paper's shape, packing with
+# document boundaries, compile on by default, bf16; edit-sequence-shaped records from the stdlib
+# (not the generator: its linter's pyflakes may be absent there)
+step train_loop_150m 100 "$RESERVE_S" "$PY" - "$OUT" "${LOOP[@]}" <<'PYEOF'
+import glob, json, os, sys, sysconfig, time
+from lintseq.train.config import TrainConfig
+from lintseq.train.loop import train
+out, overrides = sys.argv[1], sys.argv[2:]
+data = os.path.join(out, "loop_data.jsonl")
+with open(data, "w") as fh:
+    for f in sorted(glob.glob(os.path.join(sysconfig.get_paths()["stdlib"], "*.py")))[:400]:
+        lines = open(f, encoding="utf-8", errors="replace").read().split("\n")[:80]
+        completion = f"@@ -0,0 +1,{len(lines)} @@\n" + "\n".join("+" + l for l in lines) + "\n<|diff|>\n<|diff|>"
+        fh.write(json.dumps({"prompt": f"Write the module {os.path.basename(f)}.\n<|diff|>", "completion": completion}) + "\n")
+t = time.time()
+s = train(TrainConfig.load(None, [f"data={data}", f"output_dir={out}/loop_run", f"cache_dir={out}/cache", "packing=true",
+                                  "lr=1e-3", "warmup_ratio=0.1", "log_every=4", *overrides]))
+keep = ("steps", "examples", "rows", "processes", "backend", "tokens_per_s", "mfu", "flops_per_token", "cache",
+        "encode_seconds", "train_seconds")
+r = {k: s.get(k) for k in keep} | {"first_loss": s["losses"][0], "last_loss": s["losses"][-1], "losses": s["losses"],
+                                   "loss_fell": s["losses"][-1] < s["losses"][0], "overrides": overrides,
+                                   "wall_s": round(time.time() - t, 1)}
+json.dump(r, open(os.path.join(out, "train_loop_150m.json"), "w"), indent=1)
+print(r)
+PYEOF
+# the headline benchmark: TinyCodeLM-150M (vocab 50,304, seq 1024, bf16), compiled
 step train_150m_compiled 100 "$RESERVE_S" "$PY" $TT "${BIG[@]}" --compile true --json "$OUT/train_150m_compiled.json"
-# the same without torch.compile (what compile=false costs)
+# SmolLM2-135M's shape (SFT), compiled
+step train_smollm2_compiled 100 "$RESERVE_S" "$PY" $TT "${SMOL[@]}" --compile true --json "$OUT/train_smollm2_compiled.json"
+# the same 150M step without torch.compile (what compile=false costs; first_loss should match)
 step train_150m_eager 40 "$RESERVE_S" "$PY" $TT "${BIG[@]}" --compile false --json "$OUT/train_150m_eager.json"
 # boundary-aware packing: 4 documents per row, block-causal attention from restarting positions
 step train_150m_packed_eager 40 "$RESERVE_S" "$PY" $TT "${BIG[@]}" --compile false --docs-per-row 4 --json "$OUT/train_150m_packed_eager.json"
-# SmolLM2-135M's shape (SFT), compiled
-step train_smollm2_compiled 100 "$RESERVE_S" "$PY" $TT "${SMOL[@]}" --compile true --json "$OUT/train_smollm2_compiled.json"
 
 # sampling on the accelerator (issue: 164 x 10 samples of <= 384 new tokens in <= 60 s): SmolLM2-135M's
 # shape with random weights, so no sample stops early (the worst case), through `lintseq sample`
