@@ -93,6 +93,12 @@ def test_a_packed_row_trains_exactly_like_its_examples_one_by_one():
     assert LossModel(model, ce_chunk=0)(alone["input_ids"], alone["targets"]).item() == pytest.approx(loss_a.item(), rel=1e-5)
 
 
+def test_label_token_counts():
+    enc = Encoded.from_examples([{"input_ids": [5, 6, 7], "labels": [-100, 6, 7]}, {"input_ids": [8, 9], "labels": [8, 9]},
+                                 {"input_ids": [1, 2, 3], "labels": [1, -100, 3]}])
+    assert [enc.label_tokens(i) for i in range(3)] == [2, 1, 1]  # the first position predicts nothing
+
+
 def test_packing_rows_fit_and_keep_every_example():
     enc = Encoded.from_examples([{"input_ids": [1] * n, "labels": [1] * n} for n in (200, 30, 90, 250, 60, 10, 256)])
     table = rows(enc, 256, packing=True)
@@ -122,9 +128,11 @@ def test_packing_on_and_off_give_the_same_training_losses(seqs, tmp_path):
     assert on["losses"] == pytest.approx(off["losses"], rel=1e-4)
 
 
-def test_compile_on_and_off_give_the_same_losses(seqs, tmp_path):
-    eager = train(_cfg(seqs, tmp_path / "eager", compile="false"))
-    graph = train(_cfg(seqs, tmp_path / "graph", compile="true", compile_backend="aot_eager"))
+@pytest.mark.parametrize("packing", ["false", "true"])
+def test_compile_on_and_off_give_the_same_losses(seqs, tmp_path, packing):
+    eager = train(_cfg(seqs, tmp_path / "eager", compile="false", packing=packing))
+    graph = train(_cfg(seqs, tmp_path / "graph", compile="true", compile_backend="aot_eager", packing=packing))
+    assert (graph["rows"] < graph["examples"]) == (packing == "true")  # packed rows: the block-mask path
     assert graph["losses"] == pytest.approx(eager["losses"], rel=1e-4)
 
 

@@ -51,8 +51,12 @@ class Encoded:
 
     def label_tokens(self, i: int) -> int:
         """Tokens that are predicted: labels past the first position that are not IGNORE."""
-        a, b = self.offsets[i], self.offsets[i + 1]
-        return int(np.count_nonzero(self.labels[a + 1:b] != IGNORE))
+        if not hasattr(self, "_label_counts"):  # one pass over the arrays, not one per step
+            seen = np.asarray(self.labels != IGNORE, dtype=np.int64)
+            seen[self.offsets[:-1][self.lengths > 0]] = 0  # an example's first label predicts nothing
+            cum = np.concatenate([[0], np.cumsum(seen)])
+            self._label_counts = cum[self.offsets[1:]] - cum[self.offsets[:-1]]
+        return int(self._label_counts[i])
 
     @classmethod
     def from_examples(cls, examples: list[dict]) -> "Encoded":
