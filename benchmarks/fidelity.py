@@ -164,6 +164,17 @@ def main() -> None:
     if args.peer:
         report["distributions"]["pylintseq 0.0.2"] = edit_stats([r["edit_path"] for r in load(args.peer)])
     print(json.dumps(report, indent=1))
+    if report.get("per_message_agreement"):
+        print(agreement_table(report["per_message_agreement"]))
+
+
+def agreement_table(rows: dict) -> str:
+    """The per-message agreement as a markdown table (the README's)."""
+    out = ["| pylint message | states pylint flags | fast oracle rejects the state | ... on the same line |",
+           "|---|---|---|---|"]
+    for code, r in rows.items():
+        out.append(f"| {code} | {r['states']} | {100 * r['fast_rejects_state']:.1f}% | {100 * r['fast_flags_same_line']:.1f}% |")
+    return "\n".join(out)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ paper's criteria by construction.
 from __future__ import annotations
 
 import ast
+import re
 import sys
 
 from . import LintMessage
@@ -40,8 +41,11 @@ def needs_inference(source: str, tree: ast.Module | None = None) -> bool:
         >>> needs_inference("class A:\\n    pass")
         True
     """
-    if "class" not in source and "import" not in source:  # most states: one substring test each
-        return False
+    has_class = "class" in source
+    if not has_class:  # no class: only imports matter, read off the text (no walk of the tree)
+        return "import" in source and any(
+            level or name.split(".")[0] not in _STDLIB
+            for level, name in _imported(source))
     if tree is None:
         try:
             tree = ast.parse(source)
@@ -55,6 +59,20 @@ def needs_inference(source: str, tree: ast.Module | None = None) -> bool:
         if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").split(".")[0] not in _STDLIB):
             return True
     return False
+
+
+_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+(\.*)([\w.]*)[ \t]+import\b|import[ \t]+([\w.]+(?:[ \t]*(?:as[ \t]+\w+)?"
+                     r"[ \t]*,[ \t]*[\w.]+)*))", re.M)
+
+
+def _imported(source: str):
+    """(relative level, module) of each import statement that starts a line."""
+    for m in _IMPORT.finditer(source):
+        if m.group(3) is not None:
+            for part in m.group(3).split(","):
+                yield 0, part.split()[0]
+        else:
+            yield len(m.group(1)), m.group(2)
 
 
 class HybridLinter:
