@@ -1,4 +1,4 @@
-"""The fast default oracle: compile() + pyflakes + a few checks of our own, in process.
+"""The fast oracle: compile() + pyflakes + pylint's structural rules, in process, no pylint.
 
 What it reports (each as the error line the sampler deletes):
 
@@ -8,17 +8,22 @@ What it reports (each as the error line the sampler deletes):
 * from pyflakes: undefined names (pylint E0602), use of a local before assignment (E0601),
   undefined names in ``__all__`` (E0603), a bare ``except:`` not last, starred-assignment
   errors, and %-/``str.format`` argument mismatches (E1300-E1310);
-* of our own (:mod:`lintseq.oracle.checks`): a function or class defined twice in one scope
-  (E0102), assigning the result of a local function that never returns a value (E1111),
-  ``self.attr`` read in a class that never assigns it (E1101, plain classes only), a name bound
-  only in ``if`` branches that do not all bind it, read after them (E0606), a subclass
-  ``__init__`` that skips the ``__init__`` of a base defined in the file (W0231), and pylint's
-  bad-indentation rule (W0311: indentation that is not four spaces per block level).
+* of our own, each modelled on pylint 3.2.6's code where no inference is needed:
+  :mod:`~lintseq.oracle.checks` (E0102 redefinitions, E1111/E1128 no-return assignments, E1101
+  on ``self``, W0231 with a local base), :mod:`~lintseq.oracle.unbound` (E0606, E0602 for
+  ``global`` names bound nowhere), :mod:`~lintseq.oracle.methods` (E0211/E0213 method
+  arguments, E0302 dunder signatures, E0301/E0303-E0311 dunder returns, E0100/E0101,
+  E1102 on ``self(...)``), :mod:`~lintseq.oracle.members` (E0203 member order, E1101 on
+  instances of local classes), :mod:`~lintseq.oracle.calls` (E1120/E1121/E1123/E1124/E1125
+  against local signatures) and :mod:`~lintseq.oracle.indentation` (W0311).
 
-What pylint checks that this does not (measured by ``benchmarks/fidelity.py``): inference-heavy
-errors (E1120/E1121 argument counts, E1102 not-callable, E1136/E1137 subscripting,
-E1133 not-iterable), E0606 beyond the ``if`` pattern above, import errors (E0401/E0611,
-which depend on what is installed where the linter runs) and members of imported modules.
+What it leaves to pylint (the ``hybrid`` oracle asks pylint where these can arise; measured
+by ``benchmarks/fidelity.py``): what only inference across modules decides (members and
+signatures of imported classes and functions, E1136/E1133 on inferred values, W0231 with an
+imported base), and import errors (E0401/E0611, which depend on what is installed).
+
+    >>> FastLinter().error_lines("class A:\\n    def f(x):\\n        return x")
+    [2]
 """
 
 from __future__ import annotations
