@@ -42,4 +42,9 @@ PartialState._shared_state["distributed_type"] = state.distributed_type
 
 from lintseq.cli import main  # noqa: E402  (after the state is set)
 
+if kind == "deepspeed" and state.process_index == 0:  # the config DeepSpeed ran with, for the test to read
+    import atexit
+    import json
+
+    atexit.register(lambda: print("DEEPSPEED_CONFIG " + json.dumps(plugin.deepspeed_config, default=str)))
 sys.exit(main())

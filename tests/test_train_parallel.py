@@ -7,6 +7,7 @@ accelerate for CPU processes. Every run reports its backend and process count, a
 checks them, so a run that silently fell back to one process or to DDP fails.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -109,7 +110,12 @@ def test_deepspeed_zero3_two_cpu_processes_equal_one(setup, one):
                           {"LINTSEQ_TEST_SHARDING": "deepspeed", "DS_ACCELERATOR": "cpu",
                            "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")})
     assert "(2 processes, DEEPSPEED;" in stdout
-    # DeepSpeed's engine steps once per global batch (the schedule's lr and the losses match),
-    # and no gradient clipping happens (summed-loss gradients are far above accelerate's default 1.0)
+    # the engine was told the run's batch split and no clipping (accelerate would fill 1.0; with
+    # Adam, clipping barely moves the losses, so the config is checked itself)
+    (line,) = [l for l in stdout.splitlines() if l.startswith("DEEPSPEED_CONFIG ")]
+    ds = json.loads(line.split(" ", 1)[1])
+    assert (ds["train_micro_batch_size_per_gpu"], ds["gradient_accumulation_steps"], ds["train_batch_size"]) == (2, 2, 8)
+    assert ds["gradient_clipping"] == 0.0 and ds["zero_optimization"]["stage"] == 3
+    # one engine step per global batch: the schedule's lr and the losses match one process
     assert losses == pytest.approx(one[1], rel=1e-4)
     _same_weights(one[0] + "/final", out + "/final")

@@ -183,7 +183,7 @@ def rows(enc: Encoded, max_len: int, packing: bool) -> list[list[int]]:
 
 def epoch_batches(n_rows: int, batch_size: int, seed: int, epoch: int) -> list[list[int]]:
     """The epoch's shuffled global batches of row indices (a pure function of seed and epoch; the
-    last partial batch is dropped). Same order as tokens.batches."""
+    last partial batch is dropped)."""
     order = list(range(n_rows))
     random.Random(f"{seed}:{epoch}").shuffle(order)
     return [order[b: b + batch_size] for b in range(0, n_rows - batch_size + 1, batch_size)]

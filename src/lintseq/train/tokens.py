@@ -17,7 +17,6 @@ keeps it.
 from __future__ import annotations
 
 import json
-import random
 
 from ..formats import DIFF_TOKEN, baseline_view, editseq_view
 
@@ -76,43 +75,6 @@ def load_examples(path: str, tokenizer, view: str, max_len: int, dedupe_programs
             if ex is not None:
                 out.append(ex)
     return out
-
-
-def pack(examples: list[dict], max_len: int) -> list[dict]:
-    """Greedy packing of whole examples into sequences of at most ``max_len`` tokens."""
-    packed, cur = [], {"input_ids": [], "labels": []}
-    for ex in examples:
-        if cur["input_ids"] and len(cur["input_ids"]) + len(ex["input_ids"]) > max_len:
-            packed.append(cur)
-            cur = {"input_ids": [], "labels": []}
-        cur["input_ids"] += ex["input_ids"]
-        cur["labels"] += ex["labels"]
-    if cur["input_ids"]:
-        packed.append(cur)
-    return packed
-
-
-def batches(examples: list[dict], batch_size: int, seed: int, epoch: int) -> list[list[dict]]:
-    """The epoch's shuffled global batches (a pure function of seed and epoch; last partial dropped)."""
-    order = list(range(len(examples)))
-    random.Random(f"{seed}:{epoch}").shuffle(order)
-    return [[examples[i] for i in order[b: b + batch_size]] for b in range(0, len(order) - batch_size + 1, batch_size)]
-
-
-def collate(batch: list[dict], pad_id: int):
-    """Right-padded tensors: input_ids, attention_mask, labels."""
-    import torch
-
-    n = max(len(ex["input_ids"]) for ex in batch)
-    ids = torch.full((len(batch), n), pad_id, dtype=torch.long)
-    labels = torch.full((len(batch), n), IGNORE, dtype=torch.long)
-    mask = torch.zeros((len(batch), n), dtype=torch.long)
-    for i, ex in enumerate(batch):
-        k = len(ex["input_ids"])
-        ids[i, :k] = torch.tensor(ex["input_ids"])
-        labels[i, :k] = torch.tensor(ex["labels"])
-        mask[i, :k] = 1
-    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
 
 
 def tiny_tokenizer(texts: list[str] | None = None, vocab_size: int = 400):
