@@ -53,8 +53,8 @@ class TrainConfig:
     compile_backend: str = "inductor"
     """Dynamo backend for ``compile`` (``aot_eager`` checks the captured graph without codegen)."""
     attn: str = "sdpa"
-    """Attention kernel (transformers' ``attn_implementation``): ``sdpa``, ``flex_attention``,
-    ``flash_attention_2`` (needs the flash-attn package), ``eager``."""
+    """Attention kernel (transformers' ``attn_implementation``): ``sdpa``, ``flex_attention`` (GPU
+    only: no backward on CPU), ``flash_attention_2`` (needs the flash-attn package), ``eager``."""
     ce_chunk: int = 8192
     """Tokens per chunk of the fused linear + cross-entropy: logits exist one chunk at a time (in
     fp32 only for that chunk), never for the whole micro-batch. 0: plain full-logit loss."""
