@@ -106,9 +106,9 @@ def test_sampling_resolves_as_verify_and_feeds_evaluate(seqs, tmp_path, sandbox)
     assert len(rows) == 6 and all(r["format"] == "editseq" and r["completion_tokens"] > 0 for r in rows)
     meta = json.load(open(str(samples) + ".meta.json"))
     assert meta["n_layer"] == 2 and meta["non_embedding_params"] > 0
-    from lintseq.sample import _meta_from_config  # what the vLLM backend reports, from the config alone
+    from lintseq.modelinfo import meta_from_config  # what the vLLM backend reports, from the config alone
 
-    assert _meta_from_config(out["output"])["non_embedding_params"] == meta["non_embedding_params"]
+    assert meta_from_config(out["output"])["non_embedding_params"] == meta["non_embedding_params"]
     summary = json.loads(run_cli("evaluate", samples, "--k", "1,2", "--workers", 2, "--json").stdout)
     assert summary["samples"] == 6 and summary["flops"]["pass@2"] > summary["flops"]["pass@1"] > 0
 

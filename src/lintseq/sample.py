@@ -175,7 +175,7 @@ def _transformers(cfg: SampleConfig, rows: list[dict]) -> tuple[list[dict], dict
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from .errors import LintseqError
-    from .train.models import model_meta
+    from .modelinfo import model_meta
 
     torch.manual_seed(cfg.seed)
     device, dtype = _device_and_dtype(cfg)
@@ -242,6 +242,8 @@ def _bar(total: int, enabled: bool):
 def _vllm(cfg: SampleConfig, rows: list[dict]) -> tuple[list[dict], dict]:  # pragma: no cover - GPU machines
     from vllm import LLM, SamplingParams
 
+    from .modelinfo import meta_from_config
+
     llm = LLM(cfg.model, seed=cfg.seed)
     tok = llm.get_tokenizer()
     params = SamplingParams(n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p, min_p=cfg.min_p,
@@ -255,15 +257,4 @@ def _vllm(cfg: SampleConfig, rows: list[dict]) -> tuple[list[dict], dict]:  # pr
             out.append({"task_id": r.get("task_id"), "completion": resolution.program, "raw": o.text,
                         "format": cfg.format, "prompt_tokens": len(res.prompt_token_ids),
                         "completion_tokens": len(o.token_ids), "sample": k, "resolution": resolution.info()})
-    return out, {"model": cfg.model, **_meta_from_config(cfg.model), "device": "cuda", "dtype": "auto"}
-
-
-def _meta_from_config(model: str) -> dict:
-    """Model size from its config alone (a meta-device build: no weights are loaded)."""
-    import torch
-    from transformers import AutoConfig, AutoModelForCausalLM
-
-    from .train.models import model_meta
-
-    with torch.device("meta"):
-        return model_meta(AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(model)))
+    return out, {"model": cfg.model, **meta_from_config(cfg.model), "device": "cuda", "dtype": "auto"}

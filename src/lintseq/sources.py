@@ -99,7 +99,7 @@ def program_of(code: str) -> tuple[str, str]:
     program = normalize_program(code)
     if "```" not in program or _parses(program):
         return program, "as_is"
-    fenced = normalize_program(extract_code(code))
+    fenced = normalize_program(extract_code(program))  # fences found on LF text (CRLF hides closing ones)
     return (fenced, "fence") if fenced != program else (program, "as_is")
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import glob
 import os
 
+from ..modelinfo import model_meta  # noqa: F401 (re-exported: the train package's users read it here too)
+
 # GPT-2 small/medium shapes with OLMo's changes (SwiGLU, RoPE, non-parametric LayerNorm, no biases);
 # heads and context length are not in the paper's text (see the digest): GPT-2's are used.
 TINYCODELM = {
@@ -99,20 +101,6 @@ def load_model_and_tokenizer(name: str, texts: list[str] | None = None, seed: in
         warnings.warn(f"max_seq_len {n_ctx} is past {name}'s max_position_embeddings "
                       f"{model.config.max_position_embeddings}: positions beyond it were never trained", stacklevel=2)
     return model, tok
-
-
-def model_meta(model) -> dict:
-    """Size and shape for FLOPs: non-embedding parameters, layers, context, width."""
-    cfg = model.config
-    emb = {id(p) for p in model.get_input_embeddings().parameters()}
-    out = model.get_output_embeddings()
-    if out is not None:
-        emb |= {id(p) for p in out.parameters()}
-    total = sum(p.numel() for p in model.parameters())
-    non_emb = sum(p.numel() for p in model.parameters() if id(p) not in emb)
-    return {"params": total, "non_embedding_params": non_emb, "n_layer": cfg.num_hidden_layers,
-            "n_ctx": getattr(cfg, "max_position_embeddings", 0), "d_model": cfg.hidden_size,
-            "model_type": cfg.model_type}
 
 
 def find_smollm2_gguf() -> str:

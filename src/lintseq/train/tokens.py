@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 
 from ..formats import DIFF_TOKEN, baseline_view, editseq_view
+from ..sources import program_of
 
 IGNORE = -100
 
@@ -52,7 +53,10 @@ def record_view(rec: dict, view: str) -> tuple[str, str]:
             return rec["prompt"], rec["completion"]
         v = editseq_view(rec["instruction"], rec["edits"])
     elif view == "baseline":
-        v = baseline_view(rec["instruction"], rec.get("program") or rec["response"])
+        # the program text `generate` would make of the pair (fences extracted only from text that
+        # does not parse; BOM and CRLF dropped), so the baseline learns what an edit sequence rebuilds
+        program = rec["program"] if "program" in rec else program_of(rec["response"])[0]
+        v = baseline_view(rec["instruction"], program)
     else:
         raise ValueError(f"unknown view {view!r}: editseq or baseline")
     return v["prompt"], v["completion"]
