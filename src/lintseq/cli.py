@@ -175,17 +175,21 @@ def _report(args) -> int:
     return 0
 
 
+def _recipe(args) -> tuple[str | None, list[str]]:
+    """(YAML path or None, key=value overrides): a first argument with "=" that is no file is an override."""
+    config, overrides = args.config, list(args.overrides)
+    if config and "=" in config and not os.path.isfile(config):
+        config, overrides = None, [config] + overrides
+    return config, overrides
+
+
 def _train(args) -> int:
     from .train.config import TrainConfig
     from .train.loop import train
 
-    config, overrides = args.config, list(args.overrides)
-    if config and "=" in config and not os.path.isfile(config):  # no YAML, only key=value
-        config, overrides = None, [config] + overrides
-    cfg = TrainConfig.load(config, overrides)
+    cfg = TrainConfig.load(*_recipe(args))
     if not cfg.data or not os.path.isfile(cfg.data):
-        print(f"lintseq train: data file {cfg.data!r} not found (set data=PATH)", file=sys.stderr)
-        return 2
+        raise LintseqError(f"data file {cfg.data!r} not found", fix="set data=PATH to records from `lintseq generate` (or pairs for view=baseline)")
     out = train(cfg)
     losses = out["losses"]
     mfu = f", MFU {out['mfu']:.1%} of H100 bf16" if out.get("mfu") else ""
@@ -199,10 +203,7 @@ def _train(args) -> int:
 def _pretrain(args) -> int:
     from .train.pretrain import PretrainConfig, pretrain
 
-    config, overrides = args.config, list(args.overrides)
-    if config and "=" in config and not os.path.isfile(config):
-        config, overrides = None, [config] + overrides
-    out = pretrain(PretrainConfig.load(config, overrides))
+    out = pretrain(PretrainConfig.load(*_recipe(args)))
     print(f"pretrained {out['steps']} steps on {out['examples']} sequences from {out['documents']} documents: "
           f"loss {out['losses'][0]:.4f} -> {out['losses'][-1]:.4f}; model -> {out['output']}")
     return 0
@@ -222,10 +223,7 @@ def _sample(args) -> int:
 def _experiment(args) -> int:
     from .experiment import ExperimentConfig, run_experiment
 
-    config, overrides = args.config, list(args.overrides)
-    if config and "=" in config and not os.path.isfile(config):  # no YAML, only key=value
-        config, overrides = None, [config] + overrides
-    cfg = load_config(ExperimentConfig, config, overrides)
+    cfg = load_config(ExperimentConfig, *_recipe(args))
     log = (lambda msg: None) if args.quiet else (lambda msg: print(f"lintseq experiment {msg}", file=sys.stderr, flush=True))
     summary = run_experiment(cfg, overwrite=args.overwrite, log=log)
     if args.json:

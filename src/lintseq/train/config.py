@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 
@@ -75,29 +74,7 @@ class TrainConfig:
 
     @classmethod
     def load(cls, path: str | None, overrides: list[str] = ()) -> "TrainConfig":
-        values = {}
-        if path:
-            import yaml
+        """From a YAML recipe and ``key=value`` overrides (an unknown key is a LintseqError)."""
+        from ..cliargs import load_config
 
-            with open(path, encoding="utf-8") as fh:
-                values = yaml.safe_load(fh) or {}
-        fields = {f.name: f for f in dataclasses.fields(cls)}
-        for item in overrides:
-            key, _, raw = item.partition("=")
-            if key not in fields:
-                raise ValueError(f"unknown config key {key!r}; known: {', '.join(fields)}")
-            values[key] = raw
-        unknown = set(values) - set(fields)
-        if unknown:
-            raise ValueError(f"unknown config keys {sorted(unknown)}")
-        cfg = cls()
-        for key, raw in values.items():
-            default = getattr(cfg, key)
-            if isinstance(default, bool) and isinstance(raw, str):
-                value = raw.lower() in ("1", "true", "yes")
-            elif isinstance(raw, str) and not isinstance(default, str):
-                value = type(default)(raw)
-            else:
-                value = raw
-            setattr(cfg, key, value)
-        return cfg
+        return load_config(cls, path, overrides)
