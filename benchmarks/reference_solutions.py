@@ -13,7 +13,7 @@ import json
 import os
 import sys
 
-from lintseq.evaluate.benchmarks import BENCHMARKS, load_benchmark
+from lintseq.data.benchmarks import BENCHMARKS, load_benchmark
 from lintseq.evaluate.run import EvalConfig, evaluate
 
 

@@ -3,9 +3,9 @@ import os
 
 import pytest
 
-from lintseq.corpus import build_corpus, module_pairs
-from lintseq.decontam import near_duplicates, ngrams, tokens
-from lintseq.evaluate.benchmarks import load_benchmark
+from lintseq.data.corpus import build_corpus, module_pairs
+from lintseq.data.decontam import near_duplicates, ngrams, tokens
+from lintseq.data.benchmarks import load_benchmark
 from lintseq.oracle import get_linter
 
 

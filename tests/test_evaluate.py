@@ -6,7 +6,7 @@ import pytest
 
 from helpers import run_cli, write_jsonl
 from lintseq.diffs import render_sequence
-from lintseq.evaluate.benchmarks import load_benchmark
+from lintseq.data.benchmarks import load_benchmark
 from lintseq.evaluate.run import EvalConfig, evaluate
 from lintseq.formats import editseq_completion
 

@@ -19,7 +19,7 @@ SMOKE = os.path.join(ROOT, "configs", "experiment_smoke.yaml")
 
 @pytest.fixture(scope="module")
 def pairs(tmp_path_factory):
-    from lintseq.corpus import stdlib_pairs
+    from lintseq.data.corpus import stdlib_pairs
 
     path = tmp_path_factory.mktemp("pairs") / "pairs.jsonl"
     with open(path, "w") as fh:

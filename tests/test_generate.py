@@ -107,7 +107,7 @@ def test_parquet_and_hf_dataset_inputs(tmp_path):
 
 
 def _stdlib_like(tmp_path, n=150):
-    from lintseq.corpus import stdlib_pairs
+    from lintseq.data.corpus import stdlib_pairs
 
     return write_jsonl(tmp_path / "in.jsonl", list(stdlib_pairs(limit=n)))
 

@@ -154,7 +154,7 @@ def _evaluate(args) -> int:
 
 
 def _prompts(args) -> int:
-    from .evaluate.benchmarks import load_benchmark
+    from .data.benchmarks import load_benchmark
 
     tasks = load_benchmark(args.benchmark, args.data_dir)
     with open(args.output, "w", encoding="utf-8") as fh:
@@ -252,7 +252,7 @@ def _import_gguf(args) -> int:
 
 
 def _corpus_build(args) -> int:
-    from .corpus import build_corpus
+    from .data.corpus import build_corpus
     from .generate import side_path
 
     try:
@@ -328,7 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="highlight inserted lines (default %(default)s: when stdout is a terminal)")
     s.set_defaults(func=_show)
 
-    from .evaluate.benchmarks import BENCHMARKS
+    from .data.benchmarks import BENCHMARKS
 
     e = sub.add_parser("evaluate", help="run samples against a benchmark's tests: pass@k and FLOPs")
     e.add_argument("samples", nargs="?", help="JSONL rows with task_id and completion / solution / raw")

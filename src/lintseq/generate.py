@@ -170,7 +170,7 @@ def _resume(cfg: GenerateConfig, out: str, rej: str) -> tuple[set[int], list[dic
 
 def _rows(cfg: GenerateConfig) -> Iterator[Row]:
     if cfg.input is None:
-        from .corpus import stdlib_rows
+        from .data.corpus import stdlib_rows
 
         rows: Iterable[Row] = stdlib_rows(limit=cfg.limit or 1000)
     else:

@@ -26,8 +26,8 @@ import sysconfig
 import warnings
 from typing import Iterator
 
-from .evaluate.benchmarks import humaneval_instruction, signature
-from .sources import Row
+from ..sources import Row
+from .benchmarks import humaneval_instruction, signature
 
 _BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__"}
 # Packages that are tests, GUIs, demos or generated code: not representative programs.
@@ -103,7 +103,7 @@ def _free_names(fn: ast.FunctionDef | ast.ClassDef) -> set[str] | None:
 def _resolves(program: str) -> bool:
     """The final check that a program is self-contained: it compiles and pyflakes finds no
     undefined name (string annotations included, which the AST walk above does not read)."""
-    from .oracle.fast import FastLinter
+    from ..oracle.fast import FastLinter
 
     return not any(m.code in ("E0001", "E0602", "E0603") for m in FastLinter().messages(program))
 
@@ -184,7 +184,7 @@ def package_pairs(package: str) -> Iterator[dict]:
 
 def mbpp_train_pairs(data_dir: str | None) -> Iterator[dict]:
     """MBPP's training split (task ids 601-974) in the MBPP instruction wording."""
-    from .evaluate.benchmarks import function_instruction, mbpp_rows, signature_of
+    from .benchmarks import function_instruction, mbpp_rows, signature_of
 
     for r in mbpp_rows("mbpp", data_dir):
         if 601 <= int(r["task_id"]) <= 974:
@@ -204,7 +204,7 @@ def build_corpus(packages: list[str], data_dir: str | None, seed: int = 0, val_f
     import random
 
     from .decontam import benchmark_index, near_duplicates
-    from .evaluate.benchmarks import data_dir as resolve_data_dir
+    from .benchmarks import data_dir as resolve_data_dir
 
     data_dir = resolve_data_dir(data_dir)
     counts: dict[str, int] = {}

@@ -73,7 +73,7 @@ class Contamination:
 def benchmark_index(data_dir: str | None) -> tuple[Contamination, dict]:
     """Index every evaluation benchmark's prompts, tests and solutions; also the task ids of the
     MBPP+ and sanitized-MBPP tasks (some fall in the MBPP training range 601-974)."""
-    from .evaluate.benchmarks import data_dir as resolve_data_dir, load_benchmark, mbpp_rows
+    from .benchmarks import data_dir as resolve_data_dir, load_benchmark, mbpp_rows
 
     data_dir = resolve_data_dir(data_dir)
     index = Contamination()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from ..formats import DIFF_TOKEN
 from ..resolve import resolve
-from .benchmarks import Task, load_benchmark
+from ..data.benchmarks import Task, load_benchmark
 from .passk import mean_pass_at_k, pass_at_k_flops, sample_flops
 from .sandbox import Limits, Outcome, SandboxPool
 

@@ -25,7 +25,7 @@ import os
 import time
 from dataclasses import dataclass
 
-from .errors import LintseqError
+from ..errors import LintseqError
 
 ARMS = ("baseline", "lintseq", "randseq")
 
@@ -136,7 +136,7 @@ class Stages:
 
 def run_experiment(cfg: ExperimentConfig, overwrite: bool = False, log=print) -> dict:
     """Run (or resume) every stage; returns the summary written to ``OUT/summary.json``."""
-    from . import experiment_stages as st
+    from . import stages as st
 
     arms = cfg.arm_list()
     st.check_sandbox(cfg)  # before hours of training, not after

@@ -6,15 +6,15 @@ from __future__ import annotations
 import json
 import os
 
-from .errors import LintseqError
-from .experiment import ExperimentConfig
+from ..errors import LintseqError
+from . import ExperimentConfig
 
 VIEW = {"baseline": "baseline", "lintseq": "editseq", "randseq": "editseq"}
 DATA = {"baseline": "lintseq.jsonl", "lintseq": "lintseq.jsonl", "randseq": "randseq.jsonl"}
 
 
 def check_sandbox(cfg: ExperimentConfig) -> None:
-    from .evaluate.isolation import probe
+    from ..evaluate.isolation import probe
 
     status = probe()
     if not status.ok and not cfg.unsafe_no_sandbox:
@@ -30,7 +30,7 @@ def pairs(cfg: ExperimentConfig, path: str) -> dict:
             rows = [line for line in fh if line.strip()]
         source = cfg.pairs
     else:
-        from .corpus import build_corpus
+        from ..data.corpus import build_corpus
 
         packages = [p.strip() for p in cfg.packages.split(",") if p.strip()]
         built, counts = build_corpus(packages, cfg.data_dir or None, seed=cfg.seed)
@@ -44,7 +44,7 @@ def pairs(cfg: ExperimentConfig, path: str) -> dict:
 
 
 def generate_data(cfg: ExperimentConfig, out: str, arms: list[str]) -> dict:
-    from .generate import GenerateConfig, generate
+    from ..generate import GenerateConfig, generate
 
     result = {}
     for sampler, name in (("lintseq", "lintseq.jsonl"), ("randseq", "randseq.jsonl")):
@@ -59,7 +59,7 @@ def generate_data(cfg: ExperimentConfig, out: str, arms: list[str]) -> dict:
 
 
 def prompts(cfg: ExperimentConfig, path: str) -> dict:
-    from .evaluate.benchmarks import load_benchmark
+    from ..data.benchmarks import load_benchmark
 
     tasks = list(load_benchmark(cfg.benchmark, cfg.data_dir or None).values())
     if cfg.limit_tasks:
@@ -83,14 +83,14 @@ def equal_steps(cfg: ExperimentConfig, out: str) -> int:
 def _ensure_model(cfg: ExperimentConfig) -> None:
     looks_local = cfg.model.startswith((".", "/", "~")) or cfg.model.count("/") != 1
     if cfg.import_gguf and looks_local and not os.path.isdir(cfg.model):
-        from .train.models import find_smollm2_gguf, import_gguf
+        from ..train.models import find_smollm2_gguf, import_gguf
 
         import_gguf(find_smollm2_gguf(), cfg.model)
 
 
 def train_arm(cfg: ExperimentConfig, out: str, arm: str, steps: int) -> dict:
-    from .train.config import TrainConfig
-    from .train.loop import train
+    from ..train.config import TrainConfig
+    from ..train.loop import train
 
     _ensure_model(cfg)
     tc = TrainConfig(model=cfg.model, data=os.path.join(out, DATA[arm]), view=VIEW[arm],
@@ -119,7 +119,7 @@ def _free_accelerator() -> None:
 
 
 def sample_arm(cfg: ExperimentConfig, out: str, arm: str) -> dict:
-    from .sample import SampleConfig, sample
+    from ..sample import SampleConfig, sample
 
     model = os.path.join(out, arm, "model", "final")
     meta = sample(SampleConfig(model=model, prompts=os.path.join(out, "prompts.jsonl"),
@@ -132,7 +132,7 @@ def sample_arm(cfg: ExperimentConfig, out: str, arm: str) -> dict:
 
 
 def evaluate_arm(cfg: ExperimentConfig, out: str, arm: str) -> dict:
-    from .evaluate.run import EvalConfig, evaluate
+    from ..evaluate.run import EvalConfig, evaluate
 
     ks = tuple(k for k in (int(x) for x in cfg.ks.split(",") if x.strip()) if k <= cfg.n)
     summary = evaluate(EvalConfig(samples=os.path.join(out, arm, "samples.jsonl"), benchmark=cfg.benchmark, ks=ks,
@@ -157,7 +157,7 @@ def summarize(cfg: ExperimentConfig, out: str, arms: list[str], state: dict) -> 
 
 
 def write_report(out: str, summary: dict) -> dict:
-    from .evaluate.report import markdown_table, plot
+    from ..evaluate.report import markdown_table, plot
 
     runs = []
     for arm, s in summary["arms"].items():
