@@ -73,6 +73,7 @@ FLAGGED = {  # state -> (line, code) pylint and the fast oracle must both report
     "class C:\n    @classmethod\n    def of(cls):\n        return cls()\nC.of().push(1)": [(5, "E1101")],
     # E0602: the one assignment after "global g" went (pyflakes takes the declaration as a binding)
     "def f():\n    global g\n    assert g\n    g.x()": [(3, "E0602"), (4, "E0602")],
+    "def f():\n    global g\n    assert g\ndef h():\n    return g.y\ndef k(g):\n    return g": [(3, "E0602"), (5, "E0602")],
     # W0231 within the file, E0606 flow-sensitive (the cases the issue lists)
     "class A:\n    def __init__(self):\n        self.a = 1\n\nclass B(A):\n    def __init__(self):\n        self.b = 2": [(6, "W0231")],
     "def f(s):\n    if s:\n        v = 1\n    return v": [(4, "E0606")],

@@ -187,6 +187,8 @@ def _chunks(rows: Iterator[Row], done: set[int], size: int) -> Iterator[list[Row
 
 
 def _progress(cfg: GenerateConfig, initial: int):
+    if not cfg.progress:  # no bar: neither count the input's rows nor import tqdm
+        return None
     total = None
     if cfg.input is not None and os.path.isfile(cfg.input):
         total = count_rows(cfg.input)
@@ -199,7 +201,7 @@ def _progress(cfg: GenerateConfig, initial: int):
     except ImportError:  # pragma: no cover
         return None
     return tqdm(total=total, initial=initial, unit="prog", desc="lintseq generate",
-                disable=not cfg.progress, dynamic_ncols=True, file=sys.stderr)
+                dynamic_ncols=True, file=sys.stderr)
 
 
 def generate(cfg: GenerateConfig) -> dict:

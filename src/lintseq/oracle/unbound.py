@@ -119,11 +119,27 @@ def undefined_globals(tree: ast.Module) -> list[LintMessage]:
         for s in _stmts(fn.body):
             bound |= {n.id for n in _expr_names(s) if n.id in decl and isinstance(n.ctx, ast.Store)}
     missing = names - bound
+    if not missing:
+        return []
     out = []
-    for fn, decl in declared.items():
-        for s in _stmts(fn.body):
-            if isinstance(s, _FUNCS):
-                continue
-            out += [LintMessage(n.lineno, "E0602", f"Undefined variable {n.id!r}")
-                    for n in _expr_names(s) if n.id in missing & decl and isinstance(n.ctx, ast.Load)]
+    for fn in [None, *funcs]:  # every scope reads the name as a global unless it binds it itself
+        body = tree.body if fn is None else fn.body
+        own = [s for s in _own_stmts(body)]
+        names_here = [n for s in own for n in _expr_names(s)]
+        local = set() if fn is None else {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
+        local |= {n.id for n in names_here if isinstance(n.ctx, ast.Store)} - declared.get(fn, set())
+        out += [LintMessage(n.lineno, "E0602", f"Undefined variable {n.id!r}")
+                for n in names_here if n.id in missing - local and isinstance(n.ctx, ast.Load)]
     return out
+
+
+def _own_stmts(body):
+    """Statements of one function or module scope (nested function bodies left out)."""
+    stack = list(reversed(body))
+    while stack:
+        s = stack.pop()
+        yield s
+        if isinstance(s, _FUNCS):
+            continue
+        for name in _BLOCK_FIELDS:
+            stack.extend(reversed(getattr(s, name, None) or []))
