@@ -10,6 +10,7 @@ import sys
 from .engines import ENGINES
 from .cliargs import add_fields, from_args, load_config
 from .errors import LintseqError
+from .jsonl import write_jsonl
 from .oracle import LINTERS
 from .records import SAMPLERS
 
@@ -157,10 +158,8 @@ def _prompts(args) -> int:
     from .data.benchmarks import load_benchmark
 
     tasks = load_benchmark(args.benchmark, args.data_dir)
-    with open(args.output, "w", encoding="utf-8") as fh:
-        for t in tasks.values():
-            prompt = t.instruction if args.form == "instruction" else t.code_prompt
-            fh.write(json.dumps({"task_id": t.task_id, "prompt": prompt}, ensure_ascii=False) + "\n")
+    write_jsonl(args.output, ({"task_id": t.task_id, "prompt": t.instruction if args.form == "instruction" else t.code_prompt}
+                              for t in tasks.values()))
     print(f"{len(tasks)} {args.form} prompts -> {args.output}")
     return 0
 

@@ -15,12 +15,12 @@ large batches of prompts sorted by length (less padding); finished rows stop wit
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import dataclass
 
 from .formats import DIFF_TOKEN, SEP
+from .jsonl import write_json, write_jsonl
 from .resolve import resolve
 
 STOP = SEP + SEP
@@ -67,15 +67,13 @@ def prompt_text(instruction: str, fmt: str) -> str:
 
 def _read_prompts(path: str) -> list[dict]:
     from .errors import LintseqError
+    from .jsonl import read_jsonl
 
     rows = []
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if line.strip():
-                row = json.loads(line)
-                if not isinstance(row, dict) or not isinstance(row.get("prompt"), str):
-                    raise LintseqError(f"{path}: line {n} has no string 'prompt'", fix="write prompts with `lintseq prompts`")
-                rows.append(row)
+    for n, row, err in read_jsonl(path):
+        if err or not isinstance(row.get("prompt"), str):
+            raise LintseqError(f"{path}: {err or f'line {n} has no string prompt'}", fix="write prompts with `lintseq prompts`")
+        rows.append(row)
     return rows
 
 
@@ -102,11 +100,7 @@ def sample(cfg: SampleConfig) -> dict:
     out, meta = (_vllm if backend == "vllm" else _transformers)(cfg, rows)
     seconds = time.perf_counter() - started
     generated = sum(r["completion_tokens"] for r in out)
-    tmp = cfg.output + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        for r in out:
-            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
-    os.replace(tmp, cfg.output)
+    write_jsonl(cfg.output, out)
     res = [r["resolution"] for r in out]
     meta.update(backend=backend, format=cfg.format, resolve=cfg.resolve, n=cfg.n, temperature=cfg.temperature,
                 top_p=cfg.top_p, min_p=cfg.min_p, max_new_tokens=cfg.max_new_tokens, samples=len(out),
@@ -114,8 +108,7 @@ def sample(cfg: SampleConfig) -> dict:
                 generated_tokens=generated, generated_tokens_per_s=round(generated / seconds, 1) if seconds else None,
                 hunks=sum(r["hunks"] for r in res), malformed_hunks=sum(r["malformed"] for r in res),
                 miscounted_hunks=sum(r["miscounted"] for r in res))
-    with open(cfg.output + ".meta.json", "w", encoding="utf-8") as fh:
-        json.dump(meta, fh, indent=1)
+    write_json(cfg.output + ".meta.json", meta)
     return meta
 
 

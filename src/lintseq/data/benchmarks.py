@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from ..errors import LintseqError
 from ..hub import require_hub
+from ..jsonl import read_objects as _read_jsonl
 
 BENCHMARKS = ("humaneval", "mbpp", "mbpp-sanitized", "mbppplus", "bigcodebench")
 HUB_NAMES = {"mbpp": ("google-research-datasets/mbpp", "full"), "mbpp-sanitized": ("google-research-datasets/mbpp", "sanitized"),
@@ -106,12 +107,6 @@ def _humaneval() -> dict[str, Task]:
                                        {"kind": "check", "test": p["test"], "entry_point": p["entry_point"]},
                                        p["prompt"] + p["canonical_solution"])
     return tasks
-
-
-def _read_jsonl(path: str) -> list[dict]:
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
 
 
 def _local(folder: str, *parts: str) -> str:

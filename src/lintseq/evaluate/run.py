@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ..formats import DIFF_TOKEN
+from ..jsonl import read_jsonl, write_json, write_jsonl
 from ..resolve import resolve
 from ..data.benchmarks import Task, load_benchmark
 from .passk import mean_pass_at_k, pass_at_k_flops, sample_flops
@@ -68,20 +69,6 @@ def _human_eval_result(out: Outcome) -> str:
     return f"failed: {out.detail.strip().splitlines()[-1] if out.detail.strip() else out.status}"
 
 
-def _read_rows(path: str) -> list[tuple[dict | None, str | None]]:
-    rows = []
-    with open(path, "rb") as fh:
-        for n, raw in enumerate(fh, 1):
-            if not raw.strip():
-                continue
-            try:
-                obj = json.loads(raw)
-                rows.append((obj, None) if isinstance(obj, dict) else (None, f"line {n}: not a JSON object"))
-            except ValueError as exc:
-                rows.append((None, f"line {n}: invalid JSON ({exc})"))
-    return rows
-
-
 def _load_meta(cfg: EvalConfig) -> dict | None:
     path = cfg.model_meta or (cfg.samples + ".meta.json" if os.path.exists(cfg.samples + ".meta.json") else None)
     if not path:
@@ -93,7 +80,7 @@ def _load_meta(cfg: EvalConfig) -> dict | None:
 def evaluate(cfg: EvalConfig) -> dict:
     """Run the evaluation; writes the results and summary files and returns the summary."""
     tasks = load_benchmark(cfg.benchmark, cfg.data_dir)
-    rows = _read_rows(cfg.samples)
+    rows = [(obj, err) for _, obj, err in read_jsonl(cfg.samples)]
     limits = Limits(timeout=cfg.timeout)
     jobs, results = [], []
     for i, (row, err) in enumerate(rows):
@@ -125,11 +112,8 @@ def evaluate(cfg: EvalConfig) -> dict:
     if bar:
         bar.close()
     summary = _summarize(cfg, results, _load_meta(cfg), isolation)
-    with open(cfg.samples + "_results.jsonl", "w", encoding="utf-8") as fh:
-        for r in results:
-            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
-    with open(cfg.samples + "_summary.json", "w", encoding="utf-8") as fh:
-        json.dump(summary, fh, indent=1)
+    write_jsonl(cfg.samples + "_results.jsonl", results)
+    write_json(cfg.samples + "_summary.json", summary)
     return summary
 
 

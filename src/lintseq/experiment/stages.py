@@ -7,6 +7,7 @@ import json
 import os
 
 from ..errors import LintseqError
+from ..jsonl import write_jsonl
 from . import ExperimentConfig
 
 VIEW = {"baseline": "baseline", "lintseq": "editseq", "randseq": "editseq"}
@@ -64,9 +65,7 @@ def prompts(cfg: ExperimentConfig, path: str) -> dict:
     tasks = list(load_benchmark(cfg.benchmark, cfg.data_dir or None).values())
     if cfg.limit_tasks:
         tasks = tasks[: cfg.limit_tasks]
-    with open(path, "w", encoding="utf-8") as fh:
-        for t in tasks:
-            fh.write(json.dumps({"task_id": t.task_id, "prompt": t.instruction}, ensure_ascii=False) + "\n")
+    write_jsonl(path, ({"task_id": t.task_id, "prompt": t.instruction} for t in tasks))
     return {"tasks": len(tasks)}
 
 
