@@ -119,8 +119,8 @@ def agreement(seen: dict[str, list[int]], pylint) -> dict:
 
 def sample_programs(path: str, samples: int, linter_name: str) -> tuple[list[dict], Recording]:
     """Run the sampler in process on every row of ``path`` (or HumanEval) with a recording linter."""
-    from lintseq import records
-    from lintseq.sources import Row
+    from lintseq.generate import records
+    from lintseq.data.sources import Row
 
     rows = humaneval_pairs() if path == "humaneval" else load(path)
     rec_linter = Recording(get_linter(linter_name))

@@ -125,7 +125,7 @@ def test_the_smoke_preset_as_written(tmp_path, sandbox, data):
 def test_the_baseline_view_of_a_raw_pair_is_the_program_generate_makes():
     """Trained on a pairs file directly (no records), the baseline still sees the extracted,
     normalised program, never the fences and prose of the raw response."""
-    from lintseq.sources import program_of
+    from lintseq.data.sources import program_of
     from lintseq.train.tokens import record_view
 
     pair = {"instruction": "Write f.", "response": "Here:\r\n```python\r\ndef f():\r\n    return 1\r\n```\r\nDone."}

@@ -10,7 +10,7 @@ import pytest
 from conftest import run_cli, write_jsonl
 from lintseq.errors import LintseqError
 from lintseq.generate import GenerateConfig, ResumeMismatch, generate, side_path
-from lintseq.verify import verify_file
+from lintseq.generate.verify import verify_file
 
 GOOD = "def add(a, b):\n    total = a + b\n    return total"
 

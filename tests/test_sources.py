@@ -8,8 +8,8 @@ import json
 import os
 import textwrap
 
-from lintseq.records import JobSpec, process_row
-from lintseq.sources import Row, program_of
+from lintseq.generate.records import JobSpec, process_row
+from lintseq.data.sources import Row, program_of
 
 DOCSTRING_FENCE = '''def parse(text):
     """Parse a config.

@@ -13,7 +13,7 @@ from lintseq.sample import resolve
 from lintseq.train.config import TrainConfig
 from lintseq.train.loop import train
 from lintseq.train.tokens import IGNORE, add_diff_token, encode_example, tiny_tokenizer
-from lintseq.verify import verify_file
+from lintseq.generate.verify import verify_file
 
 
 @pytest.fixture(autouse=True)

@@ -7,12 +7,12 @@ import json
 import os
 import sys
 
-from .engines import ENGINES
+from .generate.engines import ENGINES
 from .cliargs import add_fields, from_args, load_config
 from .errors import LintseqError
 from .jsonl import write_jsonl
 from .oracle import LINTERS
-from .records import SAMPLERS
+from .generate.records import SAMPLERS
 
 
 def _generate(args) -> int:
@@ -68,8 +68,8 @@ def _print_summary(s: dict) -> None:
 
 
 def _print_example(path: str) -> None:
-    from .show import render_record
-    from .verify import iter_records
+    from .generate.show import render_record
+    from .generate.verify import iter_records
 
     for _, rec, _ in iter_records(path):
         if rec and 3 <= len(rec["edits"]) <= 6:
@@ -79,7 +79,7 @@ def _print_example(path: str) -> None:
 
 
 def _verify(args) -> int:
-    from .verify import verify_file
+    from .generate.verify import verify_file
 
     report = verify_file(args.path, args.linter)
     if args.json:
@@ -97,8 +97,8 @@ def _verify(args) -> int:
 
 
 def _show(args) -> int:
-    from .show import render_record
-    from .verify import iter_records
+    from .generate.show import render_record
+    from .generate.verify import iter_records
 
     seen = 0
     for n, rec, err in iter_records(args.path):

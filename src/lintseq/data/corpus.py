@@ -26,7 +26,7 @@ import sysconfig
 import warnings
 from typing import Iterator
 
-from ..sources import Row
+from ..data.sources import Row
 from .benchmarks import humaneval_instruction, signature
 
 _BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__"}

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 
 from ..formats import DIFF_TOKEN, baseline_view, editseq_view
-from ..sources import program_of
+from ..data.sources import program_of
 
 IGNORE = -100
 

@@ -1,7 +1,7 @@
 """Turning one input row into edit-sequence records (or a reject): the unit of work that the
 local pool and Ray both run, so both engines produce the same records.
 
-    >>> from lintseq.sources import Row
+    >>> from lintseq.data.sources import Row
     >>> out = process_row(Row(7, "Add one.", "def f(x):\\n    return x + 1"), JobSpec(samples=2))
     >>> [r["id"] for r in out.records], out.reject
     (['7-0', '7-1'], None)
@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from .diffs import inserted_line_count
-from .formats import editseq_view
-from .oracle import get_linter
-from .sampler import lintseq_sample, randseq_sample, rng_for
-from .sources import Reject, Row, classify, program_of
+from ..diffs import inserted_line_count
+from ..formats import editseq_view
+from ..oracle import get_linter
+from ..sampler import lintseq_sample, randseq_sample, rng_for
+from ..data.sources import Reject, Row, classify, program_of
 
 SAMPLERS = ("lintseq", "randseq")
 

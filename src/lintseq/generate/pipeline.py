@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 from .engines import run_chunks
-from .errors import LintseqError
+from ..errors import LintseqError
 from .records import JobSpec, Tally
-from .sources import Row, count_rows, iter_rows
+from ..data.sources import Row, count_rows, iter_rows
 
 
 @dataclass
@@ -170,7 +170,7 @@ def _resume(cfg: GenerateConfig, out: str, rej: str) -> tuple[set[int], list[dic
 
 def _rows(cfg: GenerateConfig) -> Iterator[Row]:
     if cfg.input is None:
-        from .data.corpus import stdlib_rows
+        from ..data.corpus import stdlib_rows
 
         rows: Iterable[Row] = stdlib_rows(limit=cfg.limit or 1000)
     else:

@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Iterable, Iterator
 
-from .diffs import apply_edit, is_insertion_only
-from .jsonl import read_jsonl
-from .oracle import Linter, get_linter
+from ..diffs import apply_edit, is_insertion_only
+from ..jsonl import read_jsonl
+from ..oracle import Linter, get_linter
 
 
 def iter_records(path: str) -> Iterator[tuple[int, dict | None, str | None]]:

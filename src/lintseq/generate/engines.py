@@ -1,6 +1,6 @@
 """Where chunks of rows are processed: in this process, a local process pool, or Ray.
 
-Every engine runs the same :func:`lintseq.records.process_rows` and yields results as chunks
+Every engine runs the same :func:`lintseq.generate.records.process_rows` and yields results as chunks
 finish (in any order); at most ``window`` chunks are in flight, so memory stays bounded on
 inputs of any size.
 """
@@ -12,7 +12,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Iterable, Iterator
 
 from .records import JobSpec, RowResult, process_rows
-from .sources import Row
+from ..data.sources import Row
 
 ENGINES = ("local", "ray")
 

@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from .diffs import insert_hunk, parse_edit
+from ..diffs import insert_hunk, parse_edit
 
 GREEN, DIM, BOLD, RESET = "\033[32m", "\033[2m", "\033[1m", "\033[0m"
 

@@ -27,7 +27,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Iterator
 
-from .sampler import candidate_lines
+from ..sampler import candidate_lines
 
 REJECT_REASONS = ("empty", "comment_only", "syntax_error", "not_utf8", "too_large", "bad_record")
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:\n[ \t]*```|\Z)", re.S)
