@@ -50,8 +50,8 @@ class ExperimentConfig:
     """Comma-separated arms: baseline, lintseq, randseq."""
     samples_per_program: int = 5
     """s: edit sequences per program (the paper: 5)."""
-    linter: str = "fast"
-    """The generator's linter: fast or pylint."""
+    linter: str = "hybrid"
+    """The generator's linter: hybrid (the default: fast checks, pylint confirming states with classes), fast or pylint."""
     workers: int = 2
     """Generation and evaluation worker processes."""
     baseline_epochs: float = 10.0
