@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+collect_ignore = ["cpu_sharded_main.py"]  # an entry point for torchrun, not a test module (--doctest-modules imports it)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ["LINTSEQ_FORBID_UNSANDBOXED"] = "1"  # inherited by every CLI subprocess too
 

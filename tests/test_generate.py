@@ -134,6 +134,26 @@ def test_resume_after_kill_9_equals_uninterrupted_run(tmp_path):
     assert len(read(out)) == len(read(ref))  # no duplicates
 
 
+def test_resume_after_kill_9_small(tmp_path):
+    """The default run's version of the kill -9 test above: 40 programs, one kill, a torn line."""
+    src = _stdlib_like(tmp_path, n=40)
+    ref = str(tmp_path / "ref.jsonl")
+    generate(GenerateConfig(output=ref, input=src, samples=2, seed=1, linter="fast", progress=False))
+    out = str(tmp_path / "out.jsonl")
+    cmd = [sys.executable, "-m", "lintseq.cli", "generate", src, "-o", out, "-s", "2", "--seed", "1", "--linter", "fast", "-q"]
+    proc = subprocess.Popen(cmd, start_new_session=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and (not os.path.exists(out) or os.path.getsize(out) < 5_000):
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    with open(out, "a") as fh:
+        fh.write('{"id": "torn')
+    assert 0 < len(read_ok(out)) < len(read(ref))
+    run_cli(*cmd[3:])
+    assert keyed(out) == keyed(ref) and len(read(out)) == len(read(ref))
+
+
 def read_ok(path):
     good = []
     for line in open(path, encoding="utf-8"):

@@ -72,6 +72,9 @@ def test_loss_falls(seqs, tmp_path):
     first, last = sum(out["losses"][:5]) / 5, sum(out["losses"][-5:]) / 5
     assert last < 0.8 * first
     assert os.path.exists(tmp_path / "run" / "log.csv") and os.path.exists(tmp_path / "run" / "final" / "config.json")
+    rows = [r.split(",") for r in open(tmp_path / "run" / "log.csv").read().splitlines()[1:]]
+    assert [int(r[0]) for r in rows] == list(range(1, 31))  # one row per step, each its own step's loss
+    assert [float(r[1]) for r in rows] == pytest.approx(out["losses"]) and float(rows[0][1]) != float(rows[1][1])
 
 
 def test_checkpoint_resumes_to_the_same_loss(seqs, tmp_path):

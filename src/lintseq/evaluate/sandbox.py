@@ -143,7 +143,9 @@ class _Zygote:
 class SandboxPool:
     """``workers`` sandboxes to run programs in, one program at a time each; thread-safe.
 
-        >>> with SandboxPool(1) as pool:  # doctest: +SKIP (needs bubblewrap)
+    Needs bubblewrap, so the example is not run as a doctest (tests/test_sandbox.py runs it):
+
+        >>> with SandboxPool(1) as pool:  # doctest: +SKIP
         ...     pool.run("x = 1", {"kind": "asserts", "setup": "", "asserts": ["assert x == 1"]}).status
         'passed'
 
