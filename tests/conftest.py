@@ -36,3 +36,16 @@ def data():
     path = data_dir()
     need("data", path is not None, "benchmark data missing: set LINTSEQ_DATA_DIR to a folder with mbpp/ etc.")
     return path
+
+
+@pytest.fixture
+def one_torch_thread_tmp_cache(tmp_path, monkeypatch):
+    """Token caches under tmp; one torch thread (on a shared 2-core machine, two threads that
+    compete with other jobs ran the 30-step training test in 72 s instead of 6 s)."""
+    import torch
+
+    monkeypatch.setenv("LINTSEQ_CACHE", str(tmp_path / "cache"))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -19,15 +19,7 @@ from lintseq.train.loop import train
 from lintseq.train.tokens import IGNORE, add_diff_token, load_examples, tiny_tokenizer
 
 
-@pytest.fixture(autouse=True)
-def _cache_in_tmp_one_thread(tmp_path, monkeypatch):
-    """Token caches under tmp; one torch thread (on a shared 2-core machine, two threads that
-    compete with other jobs ran the 30-step training test in 72 s instead of 6 s)."""
-    monkeypatch.setenv("LINTSEQ_CACHE", str(tmp_path / "cache"))
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread_tmp_cache")
 
 
 @pytest.fixture(scope="module")

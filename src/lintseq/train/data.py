@@ -131,20 +131,9 @@ def encode_file(path: str, tok, view: str, max_len: int, dedupe_programs: bool, 
 def encode_records(path: str, tok, view: str, max_len: int, dedupe_programs: bool, batch: int = 1024) -> list[dict]:
     """Like tokens.load_examples (same ids, same masking), tokenizing in batches (the fast
     tokenizer runs a batch in parallel in Rust)."""
-    from .tokens import record_view
+    from .tokens import view_pairs
 
-    pairs, seen = [], set()
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh):
-            if not line.strip():
-                continue
-            rec = json.loads(line)
-            if view == "baseline" and dedupe_programs:
-                key = rec.get("source_id", rec.get("id", f"line {n}"))
-                if key in seen:
-                    continue
-                seen.add(key)
-            pairs.append(record_view(rec, view))
+    pairs = list(view_pairs(path, view, dedupe_programs))
     out = []
     for s in range(0, len(pairs), batch):
         chunk = pairs[s:s + batch]

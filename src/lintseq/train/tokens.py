@@ -16,7 +16,6 @@ keeps it.
 
 from __future__ import annotations
 
-import json
 
 from ..formats import DIFF_TOKEN, baseline_view, editseq_view
 from ..data.sources import program_of
@@ -62,22 +61,36 @@ def record_view(rec: dict, view: str) -> tuple[str, str]:
     return v["prompt"], v["completion"]
 
 
-def load_examples(path: str, tokenizer, view: str, max_len: int, dedupe_programs: bool = False) -> list[dict]:
-    """Encoded examples of a JSONL file; the baseline view keeps one example per program."""
-    out, seen = [], set()
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh):
-            if not line.strip():
+def view_pairs(path: str, view: str, dedupe_programs: bool = False):
+    """(prompt, completion) of every record of a JSONL file in ``view``; the baseline view, with
+    ``dedupe_programs``, keeps one example per program (records of one source_id share it). A
+    bad line is a LintseqError naming it."""
+    from ..errors import LintseqError
+    from ..jsonl import read_jsonl
+
+    seen = set()
+    for n, rec, err in read_jsonl(path):
+        if err:
+            raise LintseqError(f"{path}: {err}", fix="training data is JSONL: one record object per line")
+        if view == "baseline" and dedupe_programs:
+            key = rec.get("source_id", rec.get("id", f"line {n}"))
+            if key in seen:
                 continue
-            rec = json.loads(line)
-            if view == "baseline" and dedupe_programs:
-                key = rec.get("source_id", rec.get("id", f"line {n}"))
-                if key in seen:
-                    continue
-                seen.add(key)
-            ex = encode_example(tokenizer, *record_view(rec, view), max_len)
-            if ex is not None:
-                out.append(ex)
+            seen.add(key)
+        try:
+            yield record_view(rec, view)
+        except KeyError as exc:
+            raise LintseqError(f"{path}: line {n} has no {exc} field for the {view} view",
+                               fix="records from `lintseq generate`, or pairs with instruction/response for view=baseline") from None
+
+
+def load_examples(path: str, tokenizer, view: str, max_len: int, dedupe_programs: bool = False) -> list[dict]:
+    """Encoded examples of a JSONL file (see ``view_pairs``)."""
+    out = []
+    for prompt, completion in view_pairs(path, view, dedupe_programs):
+        ex = encode_example(tokenizer, prompt, completion, max_len)
+        if ex is not None:
+            out.append(ex)
     return out
 
 
