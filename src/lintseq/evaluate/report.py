@@ -72,6 +72,8 @@ def plot(runs: list[tuple[str, dict]], out_dir: str) -> list[str]:
             ax.text(0.5, 0.5, "no FLOPs: the samples lack token counts or model size", ha="center",
                     va="center", transform=ax.transAxes)
         ax.set_xscale("log")
+        top = max((y for line in ax.lines for y in line.get_ydata()), default=0.0)
+        ax.set_ylim(0, max(1.0, min(100.0, 1.15 * top)))  # percent from 0; never a -0.04..0.04 "%" axis
         ax.set_xlabel("k (samples per task)" if kind == "k" else "total test-time FLOPs")
         ax.set_ylabel("pass@k (%)")
         ax.grid(True, which="both", alpha=0.3)
