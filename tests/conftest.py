@@ -49,3 +49,19 @@ def one_torch_thread_tmp_cache(tmp_path, monkeypatch):
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def fast():
+    """The fast oracle."""
+    from lintseq.oracle import get_linter
+
+    return get_linter("fast")
+
+
+@pytest.fixture(scope="module")
+def pylint():
+    """The paper's pylint oracle, in process."""
+    from lintseq.oracle import get_linter
+
+    return get_linter("pylint")

@@ -3,17 +3,8 @@ import tempfile
 
 import pytest
 
-from lintseq.oracle import get_linter
 
 
-@pytest.fixture(scope="module")
-def fast():
-    return get_linter("fast")
-
-
-@pytest.fixture(scope="module")
-def pylint():
-    return get_linter("pylint")
 
 
 CASES = {  # source -> lines the fast linter must report

@@ -11,14 +11,6 @@ from lintseq.oracle import get_linter
 from lintseq.oracle.pylint_oracle import environment_dependent
 
 
-@pytest.fixture(scope="module")
-def fast():
-    return get_linter("fast")
-
-
-@pytest.fixture(scope="module")
-def pylint():
-    return get_linter("pylint")
 
 
 def counted(linter, src):
