@@ -65,30 +65,22 @@ class Outcome:
     detail: str = ""
 
 
-def bwrap_works() -> bool:
-    """True when a bubblewrap sandbox starts here (see ``isolation.probe`` for why not)."""
-    return probe().ok
-
-
 def unsandboxed_forbidden() -> bool:
     """Set ``LINTSEQ_FORBID_UNSANDBOXED=1`` (the test suite does) to make host execution impossible."""
     return os.environ.get("LINTSEQ_FORBID_UNSANDBOXED", "") not in ("", "0")
 
 
+def _rlimits(limits: Limits) -> dict:
+    """Per-program rlimits by name: the zygote's children and the unsandboxed fallback set the same ones."""
+    return {"RLIMIT_CPU": int(limits.timeout) + 2, "RLIMIT_AS": limits.memory_mb << 20, "RLIMIT_CORE": 0,
+            "RLIMIT_FSIZE": limits.file_size_mb << 20, "RLIMIT_NOFILE": 256, "RLIMIT_NPROC": limits.max_processes}
+
+
 def _limit(limits: Limits) -> None:
     """preexec_fn of the fallback: a new session and the rlimits."""
     os.setsid()
-    cpu = int(limits.timeout) + 2
-    mem = limits.memory_mb << 20
-    for res, val in ((resource.RLIMIT_CPU, cpu), (resource.RLIMIT_AS, mem), (resource.RLIMIT_CORE, 0),
-                     (resource.RLIMIT_FSIZE, limits.file_size_mb << 20), (resource.RLIMIT_NOFILE, 256),
-                     (resource.RLIMIT_NPROC, limits.max_processes)):
-        resource.setrlimit(res, (val, val))
-
-
-def _rlimits(limits: Limits) -> dict:
-    return {"RLIMIT_CPU": int(limits.timeout) + 2, "RLIMIT_AS": limits.memory_mb << 20, "RLIMIT_CORE": 0,
-            "RLIMIT_FSIZE": limits.file_size_mb << 20, "RLIMIT_NOFILE": 256, "RLIMIT_NPROC": limits.max_processes}
+    for name, value in _rlimits(limits).items():
+        resource.setrlimit(getattr(resource, name), (value, value))
 
 
 def _outcome(report: str, nonce: str, timed_out: bool, timeout: float, why: str) -> Outcome:
@@ -111,11 +103,9 @@ class _Zygote:
         self.limits = limits
         # the cap covers the sandbox's own helpers (bwrap, its init, the zygote) too
         self.cgroup = Cgroup(limits.max_processes + 8, (limits.memory_mb + 512) << 20)
-        size = str(limits.tmp_size_mb << 20)
-        cmd = bwrap_command(limits.tmp_size_mb) + ["--size", size, "--tmpfs", "/dev/shm", sys.executable, "-I",
-                                                   RUNNER, "--serve", os.readlink("/proc/self/ns/pid"),
-                                                   str(limits.max_processes), *hidden_dirs(),
-                                                   "--keep", *interpreter_paths()]
+        cmd = bwrap_command(limits.tmp_size_mb) + [sys.executable, "-I", RUNNER, "--serve",
+                                                    os.readlink("/proc/self/ns/pid"), str(limits.max_processes),
+                                                    *hidden_dirs(), "--keep", *interpreter_paths()]
         self.proc = subprocess.Popen(self.cgroup.wrap(cmd), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, start_new_session=True)
 
