@@ -16,7 +16,7 @@ import builtins
 
 from . import LintMessage
 from .checks import _BLOCK_FIELDS, _DEFS, _FUNCS
-from .methods import class_methods, method_kind
+from .methods import class_methods, method_kind, module_classes
 
 
 def _walk_frame(fn: ast.AST):
@@ -115,10 +115,8 @@ def _instance_attrs(cls: ast.ClassDef) -> dict[str, list]:
 
 
 def member_order_messages(tree: ast.Module, all_classes: list[ast.ClassDef] | None = None) -> list[LintMessage]:
-    classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+    classes, all_classes = module_classes(tree, all_classes)
     out: list[LintMessage] = []
-    if all_classes is None:
-        all_classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
     for cls in all_classes:
         defs = _instance_attrs(cls)
         if not defs:

@@ -219,12 +219,19 @@ def _has_call(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], seen=()) -> b
     return False
 
 
-def method_messages(tree: ast.Module, all_classes: list[ast.ClassDef] | None = None) -> list[LintMessage]:
-    """Every message above, for every class in ``tree`` (nested classes included)."""
+def module_classes(tree: ast.Module, all_classes: list[ast.ClassDef] | None = None):
+    """(top-level classes by name, every class in ``tree``): ``all_classes`` when the caller
+    already collected them, else a walk of the tree."""
     classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
-    out: list[LintMessage] = []
     if all_classes is None:
         all_classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
+    return classes, all_classes
+
+
+def method_messages(tree: ast.Module, all_classes: list[ast.ClassDef] | None = None) -> list[LintMessage]:
+    """Every message above, for every class in ``tree`` (nested classes included)."""
+    classes, all_classes = module_classes(tree, all_classes)
+    out: list[LintMessage] = []
     for cls in all_classes:
         meta = is_metaclass(cls, classes)
         callable_ = None
