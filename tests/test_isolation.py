@@ -38,7 +38,7 @@ def test_evaluate_refuses_without_a_sandbox_and_writes_nothing(tmp_path, kind):
     bwrap = str(tmp_path / "nope") if kind == "missing" else broken_bwrap(tmp_path)
     samples = write_jsonl(tmp_path / "s.jsonl", [{"task_id": "HumanEval/0", "completion": "    import os\n    os.system('touch /tmp/pwned')\n"}])
     env = {**os.environ, "LINTSEQ_BWRAP": bwrap}
-    proc = run_cli("evaluate", samples, "--k", "1", check=False, env=env, timeout=60)
+    proc = run_cli("evaluate", samples, "--k", "1", "--allow-partial", check=False, env=env, timeout=60)
     assert proc.returncode == 2
     assert "refusing to run model-written code" in proc.stderr and "--unsafe-no-sandbox" in proc.stderr
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) <= 2
@@ -52,7 +52,8 @@ def test_the_test_suite_guard_forbids_host_execution_even_when_asked(tmp_path):
 
     assert os.environ.get("LINTSEQ_FORBID_UNSANDBOXED") == "1"
     with pytest.raises(RuntimeError, match="LINTSEQ_FORBID_UNSANDBOXED"):
-        _run_unsandboxed("raise SystemExit", {"kind": "asserts", "setup": "", "asserts": []}, Limits())
+        _run_unsandboxed({"program": "raise SystemExit", "test": {"kind": "asserts", "setup": "", "asserts": []},
+                          "timeout": 10.0}, Limits())
     code = ("from lintseq.evaluate.sandbox import SandboxPool\n"
             "try:\n    SandboxPool(1, allow_unsandboxed=True)\nexcept Exception as e:\n    print(type(e).__name__)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -67,7 +68,7 @@ def test_unsafe_flag_runs_trusted_code_and_is_recorded(tmp_path):
     prob = read_problems()["HumanEval/0"]
     samples = write_jsonl(tmp_path / "s.jsonl", [{"task_id": "HumanEval/0", "completion": prob["canonical_solution"]}])
     env = {**os.environ, "LINTSEQ_BWRAP": str(tmp_path / "nope"), "LINTSEQ_FORBID_UNSANDBOXED": "0"}
-    proc = run_cli("evaluate", samples, "--k", "1", "--unsafe-no-sandbox", "--json", check=False, env=env, timeout=120)
+    proc = run_cli("evaluate", samples, "--k", "1", "--limit-tasks", 1, "--unsafe-no-sandbox", "--json", check=False, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "WITHOUT isolation" in proc.stderr and "isolation: NONE" in proc.stderr
     summary = json.load(open(samples + "_summary.json"))

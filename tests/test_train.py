@@ -104,8 +104,10 @@ def test_sampling_resolves_as_verify_and_feeds_evaluate(seqs, tmp_path, sandbox)
     from lintseq.modelinfo import meta_from_config  # what the vLLM backend reports, from the config alone
 
     assert meta_from_config(out["output"])["non_embedding_params"] == meta["non_embedding_params"]
-    summary = json.loads(run_cli("evaluate", samples, "--k", "1,2", "--workers", 2, "--json").stdout)
+    summary = json.loads(run_cli("evaluate", samples, "--k", "1,2", "--workers", 2, "--limit-tasks", 3, "--json").stdout)
     assert summary["samples"] == 6 and summary["flops"]["pass@2"] > summary["flops"]["pass@1"] > 0
+    assert summary["coverage"] == {"tasks_with_samples": 3, "tasks_in_benchmark": 3, "fraction": 1.0, "missing": 0,
+                                   "first_missing": []}
 
 
 def test_recipes_and_accelerate_configs_parse():

@@ -130,16 +130,23 @@ def _evaluate(args) -> int:
     cfg = EvalConfig(samples=args.samples, benchmark=args.benchmark, ks=tuple(int(k) for k in args.k.split(",")),
                      workers=args.workers, timeout=args.timeout, data_dir=args.data_dir,
                      model_meta=args.model_meta, progress=not args.json, unsafe_no_sandbox=args.unsafe_no_sandbox,
-                     resolve=args.resolve)
+                     resolve=args.resolve, allow_partial=args.allow_partial, limit_tasks=args.limit_tasks,
+                     protocol=args.protocol, generated_tests=args.generated_tests, cache=not args.no_cache)
     summary = evaluate(cfg)
     if args.json:
         print(json.dumps({k: v for k, v in summary.items() if k != "per_task"}, indent=1))
     else:
         scores = "  ".join(f"{k} {100 * v:.2f}%" for k, v in summary.items() if k.startswith("pass@"))
+        cov = summary["coverage"]
         print(f"{summary['benchmark']}: {summary['samples']} samples, {summary['tasks_scored']} tasks scored, "
               f"{summary['not_runnable_tasks']} not runnable  [{summary['isolation']}]")
+        print(f"coverage: {cov['tasks_with_samples']}/{cov['tasks_in_benchmark']} tasks have samples"
+              + (f" (PARTIAL: {cov['missing']} missing, e.g. {', '.join(cov['first_missing'][:3])})" if cov["missing"] else ""))
         print(f"verdicts: {summary['verdicts']}")
         print(scores or "pass@k: no k with enough samples per task")
+        for group, g in summary.get("per_group", {}).items():
+            print(f"  {group}: {g['tasks_scored']} tasks scored, {g['not_runnable']} not runnable  "
+                  + "  ".join(f"{k} {100 * v:.2f}%" for k, v in g.items() if k.startswith("pass@")))
         for k, why in summary.get("skipped_k", {}).items():
             print(f"pass@{k} not reported: {why}")
         if summary.get("hunks"):
@@ -157,8 +164,8 @@ def _evaluate(args) -> int:
 def _prompts(args) -> int:
     from .data.benchmarks import load_benchmark
 
-    tasks = load_benchmark(args.benchmark, args.data_dir)
-    write_jsonl(args.output, ({"task_id": t.task_id, "prompt": t.instruction if args.form == "instruction" else t.code_prompt}
+    tasks = load_benchmark(args.benchmark, args.data_dir, protocol=args.protocol)
+    write_jsonl(args.output, ({"task_id": t.task_id, "prompt": t.instruction if args.form == "instruction" else t.completion_prompt}
                               for t in tasks.values()))
     print(f"{len(tasks)} {args.form} prompts -> {args.output}")
     return 0
@@ -328,6 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_show)
 
     from .data.benchmarks import BENCHMARKS
+    from .data.mbppplus import PROTOCOLS
 
     e = sub.add_parser("evaluate", help="run samples against a benchmark's tests: pass@k and FLOPs")
     e.add_argument("samples", nargs="?", help="JSONL rows with task_id and completion / solution / raw")
@@ -341,6 +349,18 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--resolve", choices=("paper", "strict"), default="paper",
                    help="how rows with only raw edit sequences become programs: paper (header counts not trusted, "
                         "the authors' evaluation) or strict (the contract verify checks) (default: %(default)s)")
+    e.add_argument("--allow-partial", action="store_true",
+                   help="score a samples file that lacks some of the benchmark's tasks (refused otherwise; "
+                        "coverage is reported either way)")
+    e.add_argument("--limit-tasks", type=int, default=0, metavar="N",
+                   help="evaluate against the benchmark's first N tasks only (default: all)")
+    e.add_argument("--protocol", choices=PROTOCOLS, default="default",
+                   help="MBPP+ task set: default (every row), release (EvalPlus v0.2.0's 378 tasks) or authors "
+                        "(the LintSeq authors' evaluation: the release less its first 100 rows) (default %(default)s)")
+    e.add_argument("--generated-tests", action="store_true",
+                   help="CodeContests: judge on the generated tests too (default: public + private tests)")
+    e.add_argument("--no-cache", action="store_true",
+                   help="recompute MBPP+'s expected outputs instead of reading $LINTSEQ_CACHE (default ~/.cache/lintseq)")
     e.add_argument("--json", action="store_true", help="print the summary as JSON")
     e.add_argument("--check", action="store_true",
                    help="only say, in one line, whether programs would be isolated here (exit 0) or not and why (exit 2)")
@@ -355,6 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="instruction (the paper's prompts for instruction-tuned and LintSeq models) or completion "
                          "(the benchmark's code prompt) (default %(default)s)")
     pr.add_argument("--data-dir", help="folder with mbpp/, mbppplus/, bigcodebench/ (default $LINTSEQ_DATA_DIR)")
+    pr.add_argument("--protocol", choices=PROTOCOLS, default="default", help="MBPP+ task set, as for evaluate")
     pr.add_argument("-o", "--output", default="prompts.jsonl", help="JSONL of {task_id, prompt} (default %(default)s)")
     pr.set_defaults(func=_prompts)
 

@@ -49,7 +49,14 @@ class Task:
     group: str = ""
     """Where the benchmark groups its tasks (DS-1000: the library); pass@k is also reported per group."""
     time_limit: float | None = None
-    """Seconds the whole run may take when the task sets more than ``--timeout`` (CodeContests)."""
+    """Seconds the whole run may take when the task sets more than ``--timeout`` (CodeContests, DS-1000)."""
+    own_prompt: str | None = None
+    """The benchmark's own completion prompt where a completion is not appended to it (DS-1000)."""
+
+    @property
+    def completion_prompt(self) -> str:
+        """What ``lintseq prompts --form completion`` exports."""
+        return self.code_prompt if self.own_prompt is None else self.own_prompt
 
     def missing_modules(self) -> list[str]:
         return [m for m in self.requires if importlib.util.find_spec(m.split(".")[0]) is None]

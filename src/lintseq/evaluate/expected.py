@@ -55,8 +55,11 @@ class _Versions:
 
 
 def _versions() -> _Versions:
-    with open(RUNNER, "rb") as fh:
-        return _Versions(hashlib.sha256(fh.read()).hexdigest()[:16], "%d.%d" % sys.version_info[:2])
+    digest = hashlib.sha256()
+    for path in (RUNNER, os.path.join(os.path.dirname(RUNNER), "checks.py")):
+        with open(path, "rb") as fh:
+            digest.update(fh.read())
+    return _Versions(digest.hexdigest()[:16], "%d.%d" % sys.version_info[:2])
 
 
 def cache_key(test: dict, versions: _Versions | None = None) -> str:

@@ -12,16 +12,29 @@ This file imports nothing from lintseq so that it runs on a bare interpreter.
 
 import base64
 import builtins
-import copy
+import importlib.util
 import json
 import os
 import pickle
-import re
 import sys
 import time
 import traceback
 import types
 import unittest
+
+
+def _load_checks():
+    """checks.py from this folder (``-I`` keeps this folder off sys.path, and so must programs),
+    registered so that pickles of its classes load."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "checks.py")
+    spec = importlib.util.spec_from_file_location("lintseq_checks", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+checks = _load_checks()
 
 _write, _dumps, _exc_info = os.write, json.dumps, sys.exc_info
 _format_exc = traceback.format_exception
@@ -40,132 +53,36 @@ def _report(fd, nonce, status, detail="", payload=None):
 
 def _restorer():
     """A closure that puts back the builtins and this module's globals as they are now: the
-    program may patch either (``builtins.len = ...``, ``__main__._report = ...``)."""
-    g, saved_g, b, saved_b = globals(), dict(globals()), builtins.__dict__, dict(builtins.__dict__)
+    program may patch any of them (``builtins.len = ...``, ``__main__._report = ...``, the checks)."""
+    saved = [(d, dict(d)) for d in (globals(), builtins.__dict__, checks.__dict__)]
+    modules = dict(sys.modules)
 
     def restore():
-        g.clear()
-        g.update(saved_g)
-        b.clear()
-        b.update(saved_b)
+        for live, copy_ in saved:
+            live.clear()
+            live.update(copy_)
+        sys.modules["lintseq_checks"] = modules["lintseq_checks"]
 
     return restore
 
 
-def _tuples(value):
-    return tuple(_tuples(v) for v in value) if isinstance(value, (list, tuple)) else value
-
-
-# how MBPP+ tasks get back the argument types JSON lost (data/mbppplus.py names them per task)
-_RESTORE = {
-    "each_arg_tuple": lambda args: [tuple(a) for a in args],
-    "each_arg_list_of_tuples": lambda args: [[tuple(x) for x in a] for a in args],
-    "first_arg_list_of_tuples": lambda args: [[tuple(x) for x in args[0]], *args[1:]],
-    "second_arg_tuple": lambda args: [args[0], tuple(args[1]), *args[2:]],
-    "first_arg_sets": lambda args: [[set(x) if isinstance(x, list) and x else {} for x in args[0]], *args[1:]],
-    "float_and_complex": lambda args: [float(args[0]), complex(args[1]), *args[2:]],
-    "first_arg_tuple": lambda args: [tuple(args[0]), *args[1:]],
-    "each_arg_tuple_of_tuples": lambda args: [tuple(tuple(x) for x in a) for a in args],
-    "first_arg_tuple_inner_tuples": lambda args: [tuple(tuple(x) if isinstance(x, list) else x for x in args[0]), *args[1:]],
-    "first_arg_dict_values_tuple": lambda args: [{k: tuple(v) for k, v in args[0].items()}, *args[1:]],
-    "first_arg_complex": lambda args: [complex(args[0]), *args[1:]],
-    "all_lists_tuple": lambda args: list(_tuples(args)),
-}
-
-
-class Matched(tuple):
-    """What a stored expected ``re.Match`` becomes (a Match cannot be pickled): (span, group 0)."""
-
-
-def _stored(out, oracle):
-    if oracle == "not_none":
-        return out is not None
-    if isinstance(out, re.Match):
-        return Matched((out.span(), out.group(0)))
-    return out
-
-
-def _inputs(test):
-    restore = _RESTORE[test["restore"]] if test.get("restore") else list
-    return [restore(args) for args in test["inputs"]]
-
-
-def _outputs(source, entry_point, inputs, oracle):
-    ns = {"__name__": "__reference__"}
-    exec(compile(source, "reference.py", "exec"), ns)
-    return [_stored(ns[entry_point](*copy.deepcopy(a)), oracle) for a in inputs]
-
-
-def expected_outputs(test):
-    """The reference's (and any alternative reference's) outputs on the task's inputs, and the
-    seconds they took: computed once per task, before any untrusted code, and cached by the host."""
-    start, inputs = time.perf_counter(), _inputs(test)
-    outputs = _outputs(test["reference"], test["entry_point"], inputs, test.get("oracle"))
-    seconds = time.perf_counter() - start
-    alternative = _outputs(test["alternative"], test["entry_point"], inputs, None) if test.get("alternative") else None
-    return {"outputs": outputs, "alternative": alternative, "seconds": seconds}
-
-
-def _is_floats(x):
-    return isinstance(x, float) or (isinstance(x, (list, tuple)) and bool(x) and all(isinstance(v, float) for v in x))
-
-
-def _allclose(out, exp, atol, rtol=1e-07):
-    """numpy.allclose on numbers and (nested) sequences of numbers, without numpy."""
-    if isinstance(exp, (list, tuple)):
-        return isinstance(out, (list, tuple)) and len(out) == len(exp) and all(
-            _allclose(o, e, atol, rtol) for o, e in zip(out, exp))
-    try:
-        return abs(out - exp) <= atol + rtol * abs(exp)
-    except TypeError:
-        return False
-
-
-def _equal(out, exp, atol, oracle):
-    """Does ``out`` match the stored ``exp``? EvalPlus's rules: the task's oracle, else equality,
-    else for floats the same type and length and allclose within ``atol``."""
-    if oracle == "set":
-        try:
-            return set(out) == set(exp)
-        except TypeError:
-            return False
-    if oracle == "not_none":  # exp is whether the reference matched
-        return out == exp if isinstance(out, bool) else exp == (out is not None)
-    if oracle == "runs":
-        return True
-    if isinstance(exp, Matched):  # a match is the same match: same span, same text
-        return isinstance(out, re.Match) and (out.span(), out.group(0)) == tuple(exp)
-    try:
-        exact = bool(out == exp)
-    except Exception:
-        exact = False
-    if oracle == "or_zero":
-        exact = exact or out == 0
-    if exact or not atol:
-        return exact
-    return type(out) is type(exp) and _allclose(out, exp, atol)
-
-
-def _check_io(fn, test, stored):
-    atol, oracle = test["atol"], test.get("oracle")
-    alternative = stored["alternative"] or [None] * len(stored["outputs"])
-    for i, (args, exp, alt) in enumerate(zip(_inputs(test), stored["outputs"], alternative)):
-        out = fn(*args)
-        if atol == 0 and _is_floats(exp):
-            atol = 1e-6  # as EvalPlus: floats always get a tolerance, kept for the inputs after
-        if not (_equal(out, exp, atol, oracle) or (alt is not None and _equal(out, alt, atol, None))):
-            raise AssertionError(f"input {i}: got {out!r:.200}, expected {exp!r:.200}")
+# test kinds whose harness runs the program itself (not imported into the runner first)
+_HARNESS_RUNS_PROGRAM = ("stdio", "ds1000")
 
 
 def _run_tests(ns, test, expected):
     kind = test["kind"]
+    if kind == "stdio":
+        return checks.check_stdio(ns["__source__"], test)
+    if kind == "ds1000":
+        return checks.check_ds1000(ns["__source__"], test)
     if kind == "check":
         exec(compile(test["test"], "test.py", "exec"), ns)
         ns["check"](ns[test["entry_point"]])
     elif kind == "asserts":
         exec(compile(test["setup"] + "\n" + "\n".join(test["asserts"]), "test.py", "exec"), ns)
     elif kind == "io":
-        _check_io(ns[test["entry_point"]], test, expected)
+        checks.check_io(ns[test["entry_point"]], test, expected)
     elif kind == "unittest":
         exec(compile(test["test"], "test.py", "exec"), ns)
         suite = unittest.TestSuite()
@@ -192,7 +109,7 @@ def execute(job, fd):
             if job.get("expected"):
                 expected = pickle.loads(base64.b64decode(job["expected"]))
             else:
-                expected = expected_outputs(test)
+                expected = checks.expected_outputs(test)
             if job.get("mode") == "expected":  # only computing them, for the host's cache
                 try:
                     blob = pickle.dumps(expected)
@@ -211,7 +128,10 @@ def execute(job, fd):
     sys.modules["__program__"] = module
     ns = module.__dict__
     try:
-        exec(compile(job["program"], "program.py", "exec"), ns)
+        if test["kind"] in _HARNESS_RUNS_PROGRAM:
+            ns["__source__"] = job["program"]
+        else:
+            exec(compile(job["program"], "program.py", "exec"), ns)
     except BaseException:  # SystemExit included: exiting is not passing
         restore()
         report(fd, nonce, "error", "".join(fmt(*exc_info())[-3:]))

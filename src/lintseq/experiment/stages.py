@@ -136,8 +136,9 @@ def evaluate_arm(cfg: ExperimentConfig, out: str, arm: str) -> dict:
     ks = tuple(k for k in (int(x) for x in cfg.ks.split(",") if x.strip()) if k <= cfg.n)
     summary = evaluate(EvalConfig(samples=os.path.join(out, arm, "samples.jsonl"), benchmark=cfg.benchmark, ks=ks,
                                   workers=cfg.workers, timeout=cfg.timeout, data_dir=cfg.data_dir or None,
+                                  limit_tasks=cfg.limit_tasks,
                                   unsafe_no_sandbox=cfg.unsafe_no_sandbox, progress=False))
-    keep = ("samples", "tasks_scored", "verdicts", "isolation", "flops", "malformed_rate", "hunks", "plain_extraction")
+    keep = ("samples", "tasks_scored", "coverage", "verdicts", "isolation", "flops", "malformed_rate", "hunks", "plain_extraction")
     return {**{k: v for k, v in summary.items() if k.startswith("pass@")}, **{k: summary.get(k) for k in keep}}
 
 
