@@ -41,7 +41,7 @@ def test_report_reads_results_files_and_prints_without_writing_by_default(tmp_pa
     summary = {"benchmark": "humaneval", "samples": 2, "pass@1": 0.5, "flops": None, "isolation": "bwrap"}
     json.dump(summary, open(tmp_path / "s.jsonl_summary.json", "w"))
     proc = run_cli("report", tmp_path / "s.jsonl_results.jsonl", cwd=tmp_path)
-    assert "| s.jsonl | humaneval | 2 | 50.0 |" in proc.stdout and os.listdir(tmp_path) == ["s.jsonl_summary.json"]
+    assert "| s.jsonl | humaneval | 2 | - | 50.0 |" in proc.stdout and os.listdir(tmp_path) == ["s.jsonl_summary.json"]
 
 
 def test_benchmarks_that_are_not_local_fail_in_seconds_naming_the_flag(tmp_path):
@@ -50,6 +50,11 @@ def test_benchmarks_that_are_not_local_fail_in_seconds_naming_the_flag(tmp_path)
     assert "--data-dir" in line and not os.path.exists(tmp_path / "p.jsonl")
     one_line_error("prompts", "-b", "mbpp", "--data-dir", tmp_path / "nope", "-o", tmp_path / "p.jsonl",
                    needle="does not exist", env=env)
+    for name, folder in (("ds1000", "ds1000"), ("codecontests", "code_contests")):
+        one_line_error("prompts", "-b", name, "-o", tmp_path / "p.jsonl", needle="not available locally", env=env)
+        line = one_line_error("prompts", "-b", name, "--data-dir", tmp_path, "-o", tmp_path / "p.jsonl",
+                              needle=f"in '{tmp_path / folder}'", env=env)
+        assert "--data-dir" in line
 
 
 def test_import_gguf_with_a_missing_file(tmp_path):

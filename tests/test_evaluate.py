@@ -110,6 +110,15 @@ def test_mbppplus_types_reach_the_candidate(tmp_path, data):
     assert [r["passed"] for r in read(path + "_results.jsonl")] == [True, False, True]
 
 
+@pytest.mark.slow
+def test_all_399_mbppplus_reference_solutions_pass(tmp_path, data, monkeypatch):
+    monkeypatch.setenv("LINTSEQ_CACHE", str(tmp_path / "cache"))
+    tasks = load_benchmark("mbppplus", data)
+    path = write_jsonl(tmp_path / "s.jsonl", [{"task_id": t, "solution": v.reference} for t, v in tasks.items()])
+    s = evaluate(EvalConfig(path, "mbppplus", ks=(1,), workers=2, data_dir=data, progress=False))
+    assert s["verdicts"] == {"passed": 399} and s["coverage"]["fraction"] == 1.0
+
+
 @pytest.mark.parametrize("protocol,count,first", [("default", 399, "Mbpp/2"), ("release", 378, "Mbpp/2"),
                                                   ("authors", 278, None)])
 def test_mbppplus_protocols(data, protocol, count, first):
@@ -120,6 +129,8 @@ def test_mbppplus_protocols(data, protocol, count, first):
     assert len(tasks) == count and (first is None or next(iter(tasks)) == first)
     if protocol != "default":
         assert not REMOVED_IN_RELEASE & set(tasks)
+        assert not any("http" in t.instruction for t in tasks.values())
+        assert tasks["Mbpp/734"].instruction.endswith("sum of products of all possible sublists of a given list.")
     if protocol == "authors":
         assert list(tasks) == release[100:]
 

@@ -344,7 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--workers", "-w", type=int, default=os.cpu_count() or 2,
                    help="sandboxes running programs at once (default %(default)s: the CPU count)")
     e.add_argument("--timeout", type=float, default=10.0, help="seconds per program (default %(default)s)")
-    e.add_argument("--data-dir", help="folder with mbpp/, mbppplus/, bigcodebench/ (default $LINTSEQ_DATA_DIR)")
+    e.add_argument("--data-dir", help="folder with mbpp/, mbppplus/, bigcodebench/, ds1000/, code_contests/ (default $LINTSEQ_DATA_DIR)")
     e.add_argument("--model-meta", help="model size JSON for FLOPs (default SAMPLES.meta.json)")
     e.add_argument("--resolve", choices=("paper", "strict"), default="paper",
                    help="how rows with only raw edit sequences become programs: paper (header counts not trusted, "
@@ -374,7 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--form", choices=("instruction", "completion"), default="instruction",
                     help="instruction (the paper's prompts for instruction-tuned and LintSeq models) or completion "
                          "(the benchmark's code prompt) (default %(default)s)")
-    pr.add_argument("--data-dir", help="folder with mbpp/, mbppplus/, bigcodebench/ (default $LINTSEQ_DATA_DIR)")
+    pr.add_argument("--data-dir", help="folder with mbpp/, mbppplus/, bigcodebench/, ds1000/, code_contests/ (default $LINTSEQ_DATA_DIR)")
     pr.add_argument("--protocol", choices=PROTOCOLS, default="default", help="MBPP+ task set, as for evaluate")
     pr.add_argument("-o", "--output", default="prompts.jsonl", help="JSONL of {task_id, prompt} (default %(default)s)")
     pr.set_defaults(func=_prompts)

@@ -8,7 +8,8 @@ have their own output check there (``ORACLES``) and two accept a second referenc
 (``ALTERNATIVE_REFERENCES``), as EvalPlus's special oracles do.
 
 Protocols (``--protocol``): ``default`` scores every row of the file; ``release`` leaves out the
-21 tasks EvalPlus removed as broken in v0.2.0 (378 remain, the hub release); ``authors`` is how
+21 tasks EvalPlus removed as broken in v0.2.0 (378 remain, the hub release) and, as v0.2.0 did,
+the source URLs some prompts end with; ``authors`` is how
 the LintSeq authors' evaluation code ran MBPP+: the release's rows with its first 100 left out
 ("Always head-out first 100 examples", src/eval/mbpp), 278 tasks.
 
@@ -19,6 +20,7 @@ the LintSeq authors' evaluation code ran MBPP+: the release's rows with its firs
 from __future__ import annotations
 
 import json
+import re
 
 from ..errors import LintseqError
 
@@ -68,6 +70,7 @@ ALTERNATIVE_REFERENCES: dict[str, str] = {
 REMOVED_IN_RELEASE = frozenset(f"Mbpp/{n}" for n in (
     "83 115 117 143 164 229 249 295 396 400 407 431 438 442 461 574 582 595 640 746 783".split()))
 AUTHORS_SKIP_FIRST = 100
+_URL = re.compile(r"[ \t]*https?://\S+")
 
 
 def select_protocol(rows: list[dict], protocol: str) -> list[dict]:
@@ -76,7 +79,8 @@ def select_protocol(rows: list[dict], protocol: str) -> list[dict]:
         raise LintseqError(f"unknown MBPP+ protocol {protocol!r}", fix=f"choose one of {', '.join(PROTOCOLS)}")
     if protocol == "default":
         return rows
-    release = [r for r in rows if r["task_id"] not in REMOVED_IN_RELEASE]
+    # v0.2.0 also took the URLs out of the prompts that cited their source (tools/mbpp/fix_v010.py)
+    release = [{**r, "prompt": _URL.sub("", r["prompt"])} for r in rows if r["task_id"] not in REMOVED_IN_RELEASE]
     return release if protocol == "release" else release[AUTHORS_SKIP_FIRST:]
 
 

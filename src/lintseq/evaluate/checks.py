@@ -44,7 +44,8 @@ def _stored(out, oracle):
     return out
 
 
-def _inputs(test):
+def restored_inputs(test):
+    """An io task's inputs with the types JSON lost put back (``restore`` names the conversion)."""
     restore = _RESTORE[test["restore"]] if test.get("restore") else list
     return [restore(args) for args in test["inputs"]]
 
@@ -58,7 +59,7 @@ def _outputs(source, entry_point, inputs, oracle):
 def expected_outputs(test):
     """The reference's (and any alternative reference's) outputs on the task's inputs, and the
     seconds they took: computed once per task, before any untrusted code, and cached by the host."""
-    start, inputs = time.perf_counter(), _inputs(test)
+    start, inputs = time.perf_counter(), restored_inputs(test)
     outputs = _outputs(test["reference"], test["entry_point"], inputs, test.get("oracle"))
     seconds = time.perf_counter() - start
     alternative = _outputs(test["alternative"], test["entry_point"], inputs, None) if test.get("alternative") else None
@@ -105,10 +106,12 @@ def _equal(out, exp, atol, oracle):
     return type(out) is type(exp) and _allclose(out, exp, atol)
 
 
-def check_io(fn, test, stored):
+def check_io(fn, test, stored, inputs=None):
+    """Call ``fn`` on each input (``inputs``: already restored, this process's own copy) and
+    compare with the stored outputs; raises AssertionError at the first mismatch."""
     atol, oracle = test["atol"], test.get("oracle")
     alternative = stored["alternative"] or [None] * len(stored["outputs"])
-    for i, (args, exp, alt) in enumerate(zip(_inputs(test), stored["outputs"], alternative)):
+    for i, (args, exp, alt) in enumerate(zip(inputs or restored_inputs(test), stored["outputs"], alternative)):
         out = fn(*args)
         if atol == 0 and _is_floats(exp):
             atol = 1e-6  # as EvalPlus: floats always get a tolerance, kept for the inputs after

@@ -39,13 +39,15 @@ def _ks(summary: dict) -> list[int]:
 
 def markdown_table(runs: list[tuple[str, dict]]) -> str:
     ks = sorted({k for _, s in runs for k in _ks(s)})
-    head = "| run | benchmark | samples | " + " | ".join(f"pass@{k}" for k in ks) + " | FLOPs @ max k | isolation |"
-    lines = [head, "|" + "---|" * (5 + len(ks))]
+    head = "| run | benchmark | samples | tasks | " + " | ".join(f"pass@{k}" for k in ks) + " | FLOPs @ max k | isolation |"
+    lines = [head, "|" + "---|" * (6 + len(ks))]
     for name, s in runs:
         cells = [f"{100 * s[f'pass@{k}']:.1f}" if f"pass@{k}" in s else "-" for k in ks]
         flops = s.get("flops") or {}
         top = max((int(k.split("@")[1]), v) for k, v in flops.items()) if flops else None
-        lines.append(f"| {name} | {s['benchmark']} | {s['samples']} | " + " | ".join(cells)
+        cov = s.get("coverage") or {}
+        tasks = f"{cov['tasks_with_samples']}/{cov['tasks_in_benchmark']}" if cov else "-"
+        lines.append(f"| {name} | {s['benchmark']} | {s['samples']} | {tasks} | " + " | ".join(cells)
                      + f" | {f'{top[1]:.3g}' if top else '-'} | {s.get('isolation', '-')} |")
     return "\n".join(lines)
 

@@ -151,10 +151,12 @@ def evaluate(cfg: EvalConfig) -> dict:
         io_tests = {task.task_id: task.test for _, _, task in jobs if task.test["kind"] == "io"}
         expected = expected_outputs(sandboxes, io_tests, pool, cache=cfg.cache) if io_tests else {}
         futures = []
-        for i, program, task in jobs:
+        # slowest tasks first (by their reference's time), so that no worker is left with them at the end
+        for i, program, task in sorted(jobs, key=lambda j: -(expected[j[2].task_id].seconds if j[2].task_id in expected else 0)):
             exp = expected.get(task.task_id)
             timeout = max(cfg.timeout, task.time_limit or 0.0, exp.timeout(cfg.timeout) if exp else 0.0)
-            futures.append((i, pool.submit(sandboxes.run, program, task.test, exp.payload if exp else "", timeout)))
+            futures.append((i, pool.submit(sandboxes.run, program, task.test, exp.payload if exp else "", timeout,
+                                           "run", task.task_id)))
         for i, fut in futures:
             out = fut.result()
             results[i].update(verdict=out.status, reason=out.detail, passed=out.status == "passed",

@@ -110,11 +110,25 @@ class _Zygote:
         cmd = bwrap_command(limits.tmp_size_mb) + [sys.executable, "-I", RUNNER, "--serve",
                                                     os.readlink("/proc/self/ns/pid"), str(limits.max_processes),
                                                     *hidden_dirs(), "--keep", *interpreter_paths()]
+        self.sent: set[str] = set()  # task keys whose payload this zygote holds
         self.proc = subprocess.Popen(self.cgroup.wrap(cmd), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, start_new_session=True)
 
     def run(self, job: dict) -> dict | None:
-        """The zygote's reply, or None when it died or hung (it is then killed)."""
+        """The zygote's reply, or None when it died or hung (it is then killed). A job with a
+        ``task_key`` carries its task's payload (test, expected outputs) only the first time this
+        zygote sees the key: the zygote keeps it, parsed, for the task's later jobs."""
+        key = job.get("task_key")
+        if key is not None and key in self.sent:
+            reply = self._send({k: v for k, v in job.items() if k not in ("test", "expected")})
+            if reply is None or not reply.get("resend"):
+                return reply
+        reply = self._send(job)
+        if key is not None and reply is not None:
+            self.sent.add(key)
+        return reply
+
+    def _send(self, job: dict) -> dict | None:
         try:
             self.proc.stdin.write((json.dumps(job) + "\n").encode())
             self.proc.stdin.flush()
@@ -172,12 +186,16 @@ class SandboxPool:
         self._idle.put(z)
 
     def run(self, program: str, test: dict, expected: str = "", timeout: float | None = None,
-            mode: str = "run") -> Outcome:
+            mode: str = "run", key: str | None = None) -> Outcome:
         """Run ``program`` against ``test``. ``expected``: an io task's reference outputs as
         ``expected_outputs`` computed them (else they are computed in this run); ``timeout``
-        overrides the pool's; ``mode="expected"`` only computes them (``Outcome.payload``)."""
+        overrides the pool's; ``mode="expected"`` only computes them (``Outcome.payload``);
+        ``key`` names the task (same key, same test and expected) so that each sandbox receives
+        and parses its payload once."""
         timeout = timeout or self.limits.timeout
         job = {"program": program, "test": test, "timeout": timeout, "expected": expected, "mode": mode}
+        if key is not None and mode == "run":
+            job["task_key"] = key
         if not self.bwrap:
             return _run_unsandboxed(job, self.limits)
         nonce = secrets.token_hex(16)
