@@ -3,12 +3,15 @@ guard below makes host execution raise, and tests that need the sandbox or the b
 skip with a reason where they are missing (or fail, when ``LINTSEQ_REQUIRE`` names them)."""
 
 import os
+import tempfile
 
 import pytest
 
 collect_ignore = ["cpu_sharded_main.py"]  # an entry point for torchrun, not a test module (--doctest-modules imports it)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ["LINTSEQ_FORBID_UNSANDBOXED"] = "1"  # inherited by every CLI subprocess too
+# MBPP+ expected outputs are cached in a folder of the run's own, never the user's ~/.cache
+os.environ["LINTSEQ_CACHE"] = tempfile.mkdtemp(prefix="lintseq-test-cache-")
 
 from helpers import data_dir, humaneval_programs, need, run_cli, write_jsonl  # noqa: E402,F401 (re-exported)
 

@@ -96,6 +96,20 @@ def test_mbppplus_reference_solutions_pass_scored_the_evalplus_way(tmp_path, dat
     assert len(cached) == len(set(chosen))  # one file of expected outputs per task
     again = evaluate(EvalConfig(path, "mbppplus", ks=(1,), workers=2, data_dir=data, progress=False, allow_partial=True))
     assert again["pass@1"] == s["pass@1"]
+    # the cache is what later runs compare with: a doctored entry changes the verdict; --no-cache recomputes
+    import base64
+    import pickle
+
+    from lintseq.evaluate.expected import cache_dir, cache_key
+
+    test = tasks["Mbpp/2"].test
+    doctored = {"outputs": [None] * len(test["inputs"]), "alternative": None, "seconds": 0.0}
+    with open(os.path.join(cache_dir(), cache_key(test) + ".json"), "w") as fh:
+        json.dump({"payload": base64.b64encode(pickle.dumps(doctored)).decode(), "seconds": 0.0}, fh)
+    one = write_jsonl(tmp_path / "one.jsonl", [{"task_id": "Mbpp/2", "solution": tasks["Mbpp/2"].reference}])
+    cfg = dict(ks=(1,), workers=1, data_dir=data, progress=False, allow_partial=True)
+    assert evaluate(EvalConfig(one, "mbppplus", **cfg))["pass@1"] == 0.0
+    assert evaluate(EvalConfig(one, "mbppplus", cache=False, **cfg))["pass@1"] == 1.0
 
 
 def test_mbppplus_types_reach_the_candidate(tmp_path, data):

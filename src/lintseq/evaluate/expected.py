@@ -27,7 +27,9 @@ from .isolation import RUNNER
 REFERENCE_TIMEOUT = 60.0
 """Seconds the reference may take on all of a task's inputs (EvalPlus caps a task at 60 s)."""
 TIME_FACTOR = 4.0
-"""A sample may take this many times the reference's time when that exceeds ``--timeout`` (EvalPlus's factor)."""
+"""A sample may take this many times the reference's time when that exceeds ``--timeout`` (EvalPlus's factor)..."""
+TIME_CAP = 60.0
+"""... up to this many seconds (EvalPlus's per-task cap)."""
 
 
 @dataclass(frozen=True)
@@ -38,8 +40,12 @@ class Expected:
     """How long the reference took on all the inputs."""
 
     def timeout(self, floor: float) -> float:
-        """The run's time limit: ``floor``, or more when the reference itself is slow."""
-        return max(floor, TIME_FACTOR * self.seconds + 1.0)
+        """The run's time limit: ``floor``, or more when the reference itself is slow.
+
+            >>> Expected("", 0.5).timeout(10.0), Expected("", 5.0).timeout(10.0), Expected("", 31.0).timeout(10.0)
+            (10.0, 21.0, 60.0)
+        """
+        return max(floor, min(TIME_CAP, TIME_FACTOR * self.seconds + 1.0))
 
 
 def cache_dir() -> str:
