@@ -28,7 +28,7 @@ def source(name: str, folder: str | None) -> tuple[str | None, str]:
     sub = FIXTURE_FOLDERS.get(name)
     if sub and not (folder and os.path.isdir(os.path.join(folder, sub))):
         return FIXTURES, "fixture files (tests/fixtures/benchmarks)"
-    return folder, "the release"
+    return folder, f"from {folder}" if folder else "from the package or the hub"
 
 
 def main() -> None:
@@ -55,7 +55,8 @@ def main() -> None:
               f"{s['not_runnable_tasks']} not runnable here; verdicts {s['verdicts']}; "
               f"{time.perf_counter() - start:.0f} s", flush=True)
         for group, g in s.get("per_group", {}).items():
-            print(f"  {group}: {g['tasks_scored']} scored, pass@1 {g.get('pass@1', 0):.2f}, {g['not_runnable']} not runnable")
+            score = f"pass@1 {g['pass@1']:.2f}" if "pass@1" in g else "pass@1 -"
+            print(f"  {group}: {g['tasks_scored']} scored, {score}, {g['not_runnable']} not runnable")
         for line in open(path + "_results.jsonl", encoding="utf-8"):
             r = json.loads(line)
             if not r["passed"] and r["verdict"] != "not_runnable":

@@ -242,6 +242,10 @@ def test_a_partial_file_is_refused_unless_meant(tmp_path, problems):
     assert cov["tasks_with_samples"] == 4 and cov["fraction"] == 4 / 164 and cov["missing"] == 160
     limited = json.loads(run_cli("evaluate", samples, "--k", "1", "--limit-tasks", 4, "--json").stdout)
     assert limited["coverage"]["fraction"] == 1.0 and limited["pass@1"] == 1.0
+    fixtures = os.path.join(os.path.dirname(__file__), "fixtures", "benchmarks")
+    wrong_benchmark = run_cli("evaluate", samples, "-b", "ds1000", "--data-dir", fixtures, check=False)
+    assert wrong_benchmark.returncode == 2 and "none of the task ids" in wrong_benchmark.stderr
+    assert "check --benchmark" in wrong_benchmark.stderr
     # a task outside --limit-tasks is not the benchmark's: named, never run
     extra = write_jsonl(tmp_path / "x.jsonl", rows + [{"task_id": problems[9]["task_id"], "completion": "    pass\n"}])
     s = json.loads(run_cli("evaluate", extra, "--k", "1", "--limit-tasks", 4, "--json").stdout)

@@ -106,7 +106,11 @@ def coverage(tasks: dict[str, Task], task_ids) -> dict:
             "missing": len(missing), "first_missing": missing[:10]}
 
 
-def _refuse_partial(cfg: EvalConfig, cov: dict) -> None:
+def _refuse_partial(cfg: EvalConfig, cov: dict, task_ids: list) -> None:
+    if task_ids and not cov["tasks_with_samples"]:
+        raise LintseqError(f"none of the task ids in {cfg.samples} is a {cfg.benchmark} task (the first is "
+                           f"{task_ids[0]!r}, the benchmark's first is {cov['first_missing'][:1]})",
+                           fix="check --benchmark (and --protocol / --limit-tasks)")
     if cov["missing"] and not cfg.allow_partial:
         names = ", ".join(cov["first_missing"][:5]) + (", ..." if cov["missing"] > 5 else "")
         raise LintseqError(
@@ -123,8 +127,9 @@ def evaluate(cfg: EvalConfig) -> dict:
     ``allow_partial``; the summary's ``coverage`` says how many were present either way."""
     tasks = benchmark_tasks(cfg)
     rows = [(obj, err) for _, obj, err in read_jsonl(cfg.samples)]
-    cov = coverage(tasks, (row.get("task_id") for row, _ in rows if isinstance(row, dict)))
-    _refuse_partial(cfg, cov)
+    task_ids = [row.get("task_id") for row, _ in rows if isinstance(row, dict)]
+    cov = coverage(tasks, task_ids)
+    _refuse_partial(cfg, cov, task_ids)
     limits = Limits(timeout=cfg.timeout)
     jobs, results = [], []
     for i, (row, err) in enumerate(rows):
