@@ -47,7 +47,8 @@ def main() -> None:
         path = os.path.join(args.out_dir, f"reference_{name}.jsonl")
         with open(path, "w", encoding="utf-8") as fh:
             for tid, task in tasks.items():
-                fh.write(json.dumps({"task_id": tid, "solution": task.reference}) + "\n")
+                # DS-1000's reference is the code after its prompt (a completion), the others whole programs
+                fh.write(json.dumps({"task_id": tid, "completion" if name == "ds1000" else "solution": task.reference}) + "\n")
         start = time.perf_counter()
         s = evaluate(EvalConfig(path, name, ks=(1,), workers=args.workers, timeout=args.timeout, progress=False,
                                 data_dir=folder, protocol=args.protocol if name == "mbppplus" else "default"))

@@ -50,6 +50,13 @@ def attacks(token: str, port: int, canary: str, outside: str) -> dict[str, str]:
                              "            for _ in range(4096):\n                fh.write(b'0' * 2**20)\n"
                              "    except OSError:\n        pass\ndef f():\n    return 1"),
         "fork_bomb": "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass",
+        "rewrite_zygote": ("import os\nreached = []\nfor path, mode in (('/proc/%d/mem' % os.getppid(), 'r+b'), "
+                           "('/proc/%d/fd/1' % os.getppid(), 'wb')):\n    try:\n        open(path, mode).close()\n"
+                           "        reached.append(path)\n    except OSError:\n        pass\n"
+                           "def f():\n    return 1 if not reached else 0"),
+        "flood_report": ("import os\nfor fd in range(3, 32):\n    try:\n        for _ in range(96):\n"
+                         "            os.write(fd, b'x' * (1 << 20))\n    except OSError:\n        pass\n"
+                         "def f():\n    return 1"),
         "daemon": ("import os\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
                    f"        os.execvp('sleep', ['sleep', '{token}'])\n    os._exit(0)\ndef f():\n    return 1"),
     }
@@ -118,10 +125,11 @@ def test_attacks_are_contained(where, tmp_venv, tmp_path):
         elapsed = time.monotonic() - started
         time.sleep(0.3)
         # the programs that only attack and then define f() ran to their tests inside the sandbox
-        contained = ("write_outside", "connect_localhost", "fill_shm_and_tmp", "daemon")
+        contained = ("write_outside", "connect_localhost", "fill_shm_and_tmp", "daemon", "rewrite_zygote")
         assert {n: verdicts[n] for n in contained} == dict.fromkeys(contained, "passed")
         # kill(-1) takes down the sandbox's own zygote (never the host): that sandbox is replaced
         assert verdicts["kill_everything"] == "error" and verdicts["fork_bomb"] == "error"
+        assert verdicts["flood_report"] == "error"  # cut off at the channel's cap, not read into memory
         assert elapsed < 5 * TIMEOUT  # the fork bomb ended at the process cap, not by a host-side hang
         assert sentinel.poll() is None, "a host process was killed"
         assert open(canary).read() == "keep me"

@@ -8,14 +8,14 @@ Rows are the current release's (``data/ds1000.jsonl.gz`` in xlang-ai/DS-1000, hu
 perturbation_origin_id}. Locally: ``ds1000/ds1000.jsonl.gz`` (or ``.jsonl``) under ``--data-dir``.
 
 A solution is the code that goes where the prompt says ``BEGIN SOLUTION``. Completions are
-cleaned as the official ``postprocess`` does; a whole program (what an instruction-tuned or
-LintSeq model writes) loses the leading lines it repeats from the prompt's setup code, which
-the harness already runs with its own test inputs.
+cleaned as the official ``postprocess`` does and otherwise left alone; a whole program (what an
+instruction-tuned or LintSeq model writes) also loses the leading lines that repeat the prompt's
+setup code in order, which the harness already runs with its own test inputs.
 
     >>> setup = "import numpy as np\\na = np.array([[1, 2], [3, 0]])"
     >>> solution_of("import numpy as np\\na = np.array([[1,2],[3,0]])\\n\\nresult = a.argmin()\\n", setup)
     'result = a.argmin()\\n'
-    >>> solution_of("result = a.argmin()\\n</code>\\nEND SOLUTION", setup)
+    >>> solution_of("result = a.argmin()\\n</code>\\nEND SOLUTION", setup, whole=False)
     'result = a.argmin()\\n'
 """
 
@@ -28,25 +28,38 @@ TIME_LIMIT = 120.0
 _MARKERS = ("BEGIN SOLUTION", "### BEGIN SOLUTION", "# SOLUTION START", "<code>")
 
 
+def _parts(prompt: str) -> tuple[str, str, str, str]:
+    """(question, note, setup code, output line) of a prompt. Prompts read ``Problem:\n<question>
+    \nA:\n[<note>\n]<code>\n<setup>\n</code>\n<output line>\nBEGIN SOLUTION\n<code>`` (function-style
+    ones leave the code block open; a note such as "use random_state=42" may precede it); code-only
+    prompts (Matplotlib) are all setup."""
+    head, sep, rest = prompt.rpartition("\nA:\n")
+    note, code_sep, block = rest.partition("<code>")
+    if not (sep and code_sep):
+        return "", "", _code_lines(prompt), ""
+    setup, closed, tail = block.partition("</code>")
+    return head.removeprefix("Problem:\n").strip(), note.strip(), _code_lines(setup), _code_lines(tail) if closed else ""
+
+
+def _code_lines(text: str) -> str:
+    return "\n".join(ln for ln in text.split("\n") if ln.strip() not in _MARKERS).strip("\n")
+
+
 def setup_code(prompt: str) -> str:
-    """The code the prompt gives before the solution: its last ``<code>`` block (function-style
-    prompts leave it open), or the whole prompt for code-only prompts (Matplotlib)."""
-    head, sep, block = prompt.rstrip().rpartition("A:\n<code>\n")
-    code = block.split("</code>")[0] if sep else prompt
-    return "\n".join(ln for ln in code.split("\n") if ln.strip() not in _MARKERS).strip("\n")
+    """The code the prompt gives before the solution: its last ``<code>`` block, or the whole
+    prompt for code-only prompts (Matplotlib)."""
+    return _parts(prompt)[2]
 
 
 def question(prompt: str) -> str:
-    """The problem's text: what precedes ``A:`` after ``Problem:`` ("" for code-only prompts)."""
-    head, sep, _ = prompt.rpartition("A:\n<code>\n")
-    return head.removeprefix("Problem:\n").strip() if sep else ""
+    """The problem's text, with any note between ``A:`` and the code ("" for code-only prompts)."""
+    text, note, _, _ = _parts(prompt)
+    return f"{text}\n{note}" if note else text
 
 
 def output_line(prompt: str) -> str:
     """What the prompt asks the solution to define, e.g. ``result = ... # put solution in this variable``."""
-    _, sep, block = prompt.rpartition("A:\n<code>\n")
-    tail = block.split("</code>", 1)[1] if sep and "</code>" in block else ""
-    return "\n".join(ln for ln in tail.split("\n") if ln.strip() and ln.strip() not in _MARKERS)
+    return _parts(prompt)[3]
 
 
 def instruction(prompt: str) -> str:
@@ -70,16 +83,29 @@ def _squash(line: str) -> str:
     return "".join(line.split())
 
 
-def solution_of(program: str, setup: str) -> str:
-    """The solution in a completion or whole program: postprocessed, less the leading lines
-    (blank ones included) that repeat the setup code."""
+def _is_import(line: str) -> bool:
+    return line.startswith(("import ", "from ")) and " import " in f" {line} "
+
+
+def solution_of(program: str, setup: str, whole: bool = True) -> str:
+    """The solution in a model's answer: cleaned as the official ``postprocess`` does and, for a
+    ``whole`` program (not a completion), less its leading lines that repeat the setup code in
+    order (blank lines skipped; imports the setup lacks kept, since they are harmless)."""
     code = postprocess(program)
-    known = {_squash(ln) for ln in setup.split("\n")}
-    lines = code.split("\n")
-    start = 0
-    while start < len(lines) and (not lines[start].strip() or _squash(lines[start]) in known):
+    if not whole:
+        return code
+    wanted = [_squash(ln) for ln in setup.split("\n") if ln.strip()]
+    lines, kept, at, start = code.split("\n"), [], 0, 0
+    while start < len(lines):
+        line = _squash(lines[start])
+        if line and line in wanted[at:]:
+            at = wanted.index(line, at) + 1
+        elif line and _is_import(lines[start]):
+            kept.append(lines[start])
+        elif line:
+            break
         start += 1
-    return "\n".join(lines[start:])
+    return "\n".join(kept + lines[start:])
 
 
 def task_fields(row: dict) -> dict:

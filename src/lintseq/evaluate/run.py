@@ -137,7 +137,8 @@ def evaluate(cfg: EvalConfig) -> dict:
         task = tasks.get(res.get("task_id")) if row else None
         program, how = resolve_row(res, task, cfg.resolve) if row else (None, {"from": None})
         if program is not None and task is not None and task.test["kind"] == "ds1000":
-            program = solution_of(program, task.test["setup"])  # what goes where the prompt says BEGIN SOLUTION
+            # what goes where the prompt says BEGIN SOLUTION: a whole program loses the setup it repeats
+            program = solution_of(program, task.test["setup"], whole=how["from"] != "completion")
         res.update(program=program, resolution=how)
         if err or task is None or program is None:
             reason = err or (f"unknown task_id {res.get('task_id')!r} for {cfg.benchmark}" if task is None

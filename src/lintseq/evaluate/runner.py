@@ -201,6 +201,7 @@ def _run_forked(job, wipe, workdir, keep=(), max_procs=0):
     pid = os.fork()
     if pid == 0:  # the program's process
         try:
+            _set_dumpable(1)  # its own /proc entries readable again (they expose only itself)
             os.setsid()
             os.close(r)
             null = os.open("/dev/null", os.O_RDWR)
@@ -214,7 +215,9 @@ def _run_forked(job, wipe, workdir, keep=(), max_procs=0):
         finally:
             os._exit(0)
     os.close(w)
-    timed_out, killed, chunks = False, "", []
+    timed_out, killed, chunks, size, reading = False, "", [], 0, True
+    # a verdict is small; only the reference's outputs (expected mode) may be large
+    cap = _MAX_PAYLOAD * 4 // 3 + (1 << 16) if job.get("mode") == "expected" else 1 << 16
     pidfd = os.pidfd_open(pid)
     deadline = time.monotonic() + job.get("timeout", 10.0)
     while True:  # wait for the program, reading its channel and counting this namespace's processes
@@ -222,11 +225,15 @@ def _run_forked(job, wipe, workdir, keep=(), max_procs=0):
         if left <= 0:
             timed_out = True
             break
-        ready = select.select([pidfd, r], [], [], min(left, 0.01))[0]
+        ready = select.select([pidfd, r] if reading else [pidfd], [], [], min(left, 0.01))[0]
         if r in ready:
             chunk = os.read(r, 1 << 20)
-            if chunk:
-                chunks.append(chunk)
+            reading = bool(chunk)  # at end of file, stop watching the channel
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > cap:
+                killed = f"killed: the program wrote more than {cap} bytes to the report channel"
+                break
         if pidfd in ready:
             break
         if max_procs and _count_processes() >= max_procs:
@@ -238,7 +245,10 @@ def _run_forked(job, wipe, workdir, keep=(), max_procs=0):
     if timed_out or killed:
         os.kill(pid, signal.SIGKILL)
     _, status = os.waitpid(pid, 0)
-    for _ in range(8):  # kill(-1): everything left in this namespace but us and its init
+    # kill(-1): everything left in this namespace but us and its init, again until nothing is
+    # left (a fork storm forks while it is being killed), so the next program starts alone
+    settle = time.monotonic() + 2.0
+    while time.monotonic() < settle:
         try:
             os.kill(-1, signal.SIGKILL)
         except ProcessLookupError:
@@ -246,15 +256,25 @@ def _run_forked(job, wipe, workdir, keep=(), max_procs=0):
         time.sleep(0.002)
     os.set_blocking(r, False)
     try:
-        while chunk := os.read(r, 1 << 20):
+        while not killed and size <= cap and (chunk := os.read(r, 1 << 20)):
             chunks.append(chunk)
+            size += len(chunk)
     except BlockingIOError:
         pass
     os.close(r)
+    if size > cap:
+        killed, chunks = killed or f"killed: the program wrote more than {cap} bytes to the report channel", []
     report = b"".join(chunks).decode("utf-8", "replace")
     for path in wipe:
         _wipe(path, keep)
     return {"report": report, "timed_out": timed_out, "status": status, "killed": killed}
+
+
+def _set_dumpable(flag):
+    import ctypes
+
+    if ctypes.CDLL(None, use_errno=True).prctl(4, flag, 0, 0, 0) != 0:  # PR_SET_DUMPABLE
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE) failed")
 
 
 def _count_processes():
@@ -280,6 +300,9 @@ def serve():
     if os.readlink("/proc/self/ns/pid") == host_ns or os.getpid() > 16:
         sys.exit("runner --serve must run as an early process of a private PID namespace")
     _OWN_PID_NAMESPACE = True
+    # not dumpable: the programs (same user) can then neither open this process's /proc/PID/mem
+    # to rewrite the payloads it keeps, nor its /proc/PID/fd/1 to forge replies to the host
+    _set_dumpable(0)
     workdir = os.path.join(wipe[0], "work") if wipe else "/tmp/work"
     out = os.fdopen(os.dup(1), "w")
     tasks = {}  # task key -> its payload, parsed once here: the host sends it with the task's first job only
