@@ -134,12 +134,18 @@ def test_codecontests_judges_stdin_stdout_within_time_limits(tmp_path):
              {"task_id": a, "solution": "import sys\na, b = map(int, sys.stdin.buffer.readline().split())\n"
                                         "sys.stdout.write(str(a + b))\nraise SystemExit"},
              {"task_id": a, "solution": "import sys\nprint(3)\nsys.exit(1)"},
-             {"task_id": a, "solution": "a, b = map(int, input().split())\nprint(a + b if a != 3 else 0)"}]  # wrong on generated only
+             {"task_id": a, "solution": "a, b = map(int, input().split())\nprint(a + b if a != 3 else 0)"},  # wrong on generated only
+             # Codeforces idioms that need a real interpreter exit: a worker thread, output flushed at exit
+             {"task_id": a, "solution": "import sys, threading\ndef main():\n    a, b = map(int, input().split())\n"
+                                        "    print(a + b)\nthreading.stack_size(1 << 26)\nsys.setrecursionlimit(10 ** 6)\n"
+                                        "threading.Thread(target=main).start()"},
+             {"task_id": a, "solution": "import atexit, io, sys\nbuf = io.StringIO()\natexit.register(lambda: sys.__stdout__.write(buf.getvalue()))\n"
+                                        "a, b = map(int, input().split())\nbuf.write(str(a + b))"}]
     path = write_jsonl(tmp_path / "s.jsonl", rows)
     evaluate(EvalConfig(path, "codecontests", ks=(1,), workers=2, data_dir=FIXTURES, progress=False))
     res = read(path + "_results.jsonl")
-    assert [r["passed"] for r in res] == [True, False] * 4 + [True, True, False, True]
-    assert "time limit (2 s) exceeded" in res[7]["reason"] and "runtime error" in res[10]["reason"]
-    assert "wrong answer" in res[1]["reason"]
+    assert [r["passed"] for r in res] == [True, False] * 4 + [True, True, False, True, True, True], [r["reason"] for r in res]
+    assert "time limit exceeded" in res[7]["reason"] and "limit 2 s" in res[7]["reason"]
+    assert "runtime error (exit status 1)" in res[10]["reason"] and "wrong answer" in res[1]["reason"]
     evaluate(EvalConfig(path, "codecontests", ks=(1,), workers=2, data_dir=FIXTURES, progress=False, generated_tests=True))
-    assert [r["passed"] for r in read(path + "_results.jsonl")][-1] is False
+    assert [r["passed"] for r in read(path + "_results.jsonl")][-3] is False

@@ -343,7 +343,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--k", default="1,10,100", help="comma-separated k for pass@k (default %(default)s)")
     e.add_argument("--workers", "-w", type=int, default=os.cpu_count() or 2,
                    help="sandboxes running programs at once (default %(default)s: the CPU count)")
-    e.add_argument("--timeout", type=float, default=10.0, help="seconds per program (default %(default)s)")
+    e.add_argument("--timeout", type=float, default=10.0,
+                   help="seconds per program, at least: MBPP+ allows 4x its reference's time (up to 60 s), "
+                        "DS-1000 120 s, CodeContests each problem's limits (default %(default)s)")
     e.add_argument("--data-dir", help="folder with mbpp/, mbppplus/, bigcodebench/, ds1000/, code_contests/ (default $LINTSEQ_DATA_DIR)")
     e.add_argument("--model-meta", help="model size JSON for FLOPs (default SAMPLES.meta.json)")
     e.add_argument("--resolve", choices=("paper", "strict"), default="paper",
@@ -360,7 +362,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--generated-tests", action="store_true",
                    help="CodeContests: judge on the generated tests too (default: public + private tests)")
     e.add_argument("--no-cache", action="store_true",
-                   help="recompute MBPP+'s expected outputs instead of reading $LINTSEQ_CACHE (default ~/.cache/lintseq)")
+                   help="recompute MBPP+'s expected outputs instead of reading them from $LINTSEQ_CACHE/expected "
+                        "(default ~/.cache/lintseq/expected, or under $XDG_CACHE_HOME)")
     e.add_argument("--json", action="store_true", help="print the summary as JSON")
     e.add_argument("--check", action="store_true",
                    help="only say, in one line, whether programs would be isolated here (exit 0) or not and why (exit 2)")

@@ -9,8 +9,10 @@ output: [...]}, ``solutions`` / ``incorrect_solutions`` as {language: [...], sol
 Locally: ``code_contests/test.jsonl(.gz)`` or the hub's ``test-*.parquet`` under ``--data-dir``.
 
 Judging (``evaluate/checks.py``): public + private tests (``--generated-tests`` adds the
-generated ones), each run under the problem's time limit (10 s when it has none, as the
-official tester's default), outputs compared as the official tester does: whitespace-separated
+generated ones), each a fresh ``python program.py`` with the test on stdin, as the official
+tester runs Python; the limit is the problem's time limit in CPU seconds (10 s when it has none,
+the official tester's default; it ignores the problem's own), with 3x that plus 1 s of wall-clock
+time for programs that wait; outputs compared as the official tester does: whitespace-separated
 tokens, case-insensitive, numbers within 1e-5. The reference is the first Python 3 solution.
 
     >>> time_limit({"seconds": 2, "nanos": 500000000}), time_limit(None)
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 PYTHON3 = 3
 DEFAULT_TIME_LIMIT = 10.0
+WALL_FACTOR = 3.0
 
 
 def time_limit(value: dict | None) -> float:
@@ -62,8 +65,9 @@ def task_fields(row: dict, index: int, generated: bool) -> dict:
     tests = tests_of(row, generated)
     limit = time_limit(row.get("time_limit"))
     references = python_solutions(row.get("solutions"))
+    wall = WALL_FACTOR * limit + 1.0
     return {"task_id": task_id(row, index), "instruction": instruction(row), "code_prompt": "",
-            "test": {"kind": "stdio", "tests": tests, "time_limit": limit},
+            "test": {"kind": "stdio", "tests": tests, "time_limit": limit, "wall_limit": wall},
             "reference": references[0] if references else "", "group": "",
             # every test may use its whole limit; the judge stops at the first failure
-            "time_limit": limit * len(tests) + 5.0}
+            "time_limit": wall * len(tests) + 5.0}

@@ -3,7 +3,6 @@ input/output comparison (EvalPlus's rules), CodeContests' stdin/stdout judge and
 harness. Loaded by ``runner.py`` from its own folder; imports nothing from lintseq.
 """
 
-import builtins
 import copy
 import os
 import re
@@ -137,49 +136,42 @@ def _tokens_match(out, exp):
     return True
 
 
-def _run_stdin(code, stdin_text, limit):
-    """Run compiled ``code`` as ``__main__`` in a fork with ``stdin_text`` on stdin, for at most
-    ``limit`` seconds; returns (stdout text, None) or (None, why it failed)."""
-    import select
-    import signal
+def _run_stdin(stdin_text, cpu_limit, wall_limit):
+    """Run ``program.py`` (this folder) in a fresh interpreter, as the official tester runs
+    ``python3 code.pyc``, with ``stdin_text`` on stdin; returns (stdout text, None) or (None,
+    why it failed). Time is CPU time (machine load does not fail a program), with a wall-clock
+    limit for programs that wait instead of computing."""
+    import resource
+    import subprocess
 
-    with open("stdin.txt", "w", encoding="utf-8") as fh:
-        fh.write(stdin_text)
-    out_fd = os.open("stdout.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    pid = os.fork()
-    if pid == 0:  # the program: exits 0 on success or sys.exit(0), 1 on an exception
-        status = 1
+    def limit_cpu():
+        seconds = int(cpu_limit) + 1  # the kernel's limit is whole seconds; the exact one is checked below
+        resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds))
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with open("stdout.txt", "wb") as out:  # a file: a flood of output is bounded by the size limit
         try:
-            os.dup2(os.open("stdin.txt", os.O_RDONLY), 0)
-            os.dup2(out_fd, 1)
-            sys.stdin, sys.stdout = open(0, "r", closefd=False), open(1, "w", closefd=False)
-            try:
-                exec(code, {"__name__": "__main__", "__builtins__": builtins})
-                status = 0
-            except SystemExit as e:
-                status = 0 if e.code is None else e.code if isinstance(e.code, int) else 1
-            sys.stdout.flush()
-        finally:
-            os._exit(status)
-    os.close(out_fd)
-    pidfd = os.pidfd_open(pid)
-    ready = select.select([pidfd], [], [], limit)[0]
-    os.close(pidfd)
-    if not ready:
-        os.kill(pid, signal.SIGKILL)
-    _, status = os.waitpid(pid, 0)
-    if not ready:
-        return None, f"time limit ({limit:g} s) exceeded"
-    if status:
-        return None, "runtime error" if os.WIFEXITED(status) else f"killed by signal {os.WTERMSIG(status)}"
+            proc = subprocess.run([sys.executable, "program.py"], input=stdin_text.encode(), stdout=out,
+                                  stderr=subprocess.DEVNULL, timeout=wall_limit, preexec_fn=limit_cpu)
+        except subprocess.TimeoutExpired:
+            return None, f"time limit exceeded (still running after {wall_limit:g} s of wall-clock time)"
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    if cpu > cpu_limit:
+        return None, f"time limit exceeded ({cpu:.2f} s of CPU, limit {cpu_limit:g} s)"
+    if proc.returncode:
+        return None, f"runtime error (exit status {proc.returncode})"
     with open("stdout.txt", encoding="utf-8", errors="replace") as fh:
         return fh.read(), None
 
 
 def check_stdio(source, test):
-    code = compile(source, "program.py", "exec")
+    """CodeContests: every test in turn, stopping at the first failure."""
+    compile(source, "program.py", "exec")  # a syntax error fails at once, as a compile error
+    with open("program.py", "w", encoding="utf-8") as fh:
+        fh.write(source)
     for i, (stdin_text, expected) in enumerate(test["tests"]):
-        out, why = _run_stdin(code, stdin_text, test["time_limit"])
+        out, why = _run_stdin(stdin_text, test["time_limit"], test["wall_limit"])
         if why:
             raise AssertionError(f"test {i}: {why}")
         if not _tokens_match(out, expected):

@@ -8,8 +8,9 @@ stores it under ``$LINTSEQ_CACHE`` (default ``~/.cache/lintseq``) keyed by the t
 the runner's source and the Python version, and hands it to each sample's run, where
 ``runner.py`` unpickles it before the sample's code runs.
 
-A task whose reference fails, or whose outputs cannot be pickled, gets no entry: its samples
-compute the outputs in their own run, as before, and say why they fail.
+A task whose reference fails gets no entry: its samples compute the outputs in their own run,
+as before, and say why they fail. One whose outputs cannot be pickled or are too large to ship
+(Mbpp/255) gets an entry without a payload: its samples compute them too, with the time for it.
 """
 
 from __future__ import annotations
@@ -40,12 +41,15 @@ class Expected:
     """How long the reference took on all the inputs."""
 
     def timeout(self, floor: float) -> float:
-        """The run's time limit: ``floor``, or more when the reference itself is slow.
+        """The run's time limit: ``floor``, or more when the reference itself is slow, plus the
+        reference's own time where the run has to compute the outputs itself (no payload).
 
-            >>> Expected("", 0.5).timeout(10.0), Expected("", 5.0).timeout(10.0), Expected("", 31.0).timeout(10.0)
+            >>> Expected("x", 0.5).timeout(10.0), Expected("x", 5.0).timeout(10.0), Expected("x", 31.0).timeout(10.0)
             (10.0, 21.0, 60.0)
+            >>> Expected("", 5.0).timeout(10.0)
+            26.0
         """
-        return max(floor, min(TIME_CAP, TIME_FACTOR * self.seconds + 1.0))
+        return max(floor, min(TIME_CAP, TIME_FACTOR * self.seconds + 1.0)) + (0.0 if self.payload else self.seconds)
 
 
 def cache_dir() -> str:
@@ -93,9 +97,9 @@ def expected_outputs(sandboxes, tests: dict[str, dict], pool: Executor, cache: b
     futures = {tid: pool.submit(sandboxes.run, "", tests[tid], "", REFERENCE_TIMEOUT, "expected") for tid in todo}
     for tid, fut in futures.items():
         out = fut.result()
-        if out.status != "passed" or not out.payload:
+        if out.status != "passed":
             continue
-        found[tid] = Expected(out.payload, float(out.detail or 0.0))
+        found[tid] = Expected(out.payload, float(out.detail or 0.0))  # payload "": too large, computed per run
         if cache:
             try:
                 write_json(os.path.join(folder, keys[tid] + ".json"), {"payload": out.payload, "seconds": found[tid].seconds})

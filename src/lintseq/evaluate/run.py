@@ -93,6 +93,8 @@ def _load_meta(cfg: EvalConfig) -> dict | None:
 def benchmark_tasks(cfg: EvalConfig) -> dict[str, Task]:
     """The tasks this evaluation scores against: the benchmark under ``protocol``, its first
     ``limit_tasks`` when set."""
+    if cfg.limit_tasks < 0:
+        raise LintseqError(f"--limit-tasks must be 0 (all tasks) or more, not {cfg.limit_tasks}")
     tasks = load_benchmark(cfg.benchmark, cfg.data_dir, protocol=cfg.protocol, generated_tests=cfg.generated_tests)
     return dict(list(tasks.items())[: cfg.limit_tasks]) if cfg.limit_tasks else tasks
 
