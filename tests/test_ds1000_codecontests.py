@@ -149,3 +149,17 @@ def test_codecontests_judges_stdin_stdout_within_time_limits(tmp_path):
     assert "runtime error (exit status 1)" in res[10]["reason"] and "wrong answer" in res[1]["reason"]
     evaluate(EvalConfig(path, "codecontests", ks=(1,), workers=2, data_dir=FIXTURES, progress=False, generated_tests=True))
     assert [r["passed"] for r in read(path + "_results.jsonl")][-3] is False
+
+
+def test_decontamination_indexes_them_where_the_data_folder_has_them(tmp_path, data):
+    from lintseq.data.decontam import benchmark_index
+
+    for name in os.listdir(data):
+        os.symlink(os.path.join(data, name), tmp_path / name)
+    question = load_benchmark("codecontests", FIXTURES)["CodeContests/9001_B"].instruction
+    without, _ = benchmark_index(str(tmp_path))
+    assert not without.hits(question)
+    for name in ("ds1000", "code_contests"):
+        os.symlink(os.path.join(FIXTURES, name), tmp_path / name)
+    with_them, _ = benchmark_index(str(tmp_path))
+    assert with_them.hits(question) and with_them.hits(load_benchmark("ds1000", FIXTURES)["DS-1000/0"].instruction)

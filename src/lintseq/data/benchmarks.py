@@ -19,6 +19,7 @@ import importlib.util
 import inspect
 import json
 import os
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -45,7 +46,7 @@ class Task:
     test: dict
     """Runner payload: ``kind`` in check / asserts / io / unittest, plus its fields."""
     reference: str
-    """A whole reference program (used to check the harness)."""
+    """A whole reference program (used to check the harness); DS-1000's is the code after its prompt."""
     requires: list[str] = field(default_factory=list)
     """Modules the tests need; a task with one missing is not runnable here."""
     group: str = ""
@@ -226,7 +227,10 @@ def _ds1000(folder: str | None) -> dict[str, Task]:
     for r in rows:
         fields = task_fields(r)
         library = fields["group"]
-        needs = {LIBRARY_MODULES.get(library, library.lower())} | _imported_modules(r["code_context"])
+        # the harness's own imports, and those inside its exec_context string (seaborn, PIL, ...)
+        needs = ({LIBRARY_MODULES.get(library, library.lower())} | _imported_modules(r["code_context"])
+                 | {a or b for a, b in re.findall(r"^\s*(?:import\s+([A-Za-z_]\w*)|from\s+([A-Za-z_]\w*)[\w.]*\s+import\b)",
+                                                  r["code_context"], re.M)})
         tasks[fields["task_id"]] = Task(**fields, requires=sorted(needs))
     return tasks
 

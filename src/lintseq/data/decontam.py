@@ -12,6 +12,8 @@ any 13-token n-gram shared with a benchmark prompt, test or solution.
 
 from __future__ import annotations
 
+import os
+
 import re
 import zlib
 from collections import defaultdict
@@ -72,7 +74,8 @@ class Contamination:
 
 def benchmark_index(data_dir: str | None) -> tuple[Contamination, dict]:
     """Index every evaluation benchmark's prompts, tests and solutions; also the task ids of the
-    MBPP+ and sanitized-MBPP tasks (some fall in the MBPP training range 601-974)."""
+    MBPP+ and sanitized-MBPP tasks (some fall in the MBPP training range 601-974). DS-1000 and
+    CodeContests are indexed where the data folder holds them (ds1000/, code_contests/)."""
     from .benchmarks import data_dir as resolve_data_dir, load_benchmark, mbpp_rows
 
     data_dir = resolve_data_dir(data_dir)
@@ -87,6 +90,12 @@ def benchmark_index(data_dir: str | None) -> tuple[Contamination, dict]:
             for part in (t.get("test"), t.get("setup"), "\n".join(t.get("asserts", [])), t.get("reference")):
                 if part:
                     index.add(part)
+    for name, folder in (("ds1000", "ds1000"), ("codecontests", "code_contests")):  # where a local copy exists
+        if data_dir and os.path.isdir(os.path.join(data_dir, folder)):
+            for task in load_benchmark(name, data_dir).values():
+                for part in (task.instruction, task.completion_prompt, task.reference, task.test.get("code_context")):
+                    if part:
+                        index.add(part)
     for name in ("mbpp", "mbpp-sanitized"):  # validation split 511-600 too, not only the test tasks
         for r in mbpp_rows(name, data_dir):
             if 511 <= int(r["task_id"]) <= 600:
