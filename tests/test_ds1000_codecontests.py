@@ -147,6 +147,9 @@ def test_codecontests_judges_stdin_stdout_within_time_limits(tmp_path):
     assert [r["passed"] for r in res] == [True, False] * 4 + [True, True, False, True, True, True], [r["reason"] for r in res]
     assert "time limit exceeded" in res[7]["reason"] and "limit 2 s" in res[7]["reason"]
     assert "runtime error (exit status 1)" in res[10]["reason"] and "wrong answer" in res[1]["reason"]
+    bad = write_jsonl(tmp_path / "bad.jsonl", [{"task_id": a, "solution": "def main(:\n"}])
+    evaluate(EvalConfig(bad, "codecontests", ks=(1,), workers=1, data_dir=FIXTURES, progress=False, allow_partial=True))
+    assert read(bad + "_results.jsonl")[0]["verdict"] == "error"  # does not compile: an error, as for other benchmarks
     evaluate(EvalConfig(path, "codecontests", ks=(1,), workers=2, data_dir=FIXTURES, progress=False, generated_tests=True))
     assert [r["passed"] for r in read(path + "_results.jsonl")][-3] is False
 

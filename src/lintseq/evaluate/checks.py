@@ -167,7 +167,6 @@ def _run_stdin(stdin_text, cpu_limit, wall_limit):
 
 def check_stdio(source, test):
     """CodeContests: every test in turn, stopping at the first failure."""
-    compile(source, "program.py", "exec")  # a syntax error fails at once, as a compile error
     with open("program.py", "w", encoding="utf-8") as fh:
         fh.write(source)
     for i, (stdin_text, expected) in enumerate(test["tests"]):

@@ -132,6 +132,8 @@ def execute(job, fd):
     try:
         if test["kind"] in _HARNESS_RUNS_PROGRAM:
             ns["__source__"] = job["program"]
+            if test["kind"] == "stdio":  # a whole program: one that does not compile is an error, as elsewhere
+                compile(job["program"], "program.py", "exec")
         else:
             exec(compile(job["program"], "program.py", "exec"), ns)
     except BaseException:  # SystemExit included: exiting is not passing
