@@ -6,6 +6,7 @@ import json
 import os
 
 import pytest
+from hypothesis import given, strategies as st
 
 from helpers import run_cli, write_jsonl
 from lintseq.data.benchmarks import load_benchmark
@@ -166,3 +167,21 @@ def test_decontamination_indexes_them_where_the_data_folder_has_them(tmp_path, d
         os.symlink(os.path.join(FIXTURES, name), tmp_path / name)
     with_them, _ = benchmark_index(str(tmp_path))
     assert with_them.hits(question) and with_them.hits(load_benchmark("ds1000", FIXTURES)["DS-1000/0"].instruction)
+
+_names = st.sampled_from(["a", "b", "df", "x", "result", "arr"])
+_setup_line = st.builds(lambda n, v: f"{n} = {v}", _names, st.integers(0, 99))
+_body_line = st.builds(lambda n, v: f"{n} = f({v})", _names, st.integers(0, 99))  # never a setup line
+
+
+@given(st.lists(_setup_line, max_size=6), st.lists(_body_line, min_size=1, max_size=6), st.booleans())
+def test_a_whole_program_loses_exactly_the_setup_it_repeats(setup, body, spaced):
+    program = "\n".join(setup + ([""] if spaced else []) + body)
+    assert solution_of(program, "\n".join(setup)) == "\n".join(body)
+    assert solution_of("\n".join(body), "\n".join(setup), whole=False) == "\n".join(body)
+
+
+@given(st.lists(st.from_regex(r"[A-Za-z0-9.]{1,8}", fullmatch=True), min_size=1, max_size=8),
+       st.lists(st.sampled_from([" ", "\n", "\t", "  \n"]), min_size=8, max_size=8))
+def test_the_checker_ignores_whitespace_and_case(tokens, gaps):
+    spaced = "".join(t + g for t, g in zip(tokens, gaps))
+    assert _tokens_match(spaced, " ".join(tokens).upper()) and not _tokens_match(spaced, " ".join(tokens) + " extra")
