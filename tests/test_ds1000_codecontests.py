@@ -103,6 +103,7 @@ def test_codecontests_tasks():
     assert list(tasks) == ["CodeContests/9001_A", "CodeContests/9001_B", "CodeContests/9001_C", "CodeContests/9001_D"]
     b = tasks["CodeContests/9001_B"]
     assert b.test["time_limit"] == 1.5 and len(b.test["tests"]) == 3 and b.test["tests"][0] == ["3\n1 2 3\n", "YES\n"]
+    assert b.test["memory_limit"] == 256000000 and b.test["wall_limit"] == 5.5
     assert "standard input" in b.instruction and b.reference.startswith("import sys")  # the Python 3 solution
     assert len(load_benchmark("codecontests", FIXTURES, generated_tests=True)["CodeContests/9001_B"].test["tests"]) == 4
 
@@ -141,18 +142,21 @@ def test_codecontests_judges_stdin_stdout_within_time_limits(tmp_path):
                                         "    print(a + b)\nthreading.stack_size(1 << 26)\nsys.setrecursionlimit(10 ** 6)\n"
                                         "threading.Thread(target=main).start()"},
              {"task_id": a, "solution": "import atexit, io, sys\nbuf = io.StringIO()\natexit.register(lambda: sys.__stdout__.write(buf.getvalue()))\n"
-                                        "a, b = map(int, input().split())\nbuf.write(str(a + b))"}]
+                                        "a, b = map(int, input().split())\nbuf.write(str(a + b))"},
+             # 400 MB of list: over the problem's 256 MB (plus 32 MiB), a runtime error as on the judge
+             {"task_id": a, "solution": "a, b = map(int, input().split())\nbig = [0] * (50 * 10 ** 6)\nprint(a + b)"}]
     path = write_jsonl(tmp_path / "s.jsonl", rows)
     evaluate(EvalConfig(path, "codecontests", ks=(1,), workers=2, data_dir=FIXTURES, progress=False))
     res = read(path + "_results.jsonl")
-    assert [r["passed"] for r in res] == [True, False] * 4 + [True, True, False, True, True, True], [r["reason"] for r in res]
+    assert [r["passed"] for r in res] == [True, False] * 4 + [True, True, False, True, True, True, False], [r["reason"] for r in res]
+    assert "runtime error" in res[-1]["reason"]
     assert "time limit exceeded" in res[7]["reason"] and "limit 2 s" in res[7]["reason"]
     assert "runtime error (exit status 1)" in res[10]["reason"] and "wrong answer" in res[1]["reason"]
     bad = write_jsonl(tmp_path / "bad.jsonl", [{"task_id": a, "solution": "def main(:\n"}])
     evaluate(EvalConfig(bad, "codecontests", ks=(1,), workers=1, data_dir=FIXTURES, progress=False, allow_partial=True))
     assert read(bad + "_results.jsonl")[0]["verdict"] == "error"  # does not compile: an error, as for other benchmarks
     evaluate(EvalConfig(path, "codecontests", ks=(1,), workers=2, data_dir=FIXTURES, progress=False, generated_tests=True))
-    assert [r["passed"] for r in read(path + "_results.jsonl")][-3] is False
+    assert [r["passed"] for r in read(path + "_results.jsonl")][-4] is False
 
 
 def test_decontamination_indexes_them_where_the_data_folder_has_them(tmp_path, data):

@@ -12,8 +12,10 @@ Judging (``evaluate/checks.py``): public + private tests (``--generated-tests`` 
 generated ones), each a fresh ``python program.py`` with the test on stdin, as the official
 tester runs Python; the limit is the problem's time limit in CPU seconds (10 s when it has none,
 the official tester's default; it ignores the problem's own), with 3x that plus 1 s of wall-clock
-time for programs that wait; outputs compared as the official tester does: whitespace-separated
-tokens, case-insensitive, numbers within 1e-5. The reference is the first Python 3 solution.
+time for programs that wait; the address space is the problem's ``memory_limit_bytes`` (256 MiB
+when unset) plus 32 MiB, as the official tester sets it; outputs compared as the official tester
+does: whitespace-separated tokens, case-insensitive, numbers within 1e-5. The reference is the
+first Python 3 solution.
 
     >>> time_limit({"seconds": 2, "nanos": 500000000}), time_limit(None)
     (2.5, 10.0)
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 PYTHON3 = 3
 DEFAULT_TIME_LIMIT = 10.0
+DEFAULT_MEMORY_LIMIT = 256 << 20
 WALL_FACTOR = 3.0
 
 
@@ -67,7 +70,8 @@ def task_fields(row: dict, index: int, generated: bool) -> dict:
     references = python_solutions(row.get("solutions"))
     wall = WALL_FACTOR * limit + 1.0
     return {"task_id": task_id(row, index), "instruction": instruction(row), "code_prompt": "",
-            "test": {"kind": "stdio", "tests": tests, "time_limit": limit, "wall_limit": wall},
+            "test": {"kind": "stdio", "tests": tests, "time_limit": limit, "wall_limit": wall,
+                     "memory_limit": int(row.get("memory_limit_bytes") or DEFAULT_MEMORY_LIMIT)},
             "reference": references[0] if references else "", "group": "",
             # every test may use its whole limit; the judge stops at the first failure
             "time_limit": wall * len(tests) + 5.0}

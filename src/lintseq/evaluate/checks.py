@@ -136,7 +136,7 @@ def _tokens_match(out, exp):
     return True
 
 
-def _run_stdin(stdin_text, cpu_limit, wall_limit):
+def _run_stdin(stdin_text, cpu_limit, wall_limit, memory_limit=0):
     """Run ``program.py`` (this folder) in a fresh interpreter, as the official tester runs
     ``python3 code.pyc``, with ``stdin_text`` on stdin; returns (stdout text, None) or (None,
     why it failed). Time is CPU time (machine load does not fail a program), with a wall-clock
@@ -147,6 +147,9 @@ def _run_stdin(stdin_text, cpu_limit, wall_limit):
     def limit_cpu():
         seconds = int(cpu_limit) + 1  # the kernel's limit is whole seconds; the exact one is checked below
         resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds))
+        if memory_limit:  # the problem's memory plus 32 MiB, as the official tester sets its address space
+            memory = memory_limit + (32 << 20)
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with open("stdout.txt", "wb") as out:  # a file: a flood of output is bounded by the size limit
@@ -170,7 +173,7 @@ def check_stdio(source, test):
     with open("program.py", "w", encoding="utf-8") as fh:
         fh.write(source)
     for i, (stdin_text, expected) in enumerate(test["tests"]):
-        out, why = _run_stdin(stdin_text, test["time_limit"], test["wall_limit"])
+        out, why = _run_stdin(stdin_text, test["time_limit"], test["wall_limit"], test.get("memory_limit", 0))
         if why:
             raise AssertionError(f"test {i}: {why}")
         if not _tokens_match(out, expected):
