@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import statistics
@@ -62,3 +63,13 @@ def edit_stats(edit_lists: list[list[str]]) -> dict:
 
 def now() -> float:
     return time.perf_counter()
+
+
+@contextlib.contextmanager
+def git_worktree(root: str, ref: str, path: str):
+    """A detached checkout of ``ref`` at ``path`` for the block (the earlier code to compare with)."""
+    subprocess.run(["git", "-C", root, "worktree", "add", "--detach", path, ref], check=True, capture_output=True)
+    try:
+        yield path
+    finally:
+        subprocess.run(["git", "-C", root, "worktree", "remove", "--force", path], capture_output=True)

@@ -23,7 +23,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import write_jsonl  # noqa: E402
+from common import git_worktree, write_jsonl  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -84,16 +84,14 @@ def main() -> None:
     ap.add_argument("--out", help="write the result JSON here")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="lintseq-mbppplus-speed-")
-    tree = os.path.join(work, "ref")
     result = {"mix": args.mix, "per_task": len(MIXES[args.mix]), "workers": args.workers, "timeout": args.timeout,
               "ref_git": args.compare}
-    subprocess.run(["git", "-C", ROOT, "worktree", "add", "--detach", tree, args.compare], check=True, capture_output=True)
     try:
-        result["all_399_tasks"] = compare(samples(args.mix), work, tree, args, os.environ, False)
-        result["without_" + "_".join(t.split("/")[1] for t in SLOW_IN_REF)] = compare(
-            samples(args.mix, SLOW_IN_REF), work, tree, args, os.environ, True)
+        with git_worktree(ROOT, args.compare, os.path.join(work, "ref")) as tree:
+            result["all_399_tasks"] = compare(samples(args.mix), work, tree, args, os.environ, False)
+            result["without_" + "_".join(t.split("/")[1] for t in SLOW_IN_REF)] = compare(
+                samples(args.mix, SLOW_IN_REF), work, tree, args, os.environ, True)
     finally:
-        subprocess.run(["git", "-C", ROOT, "worktree", "remove", "--force", tree], capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(result, indent=1))
     if args.out:

@@ -23,6 +23,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(__file__))
+from common import git_worktree  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHAPES = {
     "smollm2-135m": dict(hidden_size=576, num_hidden_layers=30, num_attention_heads=9, num_key_value_heads=3,
@@ -102,12 +105,8 @@ def main() -> None:
     result = {"shape": args.shape, "tasks": args.tasks, "n": args.n, "max_new_tokens": args.max_new_tokens,
               "ours": run(ROOT, model, prompts, os.path.join(work, "ours.jsonl"), args)}
     if args.compare:
-        tree = os.path.join(work, "ref")
-        subprocess.run(["git", "-C", ROOT, "worktree", "add", "--detach", tree, args.compare], check=True, capture_output=True)
-        try:
+        with git_worktree(ROOT, args.compare, os.path.join(work, "ref")) as tree:
             result["ref"] = {"git": args.compare, **run(tree, model, prompts, os.path.join(work, "ref.jsonl"), args)}
-        finally:
-            subprocess.run(["git", "-C", ROOT, "worktree", "remove", "--force", tree], capture_output=True)
         result["speedup_whole_process"] = round(result["ref"]["process_seconds"] / result["ours"]["process_seconds"], 2)
     print(json.dumps(result, indent=1))
     if args.out:
