@@ -180,20 +180,21 @@ def test_raw_edit_sequences_are_resolved_and_flops_counted(tmp_path, problems):
     s = evaluate(EvalConfig(path, "humaneval", ks=(1, 2), workers=2, progress=False, allow_partial=True))
     res = read(path + "_results.jsonl")
     assert [r["verdict"] for r in res] == ["passed", "failed", "error", "error"]  # bad raw: empty program
-    assert res[0]["resolution"] == {"from": "raw", "format": "editseq", "rule": "paper", "edits": 1, "hunks": 1,
-                                    "malformed": 0, "miscounted": 0, "extraction": ""}
-    assert res[1]["resolution"]["malformed"] == 2 and res[1]["resolution"]["hunks"] == 0
+    assert res[0]["resolution"] == {"from": "raw", "format": "editseq", "rule": "authors", "edits": 1, "hunks": 1,
+                                    "malformed": 0, "miscounted": 0, "extraction": "as_is", "extract": "authors"}
+    assert res[1]["resolution"]["malformed"] == 1 and res[1]["resolution"]["hunks"] == 0  # a header of one word
     assert "unknown task_id" in res[2]["reason"] and "invalid JSON" in res[3]["reason"]
     assert s["pass@1"] == 0.5 and s["pass@2"] == 1.0
-    assert s["hunks"]["malformed"] == 2 and s["malformed_rate"] == 0.5
+    assert s["hunks"]["malformed"] == 1 and s["malformed_rate"] == 0.5
+    assert (s["resolve"], s["extract"]) == ("authors", "authors")
     cost = lambda t: 2 * 1000 * t + 2 * 5 * t * (t + 1)  # sum over t = 1..T of 2N + 2 * n_layer * t * d_model
     assert s["flops"]["pass@1"] == pytest.approx(1 * (cost(200) + cost(60)) / 2)
     assert s["flops"]["pass@2"] == pytest.approx(2 * (cost(200) + cost(60)) / 2)
 
 
-def test_the_paper_rule_is_the_default_and_strict_is_a_flag(tmp_path, problems):
+def test_the_authors_rule_is_the_default_and_strict_is_a_flag(tmp_path, problems):
     """A model that miscounts its hunk headers (the SmolLM2 chain did in every sample) still
-    passes under the paper's rule; under --resolve strict its hunks are dropped."""
+    passes under the authors' rule; under --resolve strict its hunks are dropped."""
     p = problems[2]
     program = (p["prompt"] + p["canonical_solution"]).rstrip("\n")
     raw = "@@ -0,0 +1 @@\n" + "\n".join("+" + ln for ln in program.split("\n")) + "\n<|diff|>\n<|diff|>"

@@ -1,5 +1,6 @@
-"""Sampling with a real (tiny, quickly memorising) transformers model on the CPU: stopping at the
-empty edit on token ids, rows and meta, the paper's resolution rule, flags and errors."""
+"""Sampling with a real (tiny, quickly memorising) transformers model on the CPU: the authors'
+stop (EOS) and the optional one at the empty edit on token ids, exactly the configured logits
+processors (no hidden top-k), rows and meta, the authors' resolution rule, flags and errors."""
 
 import json
 
@@ -9,7 +10,7 @@ torch = pytest.importorskip("torch")  # the [train] extra
 
 from helpers import run_cli, write_jsonl  # noqa: E402
 from lintseq.formats import SEP  # noqa: E402
-from lintseq.sample import SampleConfig, _generated_ids, _stop_criteria, sample  # noqa: E402
+from lintseq.sample import SampleConfig, _generated_ids, _stop_criteria, generation_config, sample  # noqa: E402
 
 PROMPT = "Write a function f that returns 1."
 # the header miscounts (1 for 2 lines), as the SmolLM2 chain's model did; garbage follows the stop
@@ -54,23 +55,24 @@ def test_rows_stop_at_the_empty_edit_on_token_ids(memorised):
     assert new[0].tolist() == expected and _generated_ids(new[0].tolist() + [5, 6], stop_ids, None) == expected
 
 
-def test_sample_writes_rows_meta_and_resolves_by_the_papers_rule(memorised, tmp_path):
+def test_sample_writes_rows_meta_and_resolves_by_the_authors_rule(memorised, tmp_path):
     path, tok, _ = memorised
     prompts = write_jsonl(tmp_path / "p.jsonl", [{"task_id": "T/0", "prompt": PROMPT}, {"task_id": "T/1", "prompt": PROMPT}])
     out = str(tmp_path / "s.jsonl")
-    meta = sample(SampleConfig(model=path, prompts=prompts, output=out, n=2, max_new_tokens=60, progress=False))
+    meta = sample(SampleConfig(model=path, prompts=prompts, output=out, n=2, max_new_tokens=60, progress=False,
+                               stop="empty_edit"))
     rows = [json.loads(line) for line in open(out)]
     assert [(r["task_id"], r["sample"]) for r in rows] == [("T/0", 0), ("T/0", 1), ("T/1", 0), ("T/1", 1)]
     for r in rows:
-        assert r["completion"] == "def f():\n    return 1"  # the header said 1 line; the paper's rule keeps both
+        assert r["completion"] == "def f():\n    return 1"  # the header said 1 line; the authors' rule keeps both
         assert r["raw"].endswith(SEP + SEP) and r["format"] == "editseq"
         assert r["completion_tokens"] == len(tok(r["raw"], add_special_tokens=False)["input_ids"])
-        assert r["resolution"]["miscounted"] == 1 and r["resolution"]["rule"] == "paper"
+        assert r["resolution"]["miscounted"] == 1 and r["resolution"]["rule"] == "authors"
     assert meta["device"] == "cpu" and meta["dtype"] == "float32" and meta["samples"] == 4
     assert meta["samples_per_s"] > 0 and meta["generated_tokens_per_s"] > 0 and meta["miscounted_hunks"] == 4
     assert json.load(open(out + ".meta.json"))["generated_tokens"] == sum(r["completion_tokens"] for r in rows)
     strict = sample(SampleConfig(model=path, prompts=prompts, output=out, max_new_tokens=60, resolve="strict",
-                                 progress=False))
+                                 stop="empty_edit", progress=False))
     assert strict["malformed_hunks"] == 2 and all(json.loads(line)["completion"] == "" for line in open(out))
 
 
@@ -95,3 +97,77 @@ def test_sample_errors_are_one_line(memorised, tmp_path):
         assert proc.returncode == 2 and "no CUDA device" in proc.stderr and "Traceback" not in proc.stderr
     proc = run_cli("sample", "--model", str(tmp_path / "missing"), "--prompts", prompts, check=False, timeout=120)
     assert proc.returncode == 2 and "no such directory" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_by_default_a_sample_runs_to_eos_as_the_authors_sampled(memorised, tmp_path):
+    """The memorised model writes no EOS: without the empty-edit stop it runs to max_new_tokens,
+    and the text after the empty edit reaches the resolver (theirs reads it too)."""
+    path, tok, _ = memorised
+    prompts = write_jsonl(tmp_path / "p.jsonl", [{"task_id": "T/0", "prompt": PROMPT}])
+    out = str(tmp_path / "s.jsonl")
+    meta = sample(SampleConfig(model=path, prompts=prompts, output=out, max_new_tokens=40, progress=False))
+    row = json.loads(open(out).readline())
+    assert row["completion_tokens"] == 40 and SEP + SEP + " x x" in row["raw"]
+    assert row["completion"] == "def f():\n    return 1"
+    assert (meta["stop"], meta["top_k"], meta["resolve"], meta["extract"]) == ("eos", 0, "authors", "authors")
+
+
+def _processors_used(model, tok, cfg):
+    """The logits processors transformers really builds for ``generate`` with our config (recorded
+    from the model's own method, the real one still doing the work)."""
+    seen = []
+    real = model._get_logits_processor
+
+    def record(*args, **kwargs):
+        procs = real(*args, **kwargs)
+        seen.append([type(p).__name__ for p in procs])
+        return procs
+
+    model._get_logits_processor = record
+    try:
+        enc = tok([PROMPT + SEP], return_tensors="pt", add_special_tokens=False)
+        model.generate(**enc, generation_config=generation_config(cfg, tok))
+    finally:
+        del model._get_logits_processor
+    return seen[0]
+
+
+def test_exactly_the_configured_processors_no_hidden_top_k(memorised):
+    """transformers adds TopKLogitsWarper(50) when only temperature/top-p are passed: never here."""
+    _, tok, model = memorised
+    model.generation_config.top_k = 50  # a checkpoint's own default must not slip in either
+    base = dict(model="m", prompts="p", output="o", max_new_tokens=4)
+    used = _processors_used(model, tok, SampleConfig(**base, temperature=0.8, top_p=0.95))
+    assert used == ["TemperatureLogitsWarper", "TopPLogitsWarper"]
+    used = _processors_used(model, tok, SampleConfig(**base, temperature=0.8, top_p=0.95, min_p=0.05, top_k=7))
+    assert sorted(used) == ["MinPLogitsWarper", "TemperatureLogitsWarper", "TopKLogitsWarper", "TopPLogitsWarper"]
+    assert _processors_used(model, tok, SampleConfig(**base)) == []  # greedy: nothing
+    used = _processors_used(model, tok, SampleConfig(**base, temperature=1.0, min_new_tokens=2))
+    # transformers also turns min_new_tokens into min_length (the same EOS mask); no warper at T = 1
+    assert "MinNewTokensLengthLogitsProcessor" in used and set(used) <= {"MinNewTokensLengthLogitsProcessor",
+                                                                          "MinLengthLogitsProcessor"}
+
+
+def test_a_flat_distribution_keeps_what_top_p_alone_keeps(memorised):
+    """On a flat 300-token distribution top-p 0.95 keeps ~285 tokens; a hidden top_k=50 would keep 50."""
+    _, tok, model = memorised
+    seen = []
+    real = model._get_logits_processor
+    model._get_logits_processor = lambda *a, **k: seen.append(real(*a, **k)) or seen[-1]
+    try:
+        enc = tok([PROMPT + SEP], return_tensors="pt", add_special_tokens=False)
+        cfg = SampleConfig(model="m", prompts="p", output="o", max_new_tokens=1, temperature=1.0, top_p=0.95)
+        model.generate(**enc, generation_config=generation_config(cfg, tok))
+    finally:
+        del model._get_logits_processor
+    scores = seen[0](enc["input_ids"], torch.zeros(1, 300))
+    assert 280 <= int(torch.isfinite(scores).sum()) <= 290
+
+
+def test_bad_sampling_values_are_one_line(memorised, tmp_path):
+    path, _, _ = memorised
+    prompts = write_jsonl(tmp_path / "p.jsonl", [{"task_id": "T/0", "prompt": PROMPT}])
+    for flags, words in ((["--top-k", "-1"], "top_k=-1"), (["--stop", "never"], "stop='never'"),
+                         (["--top-p", "0"], "top_p=0.0"), (["--extract", "lenient"], "extract")):
+        proc = run_cli("sample", "--model", path, "--prompts", prompts, *flags, check=False, timeout=120)
+        assert proc.returncode == 2 and words in proc.stderr and "Traceback" not in proc.stderr

@@ -101,9 +101,11 @@ def test_sampling_resolves_as_verify_and_feeds_evaluate(seqs, tmp_path, sandbox)
     assert len(rows) == 6 and all(r["format"] == "editseq" and r["completion_tokens"] > 0 for r in rows)
     meta = json.load(open(str(samples) + ".meta.json"))
     assert meta["n_layer"] == 2 and meta["non_embedding_params"] > 0
+    assert meta["lm_head_params"] % meta["d_model"] == 0 and meta["lm_head_params"] >= 100 * meta["d_model"]
     from lintseq.modelinfo import meta_from_config  # what the vLLM backend reports, from the config alone
 
-    assert meta_from_config(out["output"])["non_embedding_params"] == meta["non_embedding_params"]
+    from_config = meta_from_config(out["output"])
+    assert (from_config["non_embedding_params"], from_config["lm_head_params"]) == (meta["non_embedding_params"], meta["lm_head_params"])
     summary = json.loads(run_cli("evaluate", samples, "--k", "1,2", "--workers", 2, "--limit-tasks", 3, "--json").stdout)
     assert summary["samples"] == 6 and summary["flops"]["pass@2"] > summary["flops"]["pass@1"] > 0
     assert summary["coverage"] == {"tasks_with_samples": 3, "tasks_in_benchmark": 3, "fraction": 1.0, "missing": 0,

@@ -130,7 +130,7 @@ def _evaluate(args) -> int:
     cfg = EvalConfig(samples=args.samples, benchmark=args.benchmark, ks=tuple(int(k) for k in args.k.split(",")),
                      workers=args.workers, timeout=args.timeout, data_dir=args.data_dir,
                      model_meta=args.model_meta, progress=not args.json, unsafe_no_sandbox=args.unsafe_no_sandbox,
-                     resolve=args.resolve, allow_partial=args.allow_partial, limit_tasks=args.limit_tasks,
+                     resolve=args.resolve, extract=args.extract, allow_partial=args.allow_partial, limit_tasks=args.limit_tasks,
                      protocol=args.protocol, generated_tests=args.generated_tests, cache=not args.no_cache)
     summary = evaluate(cfg)
     if args.json:
@@ -348,9 +348,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "DS-1000 120 s, CodeContests each problem's limits (default %(default)s)")
     e.add_argument("--data-dir", help="folder with mbpp/, mbppplus/, bigcodebench/, ds1000/, code_contests/ (default $LINTSEQ_DATA_DIR)")
     e.add_argument("--model-meta", help="model size JSON for FLOPs (default SAMPLES.meta.json)")
-    e.add_argument("--resolve", choices=("paper", "strict"), default="paper",
-                   help="how rows with only raw edit sequences become programs: paper (header counts not trusted, "
-                        "the authors' evaluation) or strict (the contract verify checks) (default: %(default)s)")
+    e.add_argument("--resolve", choices=("authors", "strict", "paper"), default="authors",
+                   help="how rows with only raw edit sequences become programs: authors (their resolve_edit_path, "
+                        "the default; 'paper' is its old name) or strict (the contract verify checks) (default: %(default)s)")
+    e.add_argument("--extract", choices=("authors", "rescue"), default="authors",
+                   help="how raw rows' text becomes a program, both formats alike: authors (markdown fences "
+                        "stripped, as their evaluation) or rescue (also leading prose dropped and trailing lines "
+                        "cut until it parses; recorded in the summary) (default: %(default)s)")
     e.add_argument("--allow-partial", action="store_true",
                    help="score a samples file that lacks some of the benchmark's tasks (refused otherwise; "
                         "coverage is reported either way)")
@@ -402,8 +406,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .sample import SampleConfig
 
     add_fields(sm, SampleConfig, skip=("progress",), required=("model", "prompts"), short={"output": "-o"},
-               choices={"format": ("editseq", "plain"), "resolve": ("paper", "strict"), "backend": ("auto", "transformers", "vllm"),
-                        "device": ("auto", "cpu", "cuda"), "dtype": ("auto", "bf16", "fp32")})
+               choices={"device": ("auto", "cpu", "cuda")})  # the other values are checked by sample.check_config
     sm.set_defaults(output="samples.jsonl")
     sm.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     sm.set_defaults(func=_sample)

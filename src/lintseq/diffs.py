@@ -14,12 +14,22 @@ applier that ``verify``, ``sample``, ``evaluate`` and ``show`` all use, under on
 * ``strict`` (what ``verify`` checks our own records with): a hunk whose header does not parse,
   whose body has a line without the leading ``+``, or whose body length differs from the
   header's ``d`` is skipped and counted as malformed.
-* ``paper`` (the authors' evaluation; the default for model output): a header's counts are not
-  trusted; its ``+`` lines go in at ``c``; text that is no hunk is skipped. Hunks whose body
-  length differs from ``d`` are counted as miscounted, hunks with an unparsable header or
-  stray body lines as malformed.
+* ``authors`` (the default for model output): exactly what the authors' ``resolve_edit_path``
+  (upiterbarg/lintseq, ``src/utils.py``) builds from a whole completion, read from their code and
+  checked against it on many model-like outputs (``tests/fixtures/authors_resolve.jsonl``):
+  every piece between ``\n<|diff|>`` that holds ``@@`` (edits after the empty edit included) is
+  split into hunks at ``\n@@``; a hunk is ``_ @@ header @@ body``; the header must be two
+  space-separated words whose second gives ``c`` (``+c`` or ``+c,d``); the body loses its leading
+  whitespace, then every line loses its leading ``-`` and then ``+`` characters (lines without a
+  ``+``, context and ``-`` lines, blank lines are all kept) and goes in at ``c - 1`` by Python's
+  slice rules (a negative index counts from the end; past the end appends). A hunk that does not
+  split into three parts or whose header does not parse is skipped. One deliberate difference:
+  their ``rstrip("<|endoftext|>")`` strips a *character set* (a final line ending in ``e``,
+  ``n``, ``d``, ``t`` ... loses letters); we remove the EOS text itself.
 
-On every record the generator writes, both rules rebuild the same program.
+On every record the generator writes, both rules rebuild the same program, unless a program line
+begins with ``+`` or ``<|diff|>`` or holds ``@@``, which the authors' format cannot carry
+(``verify`` counts such records).
 
 Worked example::
 
@@ -41,7 +51,9 @@ from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@$")
-RULES = ("paper", "strict")
+RULES = ("authors", "strict")
+RULE_ALIASES = {"paper": "authors"}  # the name this rule had before 0.2 (configs may still say it)
+EOS_TEXT = "<|endoftext|>"
 
 
 @dataclass(frozen=True)
@@ -102,8 +114,8 @@ def render_sequence(lines: Sequence[str], states: Sequence[Iterable[int]]) -> li
 
 @dataclass
 class Parsed:
-    """Hunks parsed from one edit; how many were malformed (skipped under ``strict``) and how
-    many had a body length other than the header's count (``paper`` inserts them anyway)."""
+    """Hunks parsed from one edit; how many were malformed (skipped) and how many had a body
+    length other than the header's count (``authors`` inserts them anyway)."""
 
     hunks: list[Hunk] = field(default_factory=list)
     malformed: int = 0
@@ -121,14 +133,12 @@ def _chunks(edit: str) -> list[list[str]]:
     return chunks
 
 
-def parse_edit(edit: str, rule: str = "strict") -> Parsed:
-    r"""Parse one edit into hunks under ``rule`` (see the module docstring).
+def parse_edit(edit: str) -> Parsed:
+    r"""Parse one edit into hunks under the ``strict`` rule (see the module docstring).
 
-        >>> parse_edit("@@ -0,0 +1 @@\n+a\n+b").malformed, parse_edit("@@ -0,0 +1 @@\n+a\n+b", "paper").hunks[0].lines
+        >>> parse_edit("@@ -0,0 +1 @@\n+a\n+b").malformed, parse_edit("@@ -0,0 +1,2 @@\n+a\n+b").hunks[0].lines
         (1, ('a', 'b'))
     """
-    if rule not in RULES:
-        raise ValueError(f"unknown resolution rule {rule!r}: one of {RULES}")
     out = Parsed()
     if edit == "":
         return out
@@ -138,21 +148,17 @@ def parse_edit(edit: str, rule: str = "strict") -> Parsed:
             out.malformed += 1
             continue
         d = int(m.group(4)) if m.group(4) is not None else 1
-        plus = [b[1:] for b in body if b.startswith("+")]
-        stray = len(plus) != len(body)
-        if rule == "strict" and (len(body) != d or stray):
+        if len(body) != d or not all(b.startswith("+") for b in body):
             out.malformed += 1
             continue
-        out.malformed += stray
-        out.miscounted += len(plus) != d
-        out.hunks.append(Hunk(start=int(m.group(3)), lines=tuple(plus), after=int(m.group(1))))
+        out.hunks.append(Hunk(start=int(m.group(3)), lines=tuple(b[1:] for b in body), after=int(m.group(1))))
     return out
 
 
 @dataclass
 class Applied:
     """The file an edit sequence rebuilds: its lines, and the hunks applied, skipped as
-    malformed, or applied despite a wrong count (``paper`` rule)."""
+    malformed, or applied despite a wrong count or lines without ``+`` (``authors`` rule)."""
 
     lines: list[str]
     malformed: int = 0
@@ -172,22 +178,94 @@ def insert_hunk(lines: list, hunk: Hunk, items: Sequence | None = None) -> int:
     return at
 
 
-def apply_edit(lines: list[str], edit: str, rule: str = "strict") -> Parsed:
-    """Apply one edit to ``lines`` in place; returns what was parsed."""
-    parsed = parse_edit(edit, rule)
+def apply_edit(lines: list[str], edit: str) -> Parsed:
+    """Apply one edit to ``lines`` in place (strict rule); returns what was parsed."""
+    parsed = parse_edit(edit)
     for h in parsed.hunks:
         insert_hunk(lines, h)
     return parsed
 
 
 def apply_edits(edits: Iterable[str], lines: list[str] | None = None, rule: str = "strict") -> Applied:
-    """Apply edits in order, starting from ``lines`` (default: an empty file)."""
+    """Apply edits in order, starting from ``lines`` (default: an empty file).
+
+    ``rule="authors"`` joins the edits into a completion and resolves it with ``apply_authors``.
+    """
+    rule = RULE_ALIASES.get(rule, rule)
+    if rule not in RULES:
+        raise ValueError(f"unknown resolution rule {rule!r}: one of {RULES}")
+    edits = list(edits)
+    if rule == "authors":
+        start = list(lines or [])
+        joined = "\n<|diff|>".join(edits)
+        applied = apply_authors(joined, start)
+        return applied
     result = Applied(lines=list(lines or []))
     for edit in edits:
-        parsed = apply_edit(result.lines, edit, rule)
+        parsed = apply_edit(result.lines, edit)
         result.hunks += len(parsed.hunks)
         result.malformed += parsed.malformed
         result.miscounted += parsed.miscounted
+    return result
+
+
+def _authors_hunks(text: str) -> list[str]:
+    """The hunk texts the authors' resolver visits: every ``\\n<|diff|>`` piece holding ``@@``,
+    cut at each ``\\n@@`` (the cut-off newline stays on the hunk it starts)."""
+    hunks = []
+    for piece in text.split("\n<|diff|>"):
+        if "@@" in piece:
+            first, *rest = piece.split("\n@@")
+            hunks += [first] + ["\n@@" + r for r in rest]
+    return [h for h in hunks if "@@" in h]
+
+
+def _authors_start(header: str) -> int | None:
+    """0-based insertion index from a header's ``+c[,d]`` word (None when it does not parse)."""
+    words = header.strip().split(" ")
+    if len(words) != 2:
+        return None
+    word = words[1].split(",")[0] if "," in words[1] else words[1]
+    try:
+        return int(word.lstrip("+")) - 1  # int() as they call it: " 7", "0_1", "-3" all parse
+    except ValueError:
+        return None
+
+
+def _header_count(header: str) -> int:
+    word = header.strip().split(" ")[-1]
+    try:
+        return int(word.split(",")[1]) if "," in word else 1
+    except ValueError:
+        return -1
+
+
+def apply_authors(text: str, lines: list[str] | None = None) -> Applied:
+    r"""Resolve a whole completion as the authors' ``resolve_edit_path`` does (module docstring).
+
+        >>> apply_authors("@@ -0,0 +1 @@\n+def f():\n    return 1\n<|diff|>\n<|diff|>").text
+        'def f():\n    return 1'
+        >>> apply_authors("@@ -0,0 +1 @@ trailing\n+x = 1").text  # trailing header text becomes a line
+        'trailing\nx = 1'
+        >>> apply_authors("@@ -0,0 +1 @@\n+a = 1<|endoftext|>").text  # their rstrip would also eat the "1"
+        'a = 1'
+    """
+    while text.endswith(EOS_TEXT):
+        text = text[: -len(EOS_TEXT)]
+    result = Applied(lines=list(lines or []))
+    for hunk in _authors_hunks(text):
+        parts = hunk.split("@@")
+        at = _authors_start(parts[1]) if len(parts) == 3 else None
+        if at is None:
+            result.malformed += 1
+            continue
+        body = parts[2].lstrip().split("\n")
+        new = [ln.lstrip("-").lstrip("+") for ln in body]
+        result.hunks += 1
+        result.miscounted += len(body) != _header_count(parts[1])
+        result.malformed += not all(ln.startswith("+") for ln in body)
+        cur = result.lines
+        result.lines = cur + new if at >= len(cur) else cur[:at] + new + cur[at:]
     return result
 
 

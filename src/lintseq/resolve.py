@@ -1,20 +1,29 @@
-"""Generated text -> program: the one resolver ``sample``, ``evaluate`` and ``show`` share.
+"""Generated text -> program: the one resolver ``sample``, ``evaluate``, ``resolve`` and ``show`` share.
 
-An edit-sequence completion (``editseq``) is split at ``\\n<|diff|>`` up to the empty edit and
-its hunks applied to an empty file by the shared applier (``diffs.py``) under the ``paper`` rule
-(the authors' evaluation: header counts not trusted) or the ``strict`` one. A plain completion
-(the baseline) is turned into a program as the authors' evaluation does: the first fenced
-markdown block when there is one, else the text itself when it parses, else the text from its
-first line of code on (leading prose dropped, trailing prose cut until it parses).
+Both arms are resolved as the authors' evaluation resolves them (upiterbarg/lintseq,
+``src/eval/humaneval/evaluation.py``), so neither is scored more leniently than the other:
 
-    >>> r = resolve("@@ -0,0 +1 @@\\n+def f():\\n+    return 1\\n<|diff|>\\n<|diff|>", "editseq")
-    >>> r.program, r.hunks, r.miscounted
-    ('def f():\\n    return 1', 1, 1)
+1. generation stops at EOS (``eos``: the text from the first EOS on is dropped, as vLLM's stop does);
+2. an edit-sequence completion (``editseq``) becomes a program by the authors' ``resolve_edit_path``
+   (``rule="authors"``, see ``diffs.apply_authors``) or by our ``strict`` rule (what ``verify``
+   checks records with); a plain completion is taken as it is;
+3. markdown fences are stripped as the authors strip them, for both formats: the text after the
+   first ```` ```python ```` when there is one, then the text before the next ```` ``` ````.
+   (A ```` ```py ```` fence therefore keeps only what came before it, as theirs does.)
+
+``extract="rescue"`` is an extra, off by default and applied to both formats alike: a program that
+does not compile loses its leading prose and then trailing lines until it does.
+
+    >>> r = resolve("@@ -0,0 +1 @@\\n+def f():\\n    return 1\\n<|diff|>\\n<|diff|>", "editseq")
+    >>> r.program, r.hunks, r.miscounted, r.malformed
+    ('def f():\\n    return 1', 1, 1, 1)
     >>> resolve("@@ -0,0 +1 @@\\n+def f():\\n+    return 1", "editseq", rule="strict").program
     ''
     >>> r = resolve("Sure! Here it is:\\n```python\\ndef f():\\n    return 1\\n```\\nHope it helps.", "plain")
     >>> r.program, r.extraction
-    ('def f():\\n    return 1', 'fence')
+    ('\\ndef f():\\n    return 1\\n', 'fence')
+    >>> resolve("Sure:\\ndef f():\\n    return 1\\nDone.", "plain", extract="rescue").program
+    'def f():\\n    return 1'
 """
 
 from __future__ import annotations
@@ -22,11 +31,11 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
-from .diffs import RULES, apply_edits
+from .diffs import RULE_ALIASES, RULES, apply_authors, apply_edits
 from .formats import split_completion
 
 FORMATS = ("editseq", "plain")
-_FENCE = re.compile(r"^[ \t]*```[ \t]*([\w+-]*)[^\n]*\n(.*?)(?:^[ \t]*```|\Z)", re.S | re.M)
+EXTRACTS = ("authors", "rescue")
 _CODE_START = re.compile(r"^(def |class |async def |import |from \S+ import |@\w)")
 
 
@@ -37,16 +46,19 @@ class Resolution:
     program: str
     format: str
     rule: str = ""
-    """``paper`` / ``strict`` for edit sequences; empty for plain text."""
+    """``authors`` / ``strict`` for edit sequences; empty for plain text."""
     edits: int = 0
+    """Pieces between ``<|diff|>`` markers that hold a hunk (edit sequences)."""
     hunks: int = 0
     """Hunks applied."""
     malformed: int = 0
-    """Hunks skipped (strict), or with an unparsable header or stray body lines."""
+    """Hunks skipped (unparsable), plus (``authors``) hunks applied with lines lacking ``+``."""
     miscounted: int = 0
-    """Hunks whose ``+`` lines differ from the header's count (inserted anyway under ``paper``)."""
+    """Hunks whose body length differs from the header's count (inserted anyway under ``authors``)."""
     extraction: str = ""
-    """Plain text: ``fence``, ``as_is``, ``from_code`` or ``unparsed``."""
+    """``fence`` (a markdown fence was stripped), ``as_is``, or ``rescued`` (``extract="rescue"`` changed it)."""
+    extract: str = "authors"
+    """The extraction mode: ``authors`` (fences only) or ``rescue``."""
 
     def info(self) -> dict:
         return {k: v for k, v in asdict(self).items() if k != "program"}
@@ -60,36 +72,57 @@ def _parses(text: str) -> bool:
         return False
 
 
-def extract_program(text: str) -> tuple[str, str]:
-    """(program, how) from a plain completion; ``how`` in fence / as_is / from_code / unparsed."""
-    blocks = [(lang.lower(), body) for lang, body in _FENCE.findall(text)]
-    code = [b for lang, b in blocks if lang in ("", "python", "py", "python3")] or [b for _, b in blocks]
-    if code:
-        return code[0].rstrip("\n"), "fence"
-    stripped = text.strip("\n")
-    if _parses(stripped):
-        return stripped, "as_is"
-    lines = stripped.split("\n")
-    start = next((i for i, ln in enumerate(lines) if _CODE_START.match(ln)), None)
-    if start is not None:
-        for end in range(len(lines), start, -1):  # cut trailing prose until it parses
-            candidate = "\n".join(lines[start:end]).rstrip("\n")
-            if _parses(candidate):
-                return candidate, "from_code"
-    return stripped, "unparsed"
+def strip_fences(text: str) -> tuple[str, str]:
+    """(text, how) with markdown fences stripped as the authors' HumanEval evaluation does."""
+    how = "as_is"
+    if "```python" in text:
+        text, how = text[text.find("```python") + len("```python"):], "fence"
+    if "```" in text:
+        text, how = text[: text.find("```")], "fence"
+    return text, how
 
 
-def resolve(raw: str, fmt: str, rule: str = "paper", eos: str | None = None) -> Resolution:
+def rescue(text: str) -> str | None:
+    """A compiling program from ``text`` (leading prose dropped, trailing lines cut), or None."""
+    lines = text.strip("\n").split("\n")
+    start = next((i for i, ln in enumerate(lines) if _CODE_START.match(ln)), 0)
+    for end in range(len(lines), start, -1):
+        candidate = "\n".join(lines[start:end]).rstrip("\n")
+        if _parses(candidate):
+            return candidate
+    return None
+
+
+def extract_program(text: str, extract: str = "authors") -> tuple[str, str]:
+    """(program, how) from a completion's text: fences stripped, then the optional rescue."""
+    if extract not in EXTRACTS:
+        raise ValueError(f"unknown extraction {extract!r}: one of {EXTRACTS}")
+    program, how = strip_fences(text)
+    if extract == "rescue" and not _parses(program):
+        rescued = rescue(program)
+        if rescued is not None:
+            return rescued, "rescued"
+    return program, how
+
+
+def resolve(raw: str, fmt: str, rule: str = "authors", eos: str | None = None, extract: str = "authors") -> Resolution:
     """Resolve one generated completion (``raw``, without the prompt) into a program."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}: one of {FORMATS}")
     if eos and eos in raw:
         raw = raw[: raw.index(eos)]
     if fmt == "plain":
-        program, how = extract_program(raw)
-        return Resolution(program, fmt, extraction=how)
+        program, how = extract_program(raw, extract)
+        return Resolution(program, fmt, extraction=how, extract=extract)
+    rule = RULE_ALIASES.get(rule, rule)
     if rule not in RULES:
         raise ValueError(f"unknown resolution rule {rule!r}: one of {RULES}")
-    edits = split_completion(raw)
-    applied = apply_edits(edits, rule=rule)
-    return Resolution(applied.text, fmt, rule, len(edits), applied.hunks, applied.malformed, applied.miscounted)
+    if rule == "strict":
+        edits = split_completion(raw)
+        applied = apply_edits(edits, rule="strict")
+        return Resolution(applied.text, fmt, rule, len(edits), applied.hunks, applied.malformed, applied.miscounted,
+                          extract="none")
+    applied = apply_authors(raw)
+    program, how = extract_program(applied.text, extract)
+    edits = sum("@@" in piece for piece in raw.split("\n<|diff|>"))
+    return Resolution(program, fmt, rule, edits, applied.hunks, applied.malformed, applied.miscounted, how, extract)

@@ -1,11 +1,12 @@
 """Sampling programs from a model, edit by edit, and resolving them with the shared resolver.
 
 For an edit-sequence model (``--format editseq``) each prompt is the bare instruction plus the
-training view's suffix ``\\n<|diff|>``; a sequence stops at the empty edit
-(``\\n<|diff|>\\n<|diff|>``, matched on token ids as it is generated) or EOS, and the edits are
-resolved by ``resolve.py`` (the paper's rule by default: header counts not trusted). ``--format
-plain`` prompts with ``instruction + "\\n"`` and extracts the program from the text (fenced
-blocks, leading prose dropped). Rows: ``{task_id, completion, raw, format, prompt_tokens,
+training view's suffix ``\\n<|diff|>``; ``--format plain`` prompts with ``instruction + "\\n"``.
+As in the authors' evaluation, a sample stops at EOS or after ``max_new_tokens`` (512), and is
+drawn with temperature and top-p only: no library default (transformers' ``top_k=50``) slips in
+(``top_k=0``). ``--stop empty_edit`` also stops an edit sequence at the empty edit
+(``\\n<|diff|>\\n<|diff|>``, matched on token ids), cheaper but not what the authors ran.
+Texts become programs by ``resolve.py`` (the authors' rule and fence stripping, both formats alike). Rows: ``{task_id, completion, raw, format, prompt_tokens,
 completion_tokens, sample, resolution}`` (``completion`` is the resolved program), plus
 ``SAMPLES.meta.json`` with the model's size and shape for FLOPs and the measured throughput.
 
@@ -42,14 +43,22 @@ class SampleConfig:
     """Nucleus sampling: keep the smallest token set with this much probability (1 = off)."""
     min_p: float = 0.0
     """Keep tokens with at least min_p x the top token's probability (0 = off); the paper sweeps it."""
+    top_k: int = 0
+    """Keep the k most likely tokens (0 = off, as the paper: transformers would otherwise add top_k=50)."""
     max_new_tokens: int = 512
     """Most tokens generated per sample (the paper: 512)."""
+    min_new_tokens: int = 0
+    """EOS is masked until this many tokens (the authors' HumanEval runs pass vLLM min_tokens=8; 0 = off)."""
+    stop: str = "eos"
+    """eos (the authors: a sample ends at EOS or max_new_tokens) or empty_edit (edit sequences also end at the empty edit)."""
     batch_size: int = 0
     """Sequences per generate call (0: 512 on a GPU, 16 on the CPU)."""
     format: str = "editseq"
     """editseq (prompt + \\n<|diff|>, edits resolved to a program) or plain (prompt + \\n, program extracted)."""
-    resolve: str = "paper"
-    """How edit sequences become programs: ``paper`` (header counts not trusted) or ``strict``."""
+    resolve: str = "authors"
+    """How edit sequences become programs: authors (their resolve_edit_path, see diffs.py) or strict."""
+    extract: str = "authors"
+    """authors (markdown fences stripped, both formats) or rescue (also prose cut until the program parses, both formats)."""
     device: str = "auto"
     """``auto`` (cuda when available), ``cuda`` or ``cpu``."""
     dtype: str = "auto"
@@ -77,9 +86,9 @@ def _read_prompts(path: str) -> list[dict]:
     return rows
 
 
-def _truncate_at_stop(text: str, fmt: str) -> str:
-    """Cut generated text just after the empty edit (edit-sequence format)."""
-    if fmt == "editseq" and STOP in text:
+def _truncate_at_stop(text: str, fmt: str, stop: str) -> str:
+    """Cut generated text just after the empty edit (edit-sequence format, ``stop=empty_edit``)."""
+    if fmt == "editseq" and stop == "empty_edit" and STOP in text:
         return text[: text.index(STOP) + len(STOP)]
     return text
 
@@ -95,6 +104,7 @@ def sample(cfg: SampleConfig) -> dict:
             backend = "vllm" if torch.cuda.is_available() else "transformers"
         except ImportError:
             backend = "transformers"
+    check_config(cfg)
     rows = _read_prompts(cfg.prompts)
     started = time.perf_counter()
     out, meta = (_vllm if backend == "vllm" else _transformers)(cfg, rows)
@@ -102,8 +112,9 @@ def sample(cfg: SampleConfig) -> dict:
     generated = sum(r["completion_tokens"] for r in out)
     write_jsonl(cfg.output, out)
     res = [r["resolution"] for r in out]
-    meta.update(backend=backend, format=cfg.format, resolve=cfg.resolve, n=cfg.n, temperature=cfg.temperature,
-                top_p=cfg.top_p, min_p=cfg.min_p, max_new_tokens=cfg.max_new_tokens, samples=len(out),
+    meta.update(backend=backend, format=cfg.format, resolve=cfg.resolve, extract=cfg.extract, n=cfg.n,
+                temperature=cfg.temperature, top_p=cfg.top_p, min_p=cfg.min_p, top_k=cfg.top_k,
+                max_new_tokens=cfg.max_new_tokens, min_new_tokens=cfg.min_new_tokens, stop=cfg.stop, samples=len(out),
                 seconds=round(seconds, 3), samples_per_s=round(len(out) / seconds, 3) if seconds else None,
                 generated_tokens=generated, generated_tokens_per_s=round(generated / seconds, 1) if seconds else None,
                 hunks=sum(r["hunks"] for r in res), malformed_hunks=sum(r["malformed"] for r in res),
@@ -126,12 +137,46 @@ def _device_and_dtype(cfg: SampleConfig):
     return device, torch.float32
 
 
-def _stop_criteria(tok, fmt: str):
+def check_config(cfg: SampleConfig) -> None:
+    """One line naming the field and its allowed values for a bad value."""
+    from .diffs import RULE_ALIASES, RULES
+    from .errors import LintseqError
+    from .resolve import EXTRACTS, FORMATS
+
+    allowed = {"format": FORMATS, "resolve": RULES + tuple(RULE_ALIASES), "extract": EXTRACTS,
+               "stop": ("eos", "empty_edit"), "device": None, "dtype": ("auto", "bf16", "fp32"),
+               "backend": ("auto", "transformers", "vllm")}
+    for key, values in allowed.items():
+        if values and getattr(cfg, key) not in values:
+            raise LintseqError(f"sample: {key}={getattr(cfg, key)!r} is not one of {', '.join(values)}")
+    for key in ("n", "max_new_tokens"):
+        if getattr(cfg, key) < 1:
+            raise LintseqError(f"sample: {key}={getattr(cfg, key)} must be at least 1")
+    for key in ("top_k", "min_new_tokens", "batch_size", "temperature"):
+        if getattr(cfg, key) < 0:
+            raise LintseqError(f"sample: {key}={getattr(cfg, key)} must not be negative")
+    if not 0 < cfg.top_p <= 1 or not 0 <= cfg.min_p < 1:
+        raise LintseqError(f"sample: top_p={cfg.top_p} must be in (0, 1] and min_p={cfg.min_p} in [0, 1)")
+
+
+def generation_config(cfg: SampleConfig, tok):
+    """The complete ``GenerationConfig`` (given whole, so no model or library default is merged in)."""
+    from transformers import GenerationConfig
+
+    kwargs = dict(max_new_tokens=cfg.max_new_tokens, min_new_tokens=cfg.min_new_tokens or None,
+                  pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id, do_sample=cfg.temperature > 0,
+                  top_k=0, top_p=1.0, temperature=1.0)
+    if cfg.temperature > 0:
+        kwargs.update(temperature=cfg.temperature, top_p=cfg.top_p, top_k=cfg.top_k, min_p=cfg.min_p or None)
+    return GenerationConfig(**kwargs)
+
+
+def _stop_criteria(tok, fmt: str, stop: str = "empty_edit"):
     """Stop a row once its newest tokens are the empty edit's ids (checked on the device, per step)."""
     import torch
     from transformers import StoppingCriteria, StoppingCriteriaList
 
-    if fmt != "editseq":
+    if fmt != "editseq" or stop != "empty_edit":
         return None, None
     # <|diff|>\n<|diff|>: the newline before the first one may merge into the previous token
     stop_ids = tok(DIFF_TOKEN + "\n" + DIFF_TOKEN, add_special_tokens=False)["input_ids"]
@@ -183,17 +228,13 @@ def _transformers(cfg: SampleConfig, rows: list[dict]) -> tuple[list[dict], dict
     tok.padding_side = "left"
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
-    stops, stop_ids = _stop_criteria(tok, cfg.format)
+    stops, stop_ids = _stop_criteria(tok, cfg.format, cfg.stop)
+    gen_config = generation_config(cfg, tok)
     batch = cfg.batch_size or (512 if device.startswith("cuda") else 16)
     texts = [prompt_text(r["prompt"], cfg.format) for r in rows]
     lengths = [len(tok(t, add_special_tokens=False)["input_ids"]) for t in texts]
     # longest prompts first: each batch pads to its own longest, and memory peaks early
     jobs = sorted(((i, k) for i in range(len(rows)) for k in range(cfg.n)), key=lambda j: (-lengths[j[0]], j))
-    kwargs = dict(do_sample=False)
-    if cfg.temperature > 0:
-        kwargs = dict(do_sample=True, temperature=cfg.temperature, top_p=cfg.top_p)
-        if cfg.min_p > 0:
-            kwargs["min_p"] = cfg.min_p
     results: dict[tuple[int, int], dict] = {}
     bar = _bar(len(jobs), cfg.progress)
     started, generated = time.perf_counter(), 0
@@ -202,12 +243,11 @@ def _transformers(cfg: SampleConfig, rows: list[dict]) -> tuple[list[dict], dict
         enc = tok([texts[i] for i, _ in chunk], return_tensors="pt", padding=True, add_special_tokens=False).to(device)
         width = enc["input_ids"].shape[1]
         with torch.inference_mode():
-            gen = model.generate(**enc, max_new_tokens=cfg.max_new_tokens, stopping_criteria=stops,
-                                 pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id, **kwargs)
+            gen = model.generate(**enc, generation_config=gen_config, stopping_criteria=stops)
         for (i, k), ids in zip(chunk, gen[:, width:].tolist()):
             ids = _generated_ids(ids, stop_ids, tok.eos_token_id)
-            raw = _truncate_at_stop(tok.decode(ids, skip_special_tokens=False), cfg.format)
-            res = resolve(raw, cfg.format, cfg.resolve, tok.eos_token)
+            raw = _truncate_at_stop(tok.decode(ids, skip_special_tokens=False), cfg.format, cfg.stop)
+            res = resolve(raw, cfg.format, cfg.resolve, tok.eos_token, cfg.extract)
             generated += len(ids)
             results[(i, k)] = {"task_id": rows[i].get("task_id"), "completion": res.program, "raw": raw,
                                "format": cfg.format, "prompt_tokens": lengths[i], "completion_tokens": len(ids),
@@ -240,13 +280,14 @@ def _vllm(cfg: SampleConfig, rows: list[dict]) -> tuple[list[dict], dict]:  # pr
     llm = LLM(cfg.model, seed=cfg.seed)
     tok = llm.get_tokenizer()
     params = SamplingParams(n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p, min_p=cfg.min_p,
-                            max_tokens=cfg.max_new_tokens, stop=[STOP] if cfg.format == "editseq" else None,
+                            top_k=cfg.top_k or -1, max_tokens=cfg.max_new_tokens, min_tokens=cfg.min_new_tokens,
+                            stop=[STOP] if cfg.format == "editseq" and cfg.stop == "empty_edit" else None,
                             include_stop_str_in_output=True, skip_special_tokens=False)
     results = llm.generate([prompt_text(r["prompt"], cfg.format) for r in rows], params)
     out = []
     for r, res in zip(rows, results):
         for k, o in enumerate(res.outputs):
-            resolution = resolve(o.text, cfg.format, cfg.resolve, tok.eos_token)
+            resolution = resolve(o.text, cfg.format, cfg.resolve, tok.eos_token, cfg.extract)
             out.append({"task_id": r.get("task_id"), "completion": resolution.program, "raw": o.text,
                         "format": cfg.format, "prompt_tokens": len(res.prompt_token_ids),
                         "completion_tokens": len(o.token_ids), "sample": k, "resolution": resolution.info()})

