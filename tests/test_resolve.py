@@ -149,3 +149,26 @@ def test_a_resolved_plain_program_runs_after_the_humaneval_prompt(humaneval):
     ns = {}
     exec(compile(prob["prompt"] + program + "\n" + prob["test"], "t", "exec"), ns)
     ns["check"](ns[prob["entry_point"]])
+
+
+def test_resolve_command_shows_the_program_of_each_row(tmp_path, humaneval):
+    from helpers import run_cli, write_jsonl
+
+    miscounted = "@@ -0,0 +1 @@\n+def f():\n+    return 1\n<|diff|>\n<|diff|>"
+    rows = [{"task_id": "HumanEval/0", "sample": 0, "raw": miscounted, "format": "editseq"},
+            {"task_id": "HumanEval/0", "sample": 1, "raw": "```python\nx = 2\n```", "format": "plain"},
+            {"task_id": "HumanEval/0", "sample": 2, "completion": "    return []"}]
+    src = write_jsonl(tmp_path / "s.jsonl", rows)
+    out = tmp_path / "programs.jsonl"
+    proc = run_cli("resolve", src, "-o", out)
+    assert "3 rows (2 resolved from raw" in proc.stdout and "0 with malformed hunks, 1 miscounted" in proc.stdout
+    got = [json.loads(line) for line in open(out)]
+    assert [g["program"] for g in got] == ["def f():\n    return 1", "\nx = 2\n", "    return []"]
+    assert got[0]["resolution"]["rule"] == "authors" and got[1]["resolution"]["extraction"] == "fence"
+    run_cli("resolve", src, "-o", out, "--rule", "strict", "-b", "humaneval")
+    got = [json.loads(line) for line in open(out)]
+    prompt = json.loads(json.dumps(humaneval[0]))  # HumanEval/0's code prompt comes first, as evaluate runs it
+    assert got[0]["program"].startswith(prompt[:40]) and got[0]["program"].endswith('"""\n')  # strict: nothing applied
+    assert got[2]["program"].endswith("    return []")
+    bad = run_cli("resolve", str(tmp_path / "missing.jsonl"), check=False)
+    assert bad.returncode == 2 and "cannot read samples file" in bad.stderr

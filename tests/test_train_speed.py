@@ -54,6 +54,56 @@ def test_fused_linear_cross_entropy_equals_full_logits():
     assert low.dtype == torch.float32 and abs(low.item() - ref.item()) / ref.item() < 2e-2
 
 
+def test_fused_loss_keeps_an_output_bias():
+    g = torch.Generator().manual_seed(1)
+    h = torch.randn(21, 8, generator=g, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(30, 8, generator=g, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(30, generator=g, dtype=torch.float64, requires_grad=True)
+    t = torch.randint(0, 30, (21,), generator=g)
+    t[::4] = IGNORE
+    ref = torch.nn.functional.cross_entropy(h @ w.T + b, t, ignore_index=IGNORE, reduction="sum")
+    want = torch.autograd.grad(ref, (h, w, b))
+    got = linear_cross_entropy(h, w, t, chunk=8, bias=b)
+    have = torch.autograd.grad(got, (h, w, b))
+    assert torch.allclose(got, ref.float(), rtol=1e-6)
+    assert all(torch.allclose(x, y, rtol=1e-5, atol=1e-6) for x, y in zip(have, want))
+
+
+def test_a_model_whose_head_has_a_bias_trains_the_same_fused_or_not():
+    model, tok = _tiny()
+    head = model.get_output_embeddings()
+    head.bias = torch.nn.Parameter(torch.linspace(-2, 2, head.weight.shape[0]))
+    ids = torch.tensor([tok("def f(x):\n    return x", add_special_tokens=False)["input_ids"]])
+    targets = torch.cat([ids[:, 1:], torch.full((1, 1), IGNORE)], dim=1)
+    fused, full = LossModel(model, ce_chunk=4)(ids, targets), LossModel(model, ce_chunk=0)(ids, targets)
+    assert fused.item() == pytest.approx(full.item(), rel=1e-5)
+    g_fused = torch.autograd.grad(fused, head.bias)[0]
+    g_full = torch.autograd.grad(full, head.bias)[0]
+    assert torch.allclose(g_fused, g_full, rtol=1e-4, atol=1e-6) and g_full.abs().sum() > 0
+
+
+def test_packing_needs_a_transformers_that_masks_across_documents():
+    from lintseq.train.loop import check_packing_support
+
+    check_packing_support(True, "4.54.0")
+    check_packing_support(False, "4.46.0")  # without packing any supported version is fine
+    with pytest.raises(LintseqError, match="4.54"):
+        check_packing_support(True, "4.53.2")
+
+
+def test_switches_and_booleans_are_parsed_in_one_place():
+    assert TrainConfig.load(None, ["compile=on", "packing=Yes"]).compile == "true"
+    assert TrainConfig.load(None, ["compile=off"]).compile == "false"
+    with pytest.raises(LintseqError, match="compile='maybe'"):
+        TrainConfig.load(None, ["compile=maybe"])
+    with pytest.raises(LintseqError, match="packing='sure'"):
+        TrainConfig.load(None, ["packing=sure"])
+    from lintseq.experiment import ExperimentConfig
+    from lintseq.cliargs import load_config
+
+    assert load_config(ExperimentConfig, None, ["compile=on"]).compile == "true"
+
+
 def _tiny(seed=0, vocab_texts=None):
     from lintseq.train.models import build_model
 

@@ -90,6 +90,9 @@ def _verify(args) -> int:
         print(f"round trip       {report['roundtrip_ok']}/{n}")
         print(f"insertion-only   {report['insertion_only_ok']}/{n}")
         print(f"clean states     {report['clean_states']}/{report['states']}  (linter: {report['linter']})")
+        if report["authors_differs"]:
+            print(f"authors' rule    {report['authors_differs']} records rebuild differently under the authors' resolver "
+                  "(a line starting with '+' or holding '@@')")
         for v in report["violations"]:
             print(f"  violation {v['id']}: {v['check']}: {v['detail']}")
         print("OK" if report["ok"] else "FAILED")
@@ -158,6 +161,17 @@ def _evaluate(args) -> int:
         if summary.get("flops"):
             print("FLOPs: " + "  ".join(f"{k} {v:.3g}" for k, v in summary["flops"].items()))
         print(f"results -> {args.samples}_results.jsonl, summary -> {args.samples}_summary.json")
+    return 0
+
+
+def _resolve(args) -> int:
+    from .evaluate.programs import resolve_samples
+
+    if not os.path.isfile(args.samples):
+        raise LintseqError(f"cannot read samples file {args.samples!r}", fix="check the path (a JSONL written by `lintseq sample`)")
+    c = resolve_samples(args.samples, args.output, args.rule, args.extract, args.benchmark, args.data_dir)
+    print(f"{c['rows']} rows ({c['from_raw']} resolved from raw under rule {args.rule}, extract {args.extract}; "
+          f"{c['malformed_rows']} with malformed hunks, {c['miscounted_rows']} miscounted; {c['bad_lines']} bad lines) -> {args.output}")
     return 0
 
 
@@ -375,6 +389,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="when no sandbox can start, run model-written programs on this machine WITHOUT isolation "
                         "(recorded as isolation in the summary; never the default)")
     e.set_defaults(func=_evaluate)
+
+    rs = sub.add_parser("resolve", help="write the program each sample row resolves to (what evaluate would run)")
+    rs.add_argument("samples", help="samples JSONL (rows with raw + format, or completion / solution)")
+    rs.add_argument("-o", "--output", default="programs.jsonl", help="JSONL of {task_id, sample, program, resolution} (default %(default)s)")
+    rs.add_argument("--rule", choices=("authors", "strict", "paper"), default="authors",
+                    help="edit sequences: authors (their resolve_edit_path) or strict (default %(default)s)")
+    rs.add_argument("--extract", choices=("authors", "rescue"), default="authors",
+                    help="fences only (authors) or also prose cut until it parses (rescue), both formats (default %(default)s)")
+    rs.add_argument("--benchmark", "-b", choices=BENCHMARKS, help="prefix completions with this benchmark's code prompt, as evaluate runs them")
+    rs.add_argument("--data-dir", help="benchmark folder (default $LINTSEQ_DATA_DIR)")
+    rs.set_defaults(func=_resolve)
 
     pr = sub.add_parser("prompts", help="export a benchmark's prompts for sampling")
     pr.add_argument("--benchmark", "-b", choices=BENCHMARKS, default="humaneval", help="benchmark (default %(default)s)")

@@ -69,9 +69,41 @@ def from_args(cls, args: argparse.Namespace, **extra):
     return cls(**{**values, **extra})
 
 
+TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def parse_bool(key: str, raw) -> bool:
+    """The one boolean parser of every config: true/false, on/off, yes/no, 1/0 (any case), or a
+    YAML boolean; anything else is a LintseqError naming the key.
+
+        >>> parse_bool("packing", "On"), parse_bool("packing", False)
+        (True, False)
+    """
+    from .errors import LintseqError
+
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in TRUE or text in FALSE:
+        return text in TRUE
+    raise LintseqError(f"config key {key}={raw!r}: expected a boolean", fix="one of true/false, on/off, yes/no, 1/0")
+
+
+def parse_switch(key: str, raw) -> str:
+    """``auto``, ``true`` or ``false`` from any boolean spelling (YAML reads ``compile: off`` as False).
+
+        >>> parse_switch("compile", "on"), parse_switch("compile", False), parse_switch("compile", "AUTO")
+        ('true', 'false', 'auto')
+    """
+    if str(raw).strip().lower() == "auto":
+        return "auto"
+    return "true" if parse_bool(key, raw) else "false"
+
+
 def load_config(cls, path: str | None, overrides=()):
     """``cls`` from a YAML file (optional) and ``key=value`` overrides, values typed by the
-    fields' defaults; an unknown key is a LintseqError naming the known ones."""
+    fields' defaults (booleans by ``parse_bool``, the fields a class lists in ``SWITCHES`` by
+    ``parse_switch``); an unknown key or a bad value is a LintseqError naming the key."""
     from .errors import LintseqError
 
     values = {}
@@ -95,11 +127,14 @@ def load_config(cls, path: str | None, overrides=()):
     if unknown:
         raise LintseqError(f"unknown config key(s) {unknown}", fix=f"known keys: {', '.join(fields)}")
     cfg = cls()
+    switches = getattr(cls, "SWITCHES", ())
     for key, raw in values.items():
         default = getattr(cfg, key)
         try:
-            if isinstance(default, bool) and isinstance(raw, str):
-                value = raw.lower() in ("1", "true", "yes", "on")
+            if key in switches:
+                value = parse_switch(key, raw)
+            elif isinstance(default, bool):
+                value = parse_bool(key, raw)
             elif isinstance(raw, str) and default is not None and not isinstance(default, str):
                 value = type(default)(raw)
             else:

@@ -105,3 +105,11 @@ def benchmark_index(data_dir: str | None) -> tuple[Contamination, dict]:
     ids["mbppplus"] = {int(t.split("/")[1]) for t in load_benchmark("mbppplus", data_dir)}
     ids["mbpp-sanitized"] = {int(r["task_id"]) for r in mbpp_rows("mbpp-sanitized", data_dir)}
     return index, ids
+
+
+def decontaminate_pairs(pairs: list[dict], data_dir: str | None) -> tuple[list[dict], int]:
+    """(kept pairs, how many were dropped): a pair goes when its instruction or response shares a
+    13-token n-gram with any benchmark's prompt, test or solution (``benchmark_index``)."""
+    index, _ = benchmark_index(data_dir)
+    kept = [p for p in pairs if not index.hits(str(p.get("instruction", ""))) and not index.hits(str(p.get("response", "")))]
+    return kept, len(pairs) - len(kept)

@@ -253,6 +253,9 @@ def _summarize(cfg: EvalConfig, results: list[dict], meta: dict | None, isolatio
         else:  # said, not dropped silently
             summary.setdefault("skipped_k", {})[str(k)] = f"needs at least {k} samples per task; the fewest here is {fewest}"
     summary["verdicts"] = dict(Counter(r["verdict"] for r in results))
+    if meta and meta.get("max_new_tokens"):  # samples cut by the token budget (no stop, no EOS)
+        cut = sum(1 for r in results if int(r.get("completion_tokens") or 0) >= int(meta["max_new_tokens"]))
+        summary["truncated_rate"] = cut / len(results) if results else 0.0
     summary.update(_wellformedness(results))
     if meta and len(costs) == len(scored):
         summary["flops"] = {f"pass@{k}": pass_at_k_flops(costs, k) for k in cfg.ks if f"pass@{k}" in summary}

@@ -24,6 +24,7 @@ import json
 import os
 import time
 from dataclasses import dataclass
+from typing import ClassVar
 
 from ..errors import LintseqError
 
@@ -32,6 +33,8 @@ ARMS = ("baseline", "lintseq", "randseq")
 
 @dataclass
 class ExperimentConfig:
+    SWITCHES: ClassVar[tuple[str, ...]] = ("compile",)  # auto / true / false, any boolean spelling
+
     output_dir: str = "runs/experiment"
     """Where every stage writes (OUT)."""
     pairs: str = ""
@@ -40,6 +43,8 @@ class ExperimentConfig:
     """Comma-separated installed packages ``corpus build`` mines beside the standard library (when no pairs)."""
     max_pairs: int = 0
     """Use at most this many training pairs (0: all)."""
+    decontaminate: bool = True
+    """Drop pairs of a pairs= file that share a 13-token n-gram with any benchmark (corpus build always does)."""
     data_dir: str = ""
     """Benchmark folder (default $LINTSEQ_DATA_DIR): decontamination, MBPP train, MBPP evaluation."""
     model: str = "tiny"
@@ -77,7 +82,18 @@ class ExperimentConfig:
     temperature: float = 0.8
     top_p: float = 0.95
     min_p: float = 0.0
-    max_new_tokens: int = 384
+    top_k: int = 0
+    """0 = off, as the paper (no library default such as transformers' top_k=50)."""
+    max_new_tokens: int = 512
+    """The authors' 512 (fewer truncates edit sequences, which are longer, more than programs)."""
+    min_new_tokens: int = 0
+    """The authors' HumanEval runs pass vLLM min_tokens=8; 0 = off."""
+    stop: str = "eos"
+    """eos (the authors) or empty_edit (edit sequences also stop at the empty edit)."""
+    resolve: str = "authors"
+    """How edit sequences become programs: authors (their resolve_edit_path) or strict."""
+    extract: str = "authors"
+    """authors (markdown fences stripped) or rescue (also prose cut until the program parses): both arms alike."""
     sample_batch_size: int = 0
     """0: 512 on a GPU, 16 on the CPU."""
     device: str = "auto"

@@ -24,11 +24,23 @@ def check_sandbox(cfg: ExperimentConfig) -> None:
 
 def pairs(cfg: ExperimentConfig, path: str) -> dict:
     """The training pairs: the given JSONL, or ``corpus build``'s train split."""
+    dropped = None
     if cfg.pairs:
         if not os.path.isfile(cfg.pairs):
             raise LintseqError(f"pairs file {cfg.pairs!r} does not exist", fix="pairs= a JSONL of instruction/response, or leave it empty to build a corpus")
+        parsed = []
         with open(cfg.pairs, encoding="utf-8") as fh:
-            rows = [line for line in fh if line.strip()]
+            for n, line in enumerate(fh, 1):
+                if line.strip():
+                    try:
+                        parsed.append(json.loads(line))
+                    except ValueError:
+                        raise LintseqError(f"{cfg.pairs}: line {n} is not JSON", fix="one {instruction, response} object per line") from None
+        if cfg.decontaminate:
+            from ..data.decontam import decontaminate_pairs
+
+            parsed, dropped = decontaminate_pairs(parsed, cfg.data_dir or None)
+        rows = [json.dumps(p, ensure_ascii=False) + "\n" for p in parsed]
         source = cfg.pairs
     else:
         from ..data.corpus import build_corpus
@@ -41,7 +53,7 @@ def pairs(cfg: ExperimentConfig, path: str) -> dict:
         rows = rows[: cfg.max_pairs]
     with open(path, "w", encoding="utf-8") as fh:
         fh.writelines(rows)
-    return {"pairs": len(rows), "source": source}
+    return {"pairs": len(rows), "source": source, "dropped_contaminated_13gram": dropped}
 
 
 def generate_data(cfg: ExperimentConfig, out: str, arms: list[str]) -> dict:
@@ -100,7 +112,7 @@ def train_arm(cfg: ExperimentConfig, out: str, arm: str, steps: int) -> dict:
     _free_accelerator()
     losses = result.get("losses") or []
     return {"model": result["output"], "steps": result["steps"], "examples": result.get("examples"),
-            "first_loss": losses[0] if losses else None, "last_loss": losses[-1] if losses else None,
+            "first_loss": losses[0] if losses else None, "last_loss": losses[-1] if losses else None, "lr": tc.lr,
             "tokens_per_s": result.get("tokens_per_s"), "train_seconds": result.get("train_seconds")}
 
 
@@ -123,11 +135,14 @@ def sample_arm(cfg: ExperimentConfig, out: str, arm: str) -> dict:
     model = os.path.join(out, arm, "model", "final")
     meta = sample(SampleConfig(model=model, prompts=os.path.join(out, "prompts.jsonl"),
                                output=os.path.join(out, arm, "samples.jsonl"), n=cfg.n, temperature=cfg.temperature,
-                               top_p=cfg.top_p, min_p=cfg.min_p, max_new_tokens=cfg.max_new_tokens,
+                               top_p=cfg.top_p, min_p=cfg.min_p, top_k=cfg.top_k, max_new_tokens=cfg.max_new_tokens,
+                               min_new_tokens=cfg.min_new_tokens, stop=cfg.stop, resolve=cfg.resolve, extract=cfg.extract,
                                batch_size=cfg.sample_batch_size, format="plain" if arm == "baseline" else "editseq",
                                device=cfg.device, seed=cfg.seed))
     _free_accelerator()
-    return {k: meta.get(k) for k in ("samples", "seconds", "samples_per_s", "generated_tokens_per_s", "device", "dtype")}
+    keep = ("samples", "seconds", "samples_per_s", "generated_tokens_per_s", "device", "dtype", "format", "resolve",
+            "extract", "temperature", "top_p", "min_p", "top_k", "max_new_tokens", "min_new_tokens", "stop")
+    return {k: meta.get(k) for k in keep}
 
 
 def evaluate_arm(cfg: ExperimentConfig, out: str, arm: str) -> dict:
@@ -136,9 +151,10 @@ def evaluate_arm(cfg: ExperimentConfig, out: str, arm: str) -> dict:
     ks = tuple(k for k in (int(x) for x in cfg.ks.split(",") if x.strip()) if k <= cfg.n)
     summary = evaluate(EvalConfig(samples=os.path.join(out, arm, "samples.jsonl"), benchmark=cfg.benchmark, ks=ks,
                                   workers=cfg.workers, timeout=cfg.timeout, data_dir=cfg.data_dir or None,
-                                  limit_tasks=cfg.limit_tasks,
+                                  limit_tasks=cfg.limit_tasks, resolve=cfg.resolve, extract=cfg.extract,
                                   unsafe_no_sandbox=cfg.unsafe_no_sandbox, progress=False))
-    keep = ("samples", "tasks_scored", "coverage", "verdicts", "isolation", "flops", "malformed_rate", "hunks", "plain_extraction")
+    keep = ("samples", "tasks_scored", "coverage", "verdicts", "isolation", "flops", "malformed_rate", "hunks",
+            "plain_extraction", "truncated_rate", "resolve", "extract")
     return {**{k: v for k, v in summary.items() if k.startswith("pass@")}, **{k: summary.get(k) for k in keep}}
 
 
@@ -151,7 +167,13 @@ def summarize(cfg: ExperimentConfig, out: str, arms: list[str], state: dict) -> 
                                 "malformed_rate": ev.get("malformed_rate"), "train_tokens_per_s": tr.get("tokens_per_s"),
                                 "sample_tokens_per_s": sm.get("generated_tokens_per_s"), "train_steps": tr.get("steps"),
                                 "last_loss": tr.get("last_loss"), "verdicts": ev.get("verdicts"),
-                                "isolation": ev.get("isolation")}
+                                "isolation": ev.get("isolation"), "lr": tr.get("lr"),
+                                # how this arm was sampled and scored: the same for every arm
+                                "sampling": {k: sm.get(k) for k in ("temperature", "top_p", "min_p", "top_k", "max_new_tokens",
+                                                                    "min_new_tokens", "stop")},
+                                "resolution": {"format": sm.get("format"), "rule": sm.get("resolve"),
+                                               "extract": sm.get("extract")},
+                                "truncated_rate": ev.get("truncated_rate")}
     summary["data"] = {"pairs": results.get("pairs"), "generate": results.get("generate"), "prompts": results.get("prompts")}
     return summary
 
@@ -164,11 +186,16 @@ def write_report(out: str, summary: dict) -> dict:
         runs.append((arm, {**s, "benchmark": summary["config"]["benchmark"],
                            "samples": summary["config"]["n"] * summary["data"]["prompts"]["tasks"]}))
     lines = ["# lintseq experiment", "", markdown_table(runs), "",
-             "| arm | train steps | last loss | train tokens/s | sample tokens/s | malformed rate |", "|---|---|---|---|---|---|"]
+             "| arm | train steps | lr | last loss | train tokens/s | sample tokens/s | malformed rate | truncated rate "
+             "| T / top-p / top-k | max new tokens | stop | rule | extract |", "|---" * 13 + "|"]
+    fmt = lambda v, spec: format(v, spec) if isinstance(v, (int, float)) else "-"
     for arm, s in summary["arms"].items():
-        fmt = lambda v, spec: format(v, spec) if isinstance(v, (int, float)) else "-"
-        lines.append(f"| {arm} | {s['train_steps']} | {fmt(s['last_loss'], '.4g')} | {fmt(s['train_tokens_per_s'], ',.0f')} | "
-                     f"{fmt(s['sample_tokens_per_s'], ',.0f')} | {fmt(s['malformed_rate'], '.3f')} |")
+        sp, rs = s.get("sampling") or {}, s.get("resolution") or {}
+        lines.append(f"| {arm} | {s['train_steps']} | {fmt(s.get('lr'), 'g')} | {fmt(s['last_loss'], '.4g')} | "
+                     f"{fmt(s['train_tokens_per_s'], ',.0f')} | {fmt(s['sample_tokens_per_s'], ',.0f')} | "
+                     f"{fmt(s['malformed_rate'], '.3f')} | {fmt(s.get('truncated_rate'), '.3f')} | "
+                     f"{sp.get('temperature')} / {sp.get('top_p')} / {sp.get('top_k')} | {sp.get('max_new_tokens')} | "
+                     f"{sp.get('stop')} | {rs.get('rule') if rs.get('format') == 'editseq' else '-'} | {rs.get('extract')} |")
     with open(os.path.join(out, "report.md"), "w", encoding="utf-8") as fh:
         fh.write("\n".join(lines) + "\n")
     return {"files": [os.path.join(out, "report.md")] + plot(runs, out)}

@@ -3,13 +3,15 @@
 For every record: applying ``edits`` to an empty file must rebuild ``program`` exactly, every
 edit must be a well-formed insertion, and every intermediate state (the text after edits
 1..K-1) must be clean under the linter (by default each record's own; RandSeq records have
-none, so only the first two checks apply to them unless a linter is named).
+none, so only the first two checks apply to them unless a linter is named). ``authors_differs``
+counts records the authors' resolver would rebuild differently (a program line that starts with
+``+`` or holds ``@@``: their text format cannot carry it); they are reported, not failed.
 
     >>> rec = {"id": "0-0", "program": "x = 1\\nprint(x)", "linter": "fast",
     ...        "edits": ["@@ -0,0 +1 @@\\n+x = 1", "@@ -1,0 +2 @@\\n+print(x)"]}
     >>> r = verify_records([rec])
-    >>> (r["sequences"], r["roundtrip_ok"], r["states"], r["clean_states"])
-    (1, 1, 1, 1)
+    >>> (r["sequences"], r["roundtrip_ok"], r["states"], r["clean_states"], r["authors_differs"])
+    (1, 1, 1, 1, 0)
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Iterable, Iterator
 
-from ..diffs import apply_edit, is_insertion_only
+from ..diffs import apply_authors, apply_edit, is_insertion_only
+from ..formats import editseq_completion
 from ..jsonl import read_jsonl
 from ..oracle import Linter, get_linter
 
@@ -60,6 +63,8 @@ def verify_records(records: Iterable[dict], linter: str | None = None, max_viola
             c["roundtrip_ok"] += 1
         else:
             flag(rec, "roundtrip", "applying the edits does not rebuild the program")
+        if insertion_ok and apply_authors(editseq_completion(edits)).lines != lines:
+            c["authors_differs"] += 1
         name = linter or rec.get("linter")
         if not name:
             continue
@@ -81,6 +86,7 @@ def verify_records(records: Iterable[dict], linter: str | None = None, max_viola
         "states": c["states"],
         "clean_states": c["clean_states"],
         "unreadable_lines": c["unreadable"],
+        "authors_differs": c["authors_differs"],
         "linter": linter or "per-record",
         "ok": n > 0 and c["roundtrip_ok"] == n and c["insertion_only_ok"] == n and c["clean_states"] == c["states"],
         "violations": violations,

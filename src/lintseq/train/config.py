@@ -8,10 +8,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 
 @dataclass
 class TrainConfig:
+    SWITCHES: ClassVar[tuple[str, ...]] = ("compile",)  # auto / true / false, any boolean spelling
+
     model: str = "tiny"
     """HF hub name or local checkpoint dir; ``tiny`` = a small OLMo built from a config (tests)."""
     data: str = ""

@@ -25,22 +25,24 @@ def flops_per_token(params: int, n_layer: int, d_model: int, seq_len: int) -> fl
 
 
 class _LinearCrossEntropy(torch.autograd.Function):
-    """Summed cross-entropy of ``h @ w.T`` against ``targets``, chunk by chunk: each chunk's logits
+    """Summed cross-entropy of ``h @ w.T (+ b)`` against ``targets``, chunk by chunk: each chunk's logits
     are made, turned into the loss and into the gradients of ``h`` and ``w`` at once, then freed,
     so memory holds one chunk of logits instead of the micro-batch's (at 50,304 words, 32 x 1024
     tokens of fp32 logits are 6.6 GB, twice that with their gradient)."""
 
     @staticmethod
-    def forward(ctx, h, w, targets, chunk, dtype):
-        need_grad = h.requires_grad or w.requires_grad
+    def forward(ctx, h, w, b, targets, chunk, dtype):
+        need_grad = h.requires_grad or w.requires_grad or (b is not None and b.requires_grad)
         hc, wc = h.to(dtype), w.to(dtype)
+        bc = b.to(dtype) if b is not None else None
+        grad_b = torch.zeros_like(b, dtype=torch.float32) if need_grad and b is not None else None
         loss = torch.zeros((), dtype=torch.float32, device=h.device)
         grad_h = torch.empty_like(h) if need_grad else None
         grad_w = torch.zeros_like(w, dtype=torch.float32) if need_grad else None
         with torch.autocast(h.device.type, enabled=False):
             for s in range(0, h.shape[0], chunk):
                 hi, t = hc[s:s + chunk], targets[s:s + chunk]
-                logits = (hi @ wc.T).float()
+                logits = (hi @ wc.T if bc is None else torch.addmm(bc, hi, wc.T)).float()
                 lse = torch.logsumexp(logits, dim=-1)
                 valid = t != IGNORE
                 safe = t.clamp(min=0)
@@ -52,21 +54,26 @@ class _LinearCrossEntropy(torch.autograd.Function):
                     g = (g * valid[:, None]).to(dtype)
                     grad_h[s:s + chunk] = (g @ wc).to(h.dtype)
                     grad_w += (g.T @ hi).float()
-        ctx.save_for_backward(grad_h, grad_w)
-        ctx.w_dtype = w.dtype
+                    if grad_b is not None:
+                        grad_b += g.float().sum(0)
+        ctx.save_for_backward(grad_h, grad_w, grad_b)
+        ctx.w_dtype, ctx.b_dtype = w.dtype, (b.dtype if b is not None else None)
         return loss
 
     @staticmethod
     def backward(ctx, grad_out):
-        grad_h, grad_w = ctx.saved_tensors
-        return grad_h * grad_out.to(grad_h.dtype), (grad_w * grad_out).to(ctx.w_dtype), None, None, None
+        grad_h, grad_w, grad_b = ctx.saved_tensors
+        gb = (grad_b * grad_out).to(ctx.b_dtype) if grad_b is not None else None
+        return grad_h * grad_out.to(grad_h.dtype), (grad_w * grad_out).to(ctx.w_dtype), gb, None, None, None
 
 
-def linear_cross_entropy(h: torch.Tensor, w: torch.Tensor, targets: torch.Tensor, chunk: int = 8192) -> torch.Tensor:
+def linear_cross_entropy(h: torch.Tensor, w: torch.Tensor, targets: torch.Tensor, chunk: int = 8192,
+                         bias: torch.Tensor | None = None) -> torch.Tensor:
     """Summed next-token cross-entropy of hidden states ``h`` [N, d] through the output matrix
-    ``w`` [V, d], ignoring targets of -100; matmuls in autocast's dtype when autocast is on."""
+    ``w`` [V, d] and its ``bias`` [V] (when the head has one), ignoring targets of -100; matmuls in
+    autocast's dtype when autocast is on."""
     dtype = torch.get_autocast_dtype(h.device.type) if torch.is_autocast_enabled(h.device.type) else h.dtype
-    return _LinearCrossEntropy.apply(h, w, targets, chunk, dtype)
+    return _LinearCrossEntropy.apply(h, w, bias, targets, chunk, dtype)
 
 
 class LossModel(torch.nn.Module):
@@ -91,7 +98,9 @@ class LossModel(torch.nn.Module):
         # restarting position_ids make transformers build a block-causal mask for packed rows
         if self.ce_chunk:
             h = self.body(input_ids=input_ids, position_ids=position_ids, use_cache=False).last_hidden_state
-            return linear_cross_entropy(h.flatten(0, 1), self.lm.get_output_embeddings().weight, targets.flatten(), self.ce_chunk)
+            head = self.lm.get_output_embeddings()
+            return linear_cross_entropy(h.flatten(0, 1), head.weight, targets.flatten(), self.ce_chunk,
+                                        getattr(head, "bias", None))
         logits = self.lm(input_ids=input_ids, position_ids=position_ids, use_cache=False).logits
         return torch.nn.functional.cross_entropy(logits.float().flatten(0, 1), targets.flatten(), ignore_index=IGNORE, reduction="sum")
 
@@ -99,10 +108,11 @@ class LossModel(torch.nn.Module):
 def use_compile(setting: str, acc=None) -> bool:
     """``true``: always; ``auto``: on a CUDA device, except under FSDP or DeepSpeed, whose
     per-layer parameter hooks split the compiled graph (set ``compile=true`` to try it there)."""
-    if setting.lower() in ("1", "true", "yes"):
-        return True
+    from ..cliargs import parse_switch
+
+    setting = parse_switch("compile", setting)  # a bad value is an error, never a silent "off"
     if setting != "auto":
-        return False
+        return setting == "true"
     sharded = acc is not None and (acc.state.deepspeed_plugin is not None or str(acc.distributed_type).endswith("FSDP"))
     device = acc.device.type if acc is not None else ("cuda" if torch.cuda.is_available() else "cpu")
     return device == "cuda" and not sharded

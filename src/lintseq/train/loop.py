@@ -25,6 +25,27 @@ from .models import load_model_and_tokenizer, model_meta
 from .tokens import add_diff_token, record_view
 
 
+PACKING_MIN_TRANSFORMERS = "4.54"  # first release whose attention masks restart at position_ids resets
+
+
+def check_packing_support(packing: bool, version: str | None = None) -> None:
+    """Refuse packing where transformers would let packed documents attend to each other."""
+    if not packing:
+        return
+    if version is None:
+        import transformers
+
+        version = transformers.__version__
+    from packaging.version import Version
+
+    from ..errors import LintseqError
+
+    if Version(version) < Version(PACKING_MIN_TRANSFORMERS):
+        raise LintseqError(f"packing=true needs transformers >= {PACKING_MIN_TRANSFORMERS} (this is {version}): older "
+                           "releases do not build a block-causal mask, so packed documents would attend to each other",
+                           fix=f"pip install 'transformers>={PACKING_MIN_TRANSFORMERS}', or packing=false")
+
+
 def _texts(path: str, view: str, limit: int = 2000) -> list[str]:
     out = []
     with open(path, encoding="utf-8") as fh:
@@ -64,6 +85,7 @@ def run_training(cfg: TrainConfig, model, tok, examples: list[dict] | Encoded) -
     from accelerate.utils import set_seed
     from transformers import get_linear_schedule_with_warmup
 
+    check_packing_support(cfg.packing)
     started = time.perf_counter()
     enc = examples if isinstance(examples, Encoded) else Encoded.from_examples(examples)
     acc, n_micro = make_accelerator(cfg.precision, cfg.micro_batch, cfg.global_batch, cfg.grad_clip)
