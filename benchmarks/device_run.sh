@@ -79,12 +79,12 @@ rejoin_smollm2() {  # half A from part1's /tmp, half B carried now; checked befo
 
 # the sampling settings shared by the experiment (HumanEval) and the MBPP runs below
 if [[ "$CPU" == 1 ]]; then
-    N=2; TEMP=0.8; TOP_P=0.95; MAXTOK=24; MBPP_LIMIT="${MBPP_LIMIT:-3}"
+    N=2; KS=1,2; TEMP=0.8; TOP_P=0.95; MAXTOK=24; MBPP_LIMIT="${MBPP_LIMIT:-3}"
     CONFIG=configs/experiment_smoke.yaml
     EXTRA=(pairs="$STASH/pairs.jsonl" max_pairs=16 samples_per_program=2 global_batch=8 micro_batch=8 max_seq_len=256
            limit_tasks=3 workers=2)
 else
-    N=10; TEMP=0.8; TOP_P=0.95; MAXTOK=512; MBPP_LIMIT="${MBPP_LIMIT:-0}"
+    N=10; KS=1,5,10; TEMP=0.8; TOP_P=0.95; MAXTOK=512; MBPP_LIMIT="${MBPP_LIMIT:-0}"
     CONFIG=configs/experiment_smollm2_h100.yaml
     EXTRA=()
 fi
@@ -118,7 +118,7 @@ print(''.join(json.dumps(p) + '\n' for p in stdlib_pairs(30)), end='')" > "$STAS
         "${LS[@]}" sample --model "$EXP/$arm/model/final" --prompts "$EXP/mbpp-prompts.jsonl" -o "$EXP/mbpp-$arm.jsonl" \
             --format "$fmt" -n "$N" --temperature "$TEMP" --top-p "$TOP_P" --max-new-tokens "$MAXTOK" -q || return 1
         log "mbpp $arm: evaluate"
-        "${LS[@]}" evaluate "$EXP/mbpp-$arm.jsonl" -b mbpp --k 1,5,10 --workers "${WORKERS:-16}" \
+        "${LS[@]}" evaluate "$EXP/mbpp-$arm.jsonl" -b mbpp --k "$KS" --workers "${WORKERS:-16}" \
             $( (( MBPP_LIMIT > 0 )) && echo --limit-tasks "$MBPP_LIMIT") "${EVAL_UNSAFE[@]}" --json > /dev/null || return 1
         runs+=("$EXP/mbpp-$arm.jsonl")
     done
