@@ -108,6 +108,22 @@ def test_codecontests_tasks():
     assert len(load_benchmark("codecontests", FIXTURES, generated_tests=True)["CodeContests/9001_B"].test["tests"]) == 4
 
 
+def test_codecontests_reads_the_language_as_the_hubs_integer_or_its_name(tmp_path):
+    """An export that writes the enum's name ("PYTHON3") keeps its Python 3 references."""
+    rows = read(os.path.join(FIXTURES, "code_contests", "test.jsonl"))
+    names = {1: "PYTHON", 2: "CPP", 3: "PYTHON3", 4: "JAVA"}
+    for row in rows:
+        for key in ("solutions", "incorrect_solutions"):
+            if row.get(key):
+                row[key]["language"] = [names.get(x, "UNKNOWN_LANGUAGE") for x in row[key]["language"]]
+    os.makedirs(tmp_path / "code_contests")
+    with open(tmp_path / "code_contests" / "test.jsonl", "w") as fh:
+        fh.writelines(json.dumps(r) + "\n" for r in rows)
+    by_name, by_int = load_benchmark("codecontests", str(tmp_path)), load_benchmark("codecontests", FIXTURES)
+    assert [t.reference for t in by_name.values()] == [t.reference for t in by_int.values()]
+    assert all(t.reference for t in by_name.values())
+
+
 def test_codecontests_loads_the_hub_parquet_layout(tmp_path):
     pa = pytest.importorskip("pyarrow")
     import pyarrow.parquet as pq

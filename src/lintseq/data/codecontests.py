@@ -4,7 +4,8 @@ contest judges them, by running a whole program on each test's stdin and compari
 Rows are the hub dataset's (``deepmind/code_contests``, split ``test``): ``name``,
 ``description``, ``public_tests`` / ``private_tests`` / ``generated_tests`` as {input: [...],
 output: [...]}, ``solutions`` / ``incorrect_solutions`` as {language: [...], solution: [...]}
-(language 3 is Python 3), ``time_limit`` as {seconds, nanos} or null, ``memory_limit_bytes``,
+(Python 3 is the language ``3`` in the hub's integer enum, ``"PYTHON3"`` in exports that write the
+enum's name; both are read), ``time_limit`` as {seconds, nanos} or null, ``memory_limit_bytes``,
 ``cf_contest_id``, ``cf_index``, ``cf_rating``, ``cf_tags``, ``difficulty``, ``source`` and the rest.
 Locally: ``code_contests/test.jsonl(.gz)`` or the hub's ``test-*.parquet`` under ``--data-dir``.
 
@@ -47,9 +48,22 @@ def tests_of(row: dict, generated: bool) -> list[list[str]]:
     return pairs
 
 
+def is_python3(language) -> bool:
+    """The hub's integer (3), its name ("PYTHON3", any case), or the integer as text.
+
+        >>> [is_python3(x) for x in (3, "PYTHON3", "python3", "3", 1, "PYTHON", "CPP", None)]
+        [True, True, True, True, False, False, False, False]
+    """
+    if isinstance(language, bool):
+        return False
+    if isinstance(language, int):
+        return language == PYTHON3
+    return str(language).strip().upper() in ("PYTHON3", str(PYTHON3))
+
+
 def python_solutions(block: dict | None) -> list[str]:
     block = block or {}
-    return [s for lang, s in zip(block.get("language") or [], block.get("solution") or []) if lang == PYTHON3]
+    return [s for lang, s in zip(block.get("language") or [], block.get("solution") or []) if is_python3(lang)]
 
 
 def instruction(row: dict) -> str:
