@@ -188,6 +188,7 @@ def evaluate(cfg: EvalConfig) -> dict:
     drop_finished(cfg.samples)
     summary = _summarize(cfg, results, _load_meta(cfg), isolation, tasks)
     summary["coverage"] = cov
+    summary["resumed_rows"] = sum(1 for i in range(len(results)) if reuse(finished, i, results[i], cfg.timeout))
     write_jsonl(cfg.samples + "_results.jsonl", results)
     write_json(cfg.samples + "_summary.json", summary)
     return summary

@@ -18,6 +18,7 @@ import os
 import shutil
 import time
 
+from ..errors import LintseqError
 from ..stop import Deferred
 from .config import TrainConfig
 from .data import Encoded, collate, encode_file, epoch_batches, rows
@@ -74,7 +75,8 @@ def run_training(cfg: TrainConfig, model, tok, examples: list[dict] | Encoded) -
     table = rows(enc, cfg.max_seq_len, cfg.packing)
     per_epoch = len(table) // cfg.global_batch
     if per_epoch == 0:
-        raise ValueError(f"{len(table)} training rows are fewer than one global batch of {cfg.global_batch}")
+        raise LintseqError(f"{len(table)} training rows are fewer than one global batch of {cfg.global_batch}",
+                           fix="give more data (pairs=, data=) or a smaller global_batch=")
     total = cfg.max_steps or math.ceil(cfg.epochs * per_epoch)
     meta = model_meta(model)
     wrapped = LossModel(model, cfg.ce_chunk)
@@ -137,8 +139,10 @@ def run_training(cfg: TrainConfig, model, tok, examples: list[dict] | Encoded) -
                 _checkpoint(acc, cfg.output_dir, step + 1, scheduler)
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM: keep the finished steps, a rerun resumes from them
         if procs == 1 and done > start:
-            log.flush(final=True)
+            log.flush()
             _checkpoint(acc, cfg.output_dir, done, scheduler)
+        if log.bar:
+            log.bar.close()
         raise
     log.flush(final=True)
     acc.wait_for_everyone()
