@@ -143,7 +143,7 @@ def load_config(cls, path: str | None, overrides=()):
     for item in overrides:
         key, sep, raw = item.partition("=")
         if not sep:
-            raise LintseqError(f"override {item!r} is not key=value")
+            raise LintseqError(f"override {item!r} is not key=value", fix="write overrides as key=value, e.g. lr=1e-4")
         values[key] = raw
     unknown = sorted(set(values) - set(fields))
     if unknown:
@@ -159,7 +159,8 @@ def load_config(cls, path: str | None, overrides=()):
             else:
                 value = raw
         except ValueError:
-            raise LintseqError(f"config key {key}={raw!r}: expected {type(default).__name__}") from None
+            raise LintseqError(f"config key {key}={raw!r}: expected {type(default).__name__}",
+                               fix=f"set {key}= a value of that type") from None
         _check_number(key, value, raw)
         setattr(cfg, key, value)
     return cfg

@@ -210,6 +210,9 @@ def generate(cfg: GenerateConfig) -> dict:
     Raises :class:`LintseqError` when rows were read but none produced a sequence (wrong field
     names, most often); a run that fails leaves no empty output files behind.
     """
+    if cfg.input is not None and os.path.isfile(cfg.input) and _blank(cfg.input):
+        raise LintseqError(f"{cfg.input} is empty: nothing to generate from",
+                           fix="give a file with one JSON object per line holding an instruction and a program")
     out, rej = cfg.output, side_path(cfg.output, "rejects.jsonl")
     side = [out, rej, side_path(out, "meta.json"), side_path(out, "summary.json")]
     folder = os.path.dirname(os.path.abspath(out))
@@ -226,6 +229,15 @@ def generate(cfg: GenerateConfig) -> dict:
         _remove_new_empty([], existed, folder)
         raise _nothing_made(cfg, summary)
     return summary
+
+
+def _blank(path: str) -> bool:
+    """Nothing but whitespace in the file (read no further than the first other byte)."""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 16):
+            if chunk.strip():
+                return False
+    return True
 
 
 def _nothing_made(cfg: GenerateConfig, summary: dict) -> LintseqError:
