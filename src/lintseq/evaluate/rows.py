@@ -23,7 +23,7 @@ ROW_FIX = ("each line a JSON object with task_id and completion (run after the b
            "solution (a whole program) or raw + format (generated text)")
 
 
-def check_rows(path: str, rows: list[tuple[int, dict | None, str | None]], benchmark: str, known: set) -> None:
+def check_rows(path: str, rows: list[tuple[int, dict | None, str | None]]) -> None:
     """Raise a LintseqError at the first unusable row (``rows``: ``read_jsonl``'s (line, object,
     error) triples; see the module docstring)."""
     if not rows:
@@ -37,8 +37,13 @@ def check_rows(path: str, rows: list[tuple[int, dict | None, str | None]], bench
         if not any(isinstance(row.get(f), str) for f in PROGRAM_FIELDS):
             raise LintseqError(f"{where} ({row['task_id']}) has no completion, solution or raw text field "
                                f"(it has: {_fields(row)})", fix=ROW_FIX)
+
+
+def check_known(path: str, rows: list[tuple[int, dict | None, str | None]], benchmark: str, known: set) -> None:
+    """Raise a LintseqError at the first row (checked by ``check_rows``) naming a task ``known`` lacks."""
+    for n, row, _ in rows:
         if row["task_id"] not in known:
-            raise LintseqError(f"{where}: task_id {row['task_id']!r} is not a {benchmark} task",
+            raise LintseqError(f"{path} line {n}: task_id {row['task_id']!r} is not a {benchmark} task",
                                fix="check --benchmark, or the task ids (e.g. HumanEval/0, Mbpp/2)")
 
 

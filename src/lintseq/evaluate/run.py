@@ -24,7 +24,7 @@ from ..data.benchmarks import Task, load_benchmark
 from ..data.ds1000 import solution_of
 from .passk import mean_pass_at_k, pass_at_k_flops, sample_flops
 from .expected import expected_outputs
-from .rows import check_rows, drop_finished, load_finished, reuse, save_finished
+from .rows import check_known, check_rows, drop_finished, load_finished, reuse, save_finished
 from .sandbox import Limits, Outcome, SandboxPool
 
 VERDICTS = ("passed", "failed", "timed_out", "error", "not_runnable")
@@ -131,10 +131,11 @@ def evaluate(cfg: EvalConfig) -> dict:
     tasks = benchmark_tasks(cfg)
     numbered = list(read_jsonl(cfg.samples))
     rows = [(obj, err) for _, obj, err in numbered]
-    check_rows(cfg.samples, numbered, cfg.benchmark, _all_ids(cfg, tasks))  # no silent zero
+    check_rows(cfg.samples, numbered)  # no silent zero
     task_ids = [row.get("task_id") for row, _ in rows if isinstance(row, dict)]
     cov = coverage(tasks, task_ids)
     _refuse_partial(cfg, cov, task_ids)
+    check_known(cfg.samples, numbered, cfg.benchmark, _all_ids(cfg, tasks))
     limits = Limits(timeout=cfg.timeout)
     jobs, results = [], []
     finished = load_finished(cfg.samples, cfg.timeout)  # what an interrupted run kept
