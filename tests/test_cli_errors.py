@@ -5,22 +5,20 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 
 from helpers import run_cli, write_jsonl
 
 
-def one_line_error(*args, needle: str, env=None):
-    start = time.monotonic()
-    proc = run_cli(*args, check=False, env=env, timeout=60)
-    elapsed = time.monotonic() - start
+def one_line_error(*args, needle: str, env=None, cwd=None):
+    # no wall-clock bound: on a loaded machine "fast" is not a number; run_cli's timeout only stops a hang
+    proc = run_cli(*args, check=False, env=env, cwd=cwd, timeout=300)
     assert proc.returncode == 2, (proc.returncode, proc.stderr)
-    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip() and not ln.startswith("isolation:")]
     assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
-    assert lines[0].startswith(f"lintseq {args[0]}: error: ") and needle in lines[0], lines[0]
-    assert elapsed < 10, elapsed
+    assert lines[0].startswith(f"lintseq {' '.join(map(str, args[:2])) if args[0] == 'corpus' else args[0]}: error: ") \
+        and needle in lines[0] and "(fix: " in lines[0], lines[0]
     return lines[0]
 
 
@@ -86,3 +84,64 @@ def test_every_option_has_help(command):
         sub = next(a for a in sub._actions if a.__class__.__name__ == "_SubParsersAction").choices[word]
     missing = [a.option_strings or a.dest for a in sub._actions if not a.help and a.dest != "help"]
     assert not missing, (command, missing)
+
+
+@pytest.mark.parametrize("args,needle", [
+    (("evaluate", "s.jsonl", "--k", "-3"), "argument --k: expected comma-separated integers >= 1"),
+    (("evaluate", "s.jsonl", "--k", "abc"), "got 'abc'"),
+    (("evaluate", "s.jsonl", "--k", "1,,0"), "got '1,,0'"),
+    (("evaluate", "s.jsonl", "--workers", "0"), "--workers/-w: expected an integer >= 1"),
+    (("evaluate", "s.jsonl", "--timeout", "-1"), "--timeout: expected a number > 0"),
+    (("evaluate", "s.jsonl", "--timeout", "nan"), "--timeout: expected a number > 0"),
+    (("evaluate", "s.jsonl", "--limit-tasks", "-1"), "--limit-tasks: expected an integer >= 0"),
+    (("generate", "in.jsonl", "--workers", "abc"), "--workers/-w: expected an integer >= 1"),
+    (("generate", "in.jsonl", "-s", "0"), "-s/--samples: expected an integer >= 1"),
+    (("generate", "in.jsonl", "--max-lines", "-5"), "--max-lines: expected an integer >= 0"),
+    (("sample", "--model", "m", "--prompts", "p", "-n", "0"), "-n: expected an integer >= 1"),
+    (("sample", "--model", "m", "--prompts", "p", "--batch-size", "-4"), "--batch-size: expected an integer >= 0"),
+    (("sample", "--model", "m", "--prompts", "p", "--top-p", "1.5"), "--top-p: expected a number > 0 and <= 1"),
+    (("corpus", "build", "--val-fraction", "2"), "--val-fraction: expected a number >= 0 and <= 1"),
+    (("train", "data=x", "global_batch=0"), "global_batch='0': expected a number >= 1"),
+    (("train", "data=x", "micro_batch=abc"), "micro_batch='abc': expected int"),
+    (("experiment", "workers=-2"), "workers='-2': expected a number >= 1"),
+    (("experiment", "timeout=-1"), "timeout='-1': expected a number >= 0"),
+])
+def test_every_numeric_option_is_checked_in_one_line(tmp_path, args, needle):
+    one_line_error(*args, needle=needle, cwd=tmp_path)
+
+
+def test_evaluate_refuses_unusable_rows_naming_the_row_and_the_field(tmp_path, sandbox):
+    def refused(rows, needle):
+        path = write_jsonl(tmp_path / "s.jsonl", rows) if rows is not None else tmp_path / "s.jsonl"
+        line = one_line_error("evaluate", path, "--allow-partial", "--k", "1", needle=needle)
+        assert not os.path.exists(f"{path}_results.jsonl") and not os.path.exists(f"{path}_summary.json")
+        return line
+
+    ok = {"task_id": "HumanEval/0", "completion": "    return True\n"}
+    line = refused([ok, {"task_id": "HumanEval/1", "code": "x = 1"}], "line 2 (HumanEval/1) has no completion, solution or raw")
+    assert "it has: task_id, code" in line
+    refused([ok, {"task_id": "HumanEval/999", "completion": "x"}], "line 2: task_id 'HumanEval/999' is not a humaneval task")
+    refused([ok, {"completion": "x"}], "line 2 has no task_id field")
+    refused([ok, "not json"], "line 2: invalid JSON")
+    refused([], "has no samples (the file is empty)")
+    (tmp_path / "s.jsonl").write_bytes(b'{"task_id": "HumanEval/0", "completion": "\xff"}\n')
+    refused(None, "line 1: not UTF-8 text")
+    one_line_error("evaluate", tmp_path, needle="is a directory")
+
+
+def test_generate_on_empty_undecodable_or_folder_input_says_so(tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    one_line_error("generate", empty, "-o", tmp_path / "o.jsonl", needle="is empty: nothing to generate")
+    latin = tmp_path / "latin.jsonl"
+    latin.write_bytes(b'{"instruction": "x", "response": "s = \'\xe9\'"}\n')
+    one_line_error("generate", latin, "-o", tmp_path / "o.jsonl", "-q", needle="not UTF-8 text")
+    (tmp_path / "folder").mkdir()
+    one_line_error("generate", tmp_path / "folder", "-o", tmp_path / "o.jsonl", needle="is a directory with no dataset")
+    assert sorted(os.listdir(tmp_path)) == ["empty.jsonl", "folder", "latin.jsonl"]  # nothing half-written
+
+
+def test_a_pairs_file_smaller_than_one_global_batch_is_one_line(tmp_path, sandbox):
+    pairs = write_jsonl(tmp_path / "pairs.jsonl", [{"instruction": "Add.", "response": "def add(a, b):\n    return a + b"}])
+    one_line_error("experiment", f"pairs={pairs}", f"output_dir={tmp_path / 'out'}", "global_batch=16", "linter=fast",
+                   "workers=1", "-q", needle="fewer than one global batch of 16")

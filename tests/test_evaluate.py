@@ -171,19 +171,18 @@ def test_raw_edit_sequences_are_resolved_and_flops_counted(tmp_path, problems):
     raw_ok = editseq_completion(edits)
     raw_bad = "garbage\n<|diff|>@@ nonsense @@\n+x\n<|diff|>\n<|diff|>"
     rows = [{"task_id": p["task_id"], "raw": raw_ok, "prompt_tokens": 50, "completion_tokens": 150},
-            {"task_id": p["task_id"], "raw": raw_bad, "prompt_tokens": 50, "completion_tokens": 10},
-            {"task_id": "HumanEval/999", "completion": "x"}, "not json"]
+            {"task_id": p["task_id"], "raw": raw_bad, "prompt_tokens": 50, "completion_tokens": 10}]
+    # (unknown task ids and unreadable rows are refused before anything runs: tests/test_cli_errors.py)
     path = write_jsonl(tmp_path / "s.jsonl", rows)
     meta = {"non_embedding_params": 1000, "n_layer": 2, "n_ctx": 10, "d_model": 5}
     with open(path + ".meta.json", "w") as fh:
         json.dump(meta, fh)
     s = evaluate(EvalConfig(path, "humaneval", ks=(1, 2), workers=2, progress=False, allow_partial=True))
     res = read(path + "_results.jsonl")
-    assert [r["verdict"] for r in res] == ["passed", "failed", "error", "error"]  # bad raw: empty program
+    assert [r["verdict"] for r in res] == ["passed", "failed"]  # bad raw: empty program
     assert res[0]["resolution"] == {"from": "raw", "format": "editseq", "rule": "authors", "edits": 1, "hunks": 1,
                                     "malformed": 0, "miscounted": 0, "extraction": "as_is", "extract": "authors"}
     assert res[1]["resolution"]["malformed"] == 1 and res[1]["resolution"]["hunks"] == 0  # a header of one word
-    assert "unknown task_id" in res[2]["reason"] and "invalid JSON" in res[3]["reason"]
     assert s["pass@1"] == 0.5 and s["pass@2"] == 1.0
     assert s["hunks"]["malformed"] == 1 and s["malformed_rate"] == 0.5
     assert (s["resolve"], s["extract"]) == ("authors", "authors")

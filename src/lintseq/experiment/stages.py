@@ -48,7 +48,8 @@ def pairs(cfg: ExperimentConfig, path: str) -> dict:
         packages = [p.strip() for p in cfg.packages.split(",") if p.strip()]
         built, counts = build_corpus(packages, cfg.data_dir or None, seed=cfg.seed)
         rows = [json.dumps(p, ensure_ascii=False) + "\n" for p in built if p["split"] == "train"]
-        source = f"corpus build (stdlib{''.join(',' + p for p in packages)}): {counts['kept']} kept"
+        source = (f"corpus build (stdlib{''.join(',' + p for p in packages)}): {counts['kept']} kept, "
+                  f"decontaminated against {counts['decontaminated_against']}")
     if cfg.max_pairs:
         rows = rows[: cfg.max_pairs]
     with open(path, "w", encoding="utf-8") as fh:

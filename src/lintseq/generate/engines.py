@@ -8,11 +8,14 @@ inputs of any size.
 from __future__ import annotations
 
 import itertools
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+import multiprocessing
+import os
+import queue
 from typing import Iterable, Iterator
 
 from .records import JobSpec, RowResult, process_rows
 from ..data.sources import Row
+from ..stop import worker_init
 
 ENGINES = ("local", "ray")
 
@@ -32,16 +35,40 @@ def run_chunks(
 
 
 def _pool(chunks: Iterable[list[Row]], spec: JobSpec, workers: int) -> Iterator[list[RowResult]]:
+    """A process pool whose workers die with this process (``stop.worker_init``); on any exit
+    that is not the end of the input (Ctrl-C, SIGTERM, an error, the consumer leaving) the
+    workers are terminated at once and the chunks they held are dropped (a rerun resumes them)."""
     window = workers * 4
     it = iter(chunks)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        pending = {pool.submit(process_rows, c, spec) for c in itertools.islice(it, window)}
+    finished: queue.SimpleQueue = queue.SimpleQueue()
+    pool = multiprocessing.Pool(workers, initializer=worker_init, initargs=(os.getpid(),))
+    try:
+        def submit(chunk: list[Row]) -> None:
+            pool.apply_async(process_rows, (chunk, spec), callback=finished.put,
+                             error_callback=lambda exc: finished.put(_Failed(exc)))
+
+        pending = 0
+        for chunk in itertools.islice(it, window):
+            submit(chunk)
+            pending += 1
         while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                yield fut.result()
-            for c in itertools.islice(it, len(done)):
-                pending.add(pool.submit(process_rows, c, spec))
+            result = finished.get()
+            pending -= 1
+            if isinstance(result, _Failed):
+                raise result.exc
+            yield result
+            for chunk in itertools.islice(it, 1):
+                submit(chunk)
+                pending += 1
+        pool.close()
+        pool.join()
+    finally:
+        pool.terminate()
+
+
+class _Failed:
+    def __init__(self, exc: BaseException):
+        self.exc = exc
 
 
 def _ray(chunks: Iterable[list[Row]], spec: JobSpec, workers: int, address: str | None) -> Iterator[list[RowResult]]:

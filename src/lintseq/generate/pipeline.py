@@ -210,6 +210,9 @@ def generate(cfg: GenerateConfig) -> dict:
     Raises :class:`LintseqError` when rows were read but none produced a sequence (wrong field
     names, most often); a run that fails leaves no empty output files behind.
     """
+    if cfg.input is not None and os.path.isfile(cfg.input) and _blank(cfg.input):
+        raise LintseqError(f"{cfg.input} is empty: nothing to generate from",
+                           fix="give a file with one JSON object per line holding an instruction and a program")
     out, rej = cfg.output, side_path(cfg.output, "rejects.jsonl")
     side = [out, rej, side_path(out, "meta.json"), side_path(out, "summary.json")]
     folder = os.path.dirname(os.path.abspath(out))
@@ -219,19 +222,42 @@ def generate(cfg: GenerateConfig) -> dict:
     except BaseException:
         _remove_new_empty(side, existed, folder)
         raise
-    if summary["programs_in"] and not summary["sequences_out"]:
+    if not summary["sequences_out"]:
         for p in side:  # nothing to resume from; stale rejects would make a rerun skip every row
             if os.path.exists(p):
                 os.remove(p)
         _remove_new_empty([], existed, folder)
-        n = summary["programs_in"]
-        reasons = ", ".join(f"{k} {v}" for k, v in summary["rejected_by_reason"].items())
-        raise LintseqError(
-            f"read {n} row{'s' if n != 1 else ''} of {cfg.input or 'the stdlib corpus'} but none produced a "
-            f"sequence (rejected: {reasons}); looked for the instruction in field {cfg.instruction_field!r} "
-            f"and the program in {cfg.code_field!r}",
-            fix="name your fields with --instruction-field and --code-field (defaults: instruction, response)")
+        raise _nothing_made(cfg, summary)
     return summary
+
+
+def _blank(path: str) -> bool:
+    """Nothing but whitespace in the file (read no further than the first other byte)."""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 16):
+            if chunk.strip():
+                return False
+    return True
+
+
+def _nothing_made(cfg: GenerateConfig, summary: dict) -> LintseqError:
+    """Why no row produced a sequence, and the fix that matches the rows' reject reasons."""
+    source, n = cfg.input or "the stdlib corpus", summary["programs_in"]
+    if not n:
+        return LintseqError(f"{source} has no rows: nothing to generate from",
+                            fix="give a file with one JSON object per line holding an instruction and a program")
+    reasons = summary["rejected_by_reason"]
+    rejected = ", ".join(f"{k} {v}" for k, v in reasons.items())
+    head = f"read {n} row{'s' if n != 1 else ''} of {source} but none produced a sequence (rejected: {rejected})"
+    if reasons.get("not_utf8", 0) * 2 >= n:
+        return LintseqError(f"{head}: the file is not UTF-8 text",
+                            fix=f"convert it, e.g. iconv -f latin1 -t utf-8 {source} > fixed.jsonl")
+    if reasons.get("syntax_error", 0) * 2 >= n:
+        return LintseqError(f"{head}: the programs in field {cfg.code_field!r} do not compile as Python 3",
+                            fix="check --code-field names the field holding the code (markdown fences are extracted)")
+    return LintseqError(f"{head}; looked for the instruction in field {cfg.instruction_field!r} and the program "
+                        f"in {cfg.code_field!r}",
+                        fix="name your fields with --instruction-field and --code-field (defaults: instruction, response)")
 
 
 def _remove_new_empty(paths: list[str], existed: set[str], folder: str) -> None:

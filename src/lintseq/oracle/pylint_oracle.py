@@ -14,7 +14,9 @@ Install with the ``[pylint]`` extra, which pins the authors' pylint 3.2.6 / astr
 from __future__ import annotations
 
 import functools
+import multiprocessing.util
 import os
+import shutil
 import tempfile
 
 from . import LintMessage
@@ -72,6 +74,8 @@ class PylintLinter:
             ) from exc
 
         self._dir = tempfile.mkdtemp(prefix="lintseq-pylint-")
+        # removed when the linter goes or its process exits (pool workers too, where atexit does not run)
+        multiprocessing.util.Finalize(self, shutil.rmtree, args=(self._dir, True), exitpriority=0)
         self._modname = "lintseq_state"
         self._path = os.path.join(self._dir, self._modname + ".py")
         with open(self._path, "w", encoding="utf-8"):

@@ -15,8 +15,11 @@ import csv
 import json
 import math
 import os
+import shutil
 import time
 
+from ..errors import LintseqError
+from ..stop import Deferred
 from .config import TrainConfig
 from .data import Encoded, collate, encode_file, epoch_batches, rows
 from .engine import (H100_BF16_FLOPS, LossModel, backward, compile_body, flops_per_token, make_accelerator,
@@ -94,7 +97,8 @@ def run_training(cfg: TrainConfig, model, tok, examples: list[dict] | Encoded) -
     table = rows(enc, cfg.max_seq_len, cfg.packing)
     per_epoch = len(table) // cfg.global_batch
     if per_epoch == 0:
-        raise ValueError(f"{len(table)} training rows are fewer than one global batch of {cfg.global_batch}")
+        raise LintseqError(f"{len(table)} training rows are fewer than one global batch of {cfg.global_batch}",
+                           fix="give more data (pairs=, data=) or a smaller global_batch=")
     total = cfg.max_steps or math.ceil(cfg.epochs * per_epoch)
     meta = model_meta(model)
     wrapped = LossModel(model, cfg.ce_chunk)
@@ -119,36 +123,49 @@ def run_training(cfg: TrainConfig, model, tok, examples: list[dict] | Encoded) -
     length = cfg.max_seq_len if cfg.packing else None
     wrapped.train()
     epoch, order = None, []
-    for step in range(start, total):
-        if step // per_epoch != epoch:
-            epoch = step // per_epoch
-            order = epoch_batches(len(table), cfg.global_batch, cfg.seed, epoch)
-        batch_rows = [table[r] for r in order[step % per_epoch]]
-        # both denominators are known up front to every process: the gradient does not depend on the split
-        label_tokens = sum(enc.label_tokens(i) for row in batch_rows for i in row)
-        denom = label_tokens if cfg.loss == "mean" else (cfg.loss_scale or cfg.global_batch)
-        mine = batch_rows[rank * share: (rank + 1) * share]
-        step_loss = torch.zeros((), device=acc.device)
-        for i in range(0, share, cfg.micro_batch):
-            mb = collate(enc, mine[i: i + cfg.micro_batch], tok.pad_token_id, length)
-            packed = any(len(r) > 1 for r in mine[i: i + cfg.micro_batch])
-            inputs = {k: mb[k].to(acc.device, non_blocking=True) for k in ("input_ids", "targets")}
-            if packed:  # restarting positions; without them transformers keeps the fast causal path
-                inputs["position_ids"] = mb["position_ids"].to(acc.device, non_blocking=True)
-            with acc.accumulate(wrapped):  # sync (and DeepSpeed's step) on the last micro-batch only
-                ce = wrapped(**inputs)
-                backward(acc, ce * (procs / denom), n_micro)  # DDP/FSDP/DeepSpeed average over processes: undo it
-            step_loss += ce.detach() / denom
-        log.tokens += sum(int(enc.lengths[i]) for row in batch_rows for i in row)  # the global batch's real tokens
-        if cfg.grad_clip and acc.state.deepspeed_plugin is None:
-            acc.clip_grad_norm_(wrapped.parameters(), cfg.grad_clip)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
-        log.step(step + 1, step_loss, scheduler.get_last_lr()[0])
-        if cfg.save_every and (step + 1) % cfg.save_every == 0 and step + 1 < total:
+    done = start  # optimizer steps the model's state holds
+    try:
+        for step in range(start, total):
+            if step // per_epoch != epoch:
+                epoch = step // per_epoch
+                order = epoch_batches(len(table), cfg.global_batch, cfg.seed, epoch)
+            batch_rows = [table[r] for r in order[step % per_epoch]]
+            # both denominators are known up front to every process: the gradient does not depend on the split
+            label_tokens = sum(enc.label_tokens(i) for row in batch_rows for i in row)
+            denom = label_tokens if cfg.loss == "mean" else (cfg.loss_scale or cfg.global_batch)
+            mine = batch_rows[rank * share: (rank + 1) * share]
+            step_loss = torch.zeros((), device=acc.device)
+            for i in range(0, share, cfg.micro_batch):
+                mb = collate(enc, mine[i: i + cfg.micro_batch], tok.pad_token_id, length)
+                packed = any(len(r) > 1 for r in mine[i: i + cfg.micro_batch])
+                inputs = {k: mb[k].to(acc.device, non_blocking=True) for k in ("input_ids", "targets")}
+                if packed:  # restarting positions; without them transformers keeps the fast causal path
+                    inputs["position_ids"] = mb["position_ids"].to(acc.device, non_blocking=True)
+                with acc.accumulate(wrapped):  # sync (and DeepSpeed's step) on the last micro-batch only
+                    ce = wrapped(**inputs)
+                    backward(acc, ce * (procs / denom), n_micro)  # DDP/FSDP/DeepSpeed average over processes: undo it
+                step_loss += ce.detach() / denom
+            log.tokens += sum(int(enc.lengths[i]) for row in batch_rows for i in row)  # the global batch's real tokens
+            if cfg.grad_clip and acc.state.deepspeed_plugin is None:
+                acc.clip_grad_norm_(wrapped.parameters(), cfg.grad_clip)
+            with Deferred() as stop:  # an optimizer step is never cut in two by SIGINT/SIGTERM
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+                done = step + 1
+            log.step(step + 1, step_loss, scheduler.get_last_lr()[0])
+            if stop.stop_requested():
+                stop.interrupt()
+            if cfg.save_every and (step + 1) % cfg.save_every == 0 and step + 1 < total:
+                log.flush()
+                _checkpoint(acc, cfg.output_dir, step + 1, scheduler)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: keep the finished steps, a rerun resumes from them
+        if procs == 1 and done > start:
             log.flush()
-            _checkpoint(acc, cfg.output_dir, step + 1, scheduler)
+            _checkpoint(acc, cfg.output_dir, done, scheduler)
+        if log.bar:
+            log.bar.close()
+        raise
     log.flush(final=True)
     acc.wait_for_everyone()
     final = os.path.join(cfg.output_dir, "final")
@@ -226,11 +243,19 @@ class _Log:
 
 
 def _checkpoint(acc, output_dir: str, step: int, scheduler) -> None:
+    """Written beside its place and renamed into it: an interrupted save leaves no half checkpoint."""
     path = os.path.join(output_dir, f"checkpoint-{step}")
-    acc.save_state(path)
+    tmp = path + ".partial"
+    if acc.is_main_process and os.path.isdir(tmp):
+        shutil.rmtree(tmp)
+    acc.wait_for_everyone()
+    acc.save_state(tmp)
     if acc.is_main_process:
-        with open(os.path.join(path, "trainer_state.json"), "w") as fh:
+        with open(os.path.join(tmp, "trainer_state.json"), "w") as fh:
             json.dump({"step": step, "scheduler": scheduler.state_dict()}, fh)
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+        os.replace(tmp, path)
     acc.wait_for_everyone()
 
 
