@@ -167,7 +167,19 @@ def test_a_flat_distribution_keeps_what_top_p_alone_keeps(memorised):
 def test_bad_sampling_values_are_one_line(memorised, tmp_path):
     path, _, _ = memorised
     prompts = write_jsonl(tmp_path / "p.jsonl", [{"task_id": "T/0", "prompt": PROMPT}])
-    for flags, words in ((["--top-k", "-1"], "top_k=-1"), (["--stop", "never"], "stop='never'"),
-                         (["--top-p", "0"], "top_p=0.0"), (["--extract", "lenient"], "extract")):
+    for flags, words in ((["--top-k", "-1"], "--top-k"), (["--stop", "never"], "stop='never'"),
+                         (["--top-p", "0"], "--top-p"), (["--extract", "lenient"], "extract='lenient'")):
         proc = run_cli("sample", "--model", path, "--prompts", prompts, *flags, check=False, timeout=120)
         assert proc.returncode == 2 and words in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_the_library_checks_values_too(tmp_path):
+    from lintseq.errors import LintseqError
+    from lintseq.sample import check_config
+
+    base = dict(model="m", prompts="p", output="o")
+    for bad, words in (({"top_k": -1}, "top_k=-1"), ({"stop": "never"}, "stop='never'"), ({"top_p": 0.0}, "top_p=0.0"),
+                       ({"resolve": "lenient"}, "resolve='lenient'"), ({"n": 0}, "n=0")):
+        with pytest.raises(LintseqError, match=words.replace("(", r"\(")):
+            check_config(SampleConfig(**base, **bad))
+    check_config(SampleConfig(**base, resolve="paper"))  # the old name of the authors' rule still reads
