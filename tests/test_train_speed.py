@@ -101,7 +101,8 @@ def test_switches_and_booleans_are_parsed_in_one_place():
     from lintseq.experiment import ExperimentConfig
     from lintseq.cliargs import load_config
 
-    assert load_config(ExperimentConfig, None, ["compile=on"]).compile == "true"
+    assert load_config(ExperimentConfig, None, ["compile=on"]).train.compile == "true"
+    assert load_config(ExperimentConfig, None, ["train.compile=off"]).train.compile == "false"
 
 
 def _tiny(seed=0, vocab_texts=None):

@@ -306,13 +306,10 @@ def _corpus_build(args) -> int:
 
 
 def _experiment_keys() -> dict:
-    import dataclasses
-
-    from .cliargs import field_docs
+    from .config import describe
     from .experiment import ExperimentConfig
 
-    docs = field_docs(ExperimentConfig)
-    return {f.name: f"{docs.get(f.name, '')} (default {f.default!r})".strip() for f in dataclasses.fields(ExperimentConfig)}
+    return describe(ExperimentConfig)
 
 
 def build_parser() -> argparse.ArgumentParser:

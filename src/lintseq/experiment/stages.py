@@ -3,6 +3,7 @@ wrote under OUT and returns a small JSON-able result that ``stages.json`` keeps.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
@@ -18,7 +19,7 @@ def check_sandbox(cfg: ExperimentConfig) -> None:
     from ..evaluate.isolation import probe
 
     status = probe()
-    if not status.ok and not cfg.unsafe_no_sandbox:
+    if not status.ok and not cfg.evaluate.unsafe_no_sandbox:
         raise LintseqError(f"refusing to start: the evaluate stages need a sandbox and {status.detail}", status.fix)
 
 
@@ -58,15 +59,14 @@ def pairs(cfg: ExperimentConfig, path: str) -> dict:
 
 
 def generate_data(cfg: ExperimentConfig, out: str, arms: list[str]) -> dict:
-    from ..generate import GenerateConfig, generate
+    from ..generate import generate
 
     result = {}
     for sampler, name in (("lintseq", "lintseq.jsonl"), ("randseq", "randseq.jsonl")):
         if sampler == "randseq" and "randseq" not in arms:
             continue
-        summary = generate(GenerateConfig(output=os.path.join(out, name), input=os.path.join(out, "pairs.jsonl"),
-                                          samples=cfg.samples_per_program, seed=cfg.seed, linter=cfg.linter,
-                                          sampler=sampler, workers=cfg.workers, overwrite=True, progress=False))
+        summary = generate(dataclasses.replace(cfg.generate, output=os.path.join(out, name), input=os.path.join(out, "pairs.jsonl"),
+                                               seed=cfg.seed, sampler=sampler, overwrite=True, progress=False))
         result[sampler] = {k: summary.get(k) for k in ("programs_in", "sequences_out", "rejected", "mean_edits_per_sequence",
                                                        "mean_lines_per_edit", "seconds", "warnings")}
     return result
@@ -89,7 +89,7 @@ def equal_steps(cfg: ExperimentConfig, out: str) -> int:
         programs = len({json.loads(line)["source_id"] for line in fh if line.strip()})
     if not programs:
         raise LintseqError("the generate stage produced no sequences", fix="check OUT/lintseq.jsonl.rejects.jsonl and the pairs' fields")
-    return max(1, round(cfg.baseline_epochs * cfg.epoch_scale * programs / cfg.global_batch))
+    return max(1, round(cfg.baseline_epochs * cfg.epoch_scale * programs / cfg.train.global_batch))
 
 
 def _ensure_model(cfg: ExperimentConfig) -> None:
@@ -101,14 +101,11 @@ def _ensure_model(cfg: ExperimentConfig) -> None:
 
 
 def train_arm(cfg: ExperimentConfig, out: str, arm: str, steps: int) -> dict:
-    from ..train.config import TrainConfig
     from ..train.loop import train
 
     _ensure_model(cfg)
-    tc = TrainConfig(model=cfg.model, data=os.path.join(out, DATA[arm]), view=VIEW[arm],
-                     output_dir=os.path.join(out, arm, "model"), max_steps=steps, global_batch=cfg.global_batch,
-                     micro_batch=cfg.micro_batch, max_seq_len=cfg.max_seq_len, lr=cfg.lr, precision=cfg.precision,
-                     compile=cfg.compile, seed=cfg.seed)
+    tc = dataclasses.replace(cfg.train, model=cfg.model, data=os.path.join(out, DATA[arm]), view=VIEW[arm],
+                             output_dir=os.path.join(out, arm, "model"), max_steps=steps, seed=cfg.seed)
     result = train(tc)
     _free_accelerator()
     losses = result.get("losses") or []
@@ -131,15 +128,11 @@ def _free_accelerator() -> None:
 
 
 def sample_arm(cfg: ExperimentConfig, out: str, arm: str) -> dict:
-    from ..sample import SampleConfig, sample
+    from ..sample import sample
 
-    model = os.path.join(out, arm, "model", "final")
-    meta = sample(SampleConfig(model=model, prompts=os.path.join(out, "prompts.jsonl"),
-                               output=os.path.join(out, arm, "samples.jsonl"), n=cfg.n, temperature=cfg.temperature,
-                               top_p=cfg.top_p, min_p=cfg.min_p, top_k=cfg.top_k, max_new_tokens=cfg.max_new_tokens,
-                               min_new_tokens=cfg.min_new_tokens, stop=cfg.stop, resolve=cfg.resolve, extract=cfg.extract,
-                               batch_size=cfg.sample_batch_size, format="plain" if arm == "baseline" else "editseq",
-                               device=cfg.device, seed=cfg.seed))
+    meta = sample(dataclasses.replace(cfg.sample, model=os.path.join(out, arm, "model", "final"),
+                                      prompts=os.path.join(out, "prompts.jsonl"), output=os.path.join(out, arm, "samples.jsonl"),
+                                      format="plain" if arm == "baseline" else "editseq", seed=cfg.seed, progress=False))
     _free_accelerator()
     keep = ("samples", "seconds", "samples_per_s", "generated_tokens_per_s", "device", "dtype", "format", "resolve",
             "extract", "temperature", "top_p", "min_p", "top_k", "max_new_tokens", "min_new_tokens", "stop")
@@ -147,13 +140,13 @@ def sample_arm(cfg: ExperimentConfig, out: str, arm: str) -> dict:
 
 
 def evaluate_arm(cfg: ExperimentConfig, out: str, arm: str) -> dict:
-    from ..evaluate.run import EvalConfig, evaluate
+    from ..evaluate.run import evaluate
 
-    ks = tuple(k for k in (int(x) for x in cfg.ks.split(",") if x.strip()) if k <= cfg.n)
-    summary = evaluate(EvalConfig(samples=os.path.join(out, arm, "samples.jsonl"), benchmark=cfg.benchmark, ks=ks,
-                                  workers=cfg.workers, timeout=cfg.timeout, data_dir=cfg.data_dir or None,
-                                  limit_tasks=cfg.limit_tasks, resolve=cfg.resolve, extract=cfg.extract,
-                                  unsafe_no_sandbox=cfg.unsafe_no_sandbox, progress=False))
+    ks = tuple(k for k in cfg.evaluate.ks if k <= cfg.sample.n)  # pass@k needs n >= k
+    summary = evaluate(dataclasses.replace(cfg.evaluate, samples=os.path.join(out, arm, "samples.jsonl"),
+                                           benchmark=cfg.benchmark, ks=ks, data_dir=cfg.data_dir or None,
+                                           limit_tasks=cfg.limit_tasks, resolve=cfg.sample.resolve,
+                                           extract=cfg.sample.extract, progress=False))
     keep = ("samples", "tasks_scored", "coverage", "verdicts", "isolation", "flops", "malformed_rate", "hunks",
             "plain_extraction", "truncated_rate", "resolve", "extract")
     return {**{k: v for k, v in summary.items() if k.startswith("pass@")}, **{k: summary.get(k) for k in keep}}
@@ -185,7 +178,7 @@ def write_report(out: str, summary: dict) -> dict:
     runs = []
     for arm, s in summary["arms"].items():
         runs.append((arm, {**s, "benchmark": summary["config"]["benchmark"],
-                           "samples": summary["config"]["n"] * summary["data"]["prompts"]["tasks"]}))
+                           "samples": summary["config"]["sample"]["n"] * summary["data"]["prompts"]["tasks"]}))
     lines = ["# lintseq experiment", "", markdown_table(runs), "",
              "| arm | train steps | lr | last loss | train tokens/s | sample tokens/s | malformed rate | truncated rate "
              "| T / top-p / top-k | max new tokens | stop | rule | extract |", "|---" * 13 + "|"]

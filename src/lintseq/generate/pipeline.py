@@ -27,16 +27,19 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import ClassVar, Iterable, Iterator
 
-from .engines import run_chunks
+from .engines import ENGINES, run_chunks
 from ..errors import LintseqError
-from .records import JobSpec, Tally
+from .records import SAMPLERS, JobSpec, Tally
+from ..oracle import LINTERS
 from ..data.sources import Row, count_rows, iter_rows
 
 
 @dataclass
 class GenerateConfig:
+    CHOICES: ClassVar[dict] = {"linter": LINTERS, "sampler": SAMPLERS, "engine": ENGINES}
+
     """One ``lintseq generate`` run."""
 
     output: str

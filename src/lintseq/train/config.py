@@ -14,6 +14,8 @@ from typing import ClassVar
 @dataclass
 class TrainConfig:
     SWITCHES: ClassVar[tuple[str, ...]] = ("compile",)  # auto / true / false, any boolean spelling
+    CHOICES: ClassVar[dict] = {"view": ("editseq", "baseline"), "loss": ("sum", "mean"), "precision": ("auto", "bf16", "fp32"),
+                               "attn": ("sdpa", "flex_attention", "flash_attention_2", "eager")}
 
     model: str = "tiny"
     """HF hub name or local checkpoint dir; ``tiny`` = a small OLMo built from a config (tests)."""
