@@ -3,6 +3,7 @@ stop (EOS) and the optional one at the empty edit on token ids, exactly the conf
 processors (no hidden top-k), rows and meta, the authors' resolution rule, flags and errors."""
 
 import json
+import os
 
 import pytest
 
@@ -183,3 +184,30 @@ def test_the_library_checks_values_too(tmp_path):
         with pytest.raises(LintseqError, match=words.replace("(", r"\(")):
             check_config(SampleConfig(**base, **bad))
     check_config(SampleConfig(**base, resolve="paper"))  # the old name of the authors' rule still reads
+
+
+def test_an_interrupted_run_resumes_from_its_kept_batches(memorised, tmp_path):
+    """What a stopped run appended to OUTPUT.partial.jsonl is reused as it is; only the rest is
+    generated; a half-written last line (a kill) is skipped; other settings start over."""
+    from lintseq.sample_partial import fingerprint
+
+    path, _, _ = memorised
+    prompts = write_jsonl(tmp_path / "p.jsonl", [{"task_id": f"T/{i}", "prompt": PROMPT} for i in range(3)])
+    out = str(tmp_path / "s.jsonl")
+    cfg = SampleConfig(model=path, prompts=prompts, output=out, n=2, max_new_tokens=30, temperature=1.0,
+                       progress=False, batch_size=2)
+    kept = {"task_id": "T/1", "completion": "KEPT", "raw": "kept raw", "format": "editseq", "prompt_tokens": 5,
+            "completion_tokens": 7, "sample": 0, "resolution": {"hunks": 0, "malformed": 0, "miscounted": 0}}
+    with open(out + ".partial.jsonl", "w") as fh:
+        fh.write(json.dumps({"fingerprint": fingerprint(cfg)}) + "\n")
+        fh.write(json.dumps({**kept, "_job": [1, 0]}) + "\n")
+        fh.write('{"task_id": "T/2", "compl')  # cut by a kill
+    meta = sample(cfg)
+    rows = [json.loads(line) for line in open(out)]
+    assert len(rows) == 6 and rows[2] == kept and meta["resumed_samples"] == 1
+    assert [(r["task_id"], r["sample"]) for r in rows] == [(f"T/{i}", k) for i in range(3) for k in range(2)]
+    assert not os.path.exists(out + ".partial.jsonl")
+    with open(out + ".partial.jsonl", "w") as fh:  # kept under other settings (n=3): not reused
+        fh.write(json.dumps({"fingerprint": {**fingerprint(cfg), "n": 3}}) + "\n" + json.dumps({**kept, "_job": [1, 0]}) + "\n")
+    meta = sample(cfg)
+    assert meta["resumed_samples"] == 0 and all(json.loads(line)["completion"] != "KEPT" for line in open(out))

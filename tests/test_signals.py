@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from helpers import humaneval_programs, write_jsonl
+from helpers import run_cli, humaneval_programs, write_jsonl
 
 DEADLINE = 120  # seconds; only a hang reaches it
 CODE = {signal.SIGINT: 130, signal.SIGTERM: 143}
@@ -242,7 +242,7 @@ def test_train_stops_at_a_step_boundary_with_a_checkpoint_and_resumes(records, t
 
 
 @pytest.mark.slow
-def test_sample_stops_within_a_batch_and_writes_nothing_half_done(tmp_path):
+def test_sample_stops_within_a_batch_keeps_finished_batches_and_resumes(tmp_path):
     from lintseq.train.models import build_model
     from lintseq.train.tokens import add_diff_token, tiny_tokenizer
 
@@ -260,7 +260,15 @@ def test_sample_stops_within_a_batch_and_writes_nothing_half_done(tmp_path):
     assert proc.wait(timeout=DEADLINE) == 130, err.done()
     text = err.done()
     assert "interrupted" in text and "Traceback" not in text, text
-    assert not os.path.exists(tmp_path / "s.jsonl")
+    assert not os.path.exists(tmp_path / "s.jsonl")  # nothing half done: OUTPUT only once complete
+    kept = tmp_path / "s.jsonl.partial.jsonl"
+    assert kept.exists()  # the finished batches (maybe none yet) behind the settings line
+    # shorter samples are other settings: the kept rows are not reused, the run starts over and
+    # cleans up (reuse itself: tests/test_sample.py::test_an_interrupted_run_resumes_from_its_kept_batches)
+    again = run_cli("sample", "--model", tmp_path / "m", "--prompts", prompts, "-o", tmp_path / "s.jsonl", "-n", "4",
+                    "--max-new-tokens", "8", "--batch-size", "64", "--device", "cpu", "--temperature", "1.0", "-q",
+                    timeout=600)
+    assert again.returncode == 0 and not kept.exists() and len(open(tmp_path / "s.jsonl").readlines()) == 256
 
 
 @pytest.mark.slow

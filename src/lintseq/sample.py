@@ -9,6 +9,8 @@ drawn with temperature and top-p only: no library default (transformers' ``top_k
 Texts become programs by ``resolve.py`` (the authors' rule and fence stripping, both formats alike). Rows: ``{task_id, completion, raw, format, prompt_tokens,
 completion_tokens, sample, resolution}`` (``completion`` is the resolved program), plus
 ``SAMPLES.meta.json`` with the model's size and shape for FLOPs and the measured throughput.
+Stopped (Ctrl-C, SIGTERM, a kill), it keeps every finished batch in ``SAMPLES.partial.jsonl``; the
+same command resumes from there (``sample_partial.py``).
 
 The model runs on the GPU when there is one (``device="auto"``), in bf16 where supported, in
 large batches of prompts sorted by length (less padding); finished rows stop without decoding.
@@ -24,6 +26,7 @@ from typing import ClassVar
 from .formats import DIFF_TOKEN, SEP
 from .jsonl import write_json, write_jsonl
 from .resolve import resolve
+from .sample_partial import Partial, discard, fingerprint
 
 STOP = SEP + SEP
 
@@ -115,13 +118,16 @@ def sample(cfg: SampleConfig) -> dict:
     started = time.perf_counter()
     out, meta = (_vllm if backend == "vllm" else _transformers)(cfg, rows)
     seconds = time.perf_counter() - started
-    generated = sum(r["completion_tokens"] for r in out)
+    generated = meta.pop("new_tokens", sum(r["completion_tokens"] for r in out))  # this run's (not resumed rows')
     write_jsonl(cfg.output, out)
+    if meta.get("resumed_samples") is not None:
+        discard(cfg.output + ".partial.jsonl")
     res = [r["resolution"] for r in out]
     meta.update(backend=backend, format=cfg.format, resolve=cfg.resolve, extract=cfg.extract, n=cfg.n,
                 temperature=cfg.temperature, top_p=cfg.top_p, min_p=cfg.min_p, top_k=cfg.top_k,
                 max_new_tokens=cfg.max_new_tokens, min_new_tokens=cfg.min_new_tokens, stop=cfg.stop, samples=len(out),
-                seconds=round(seconds, 3), samples_per_s=round(len(out) / seconds, 3) if seconds else None,
+                seconds=round(seconds, 3),
+                samples_per_s=round((len(out) - meta.get("resumed_samples", 0)) / seconds, 3) if seconds else None,
                 generated_tokens=generated, generated_tokens_per_s=round(generated / seconds, 1) if seconds else None,
                 hunks=sum(r["hunks"] for r in res), malformed_hunks=sum(r["malformed"] for r in res),
                 miscounted_hunks=sum(r["miscounted"] for r in res))
@@ -234,8 +240,10 @@ def _transformers(cfg: SampleConfig, rows: list[dict]) -> tuple[list[dict], dict
     texts = [prompt_text(r["prompt"], cfg.format) for r in rows]
     lengths = [len(tok(t, add_special_tokens=False)["input_ids"]) for t in texts]
     # longest prompts first: each batch pads to its own longest, and memory peaks early
-    jobs = sorted(((i, k) for i in range(len(rows)) for k in range(cfg.n)), key=lambda j: (-lengths[j[0]], j))
-    results: dict[tuple[int, int], dict] = {}
+    kept = Partial(cfg.output + ".partial.jsonl", fingerprint(cfg))  # rows an interrupted run finished
+    results: dict[tuple[int, int], dict] = dict(kept.done)
+    jobs = sorted(((i, k) for i in range(len(rows)) for k in range(cfg.n) if (i, k) not in results),
+                  key=lambda j: (-lengths[j[0]], j))
     bar = _bar(len(jobs), cfg.progress)
     started, generated = time.perf_counter(), 0
     for b in range(0, len(jobs), batch):
@@ -244,6 +252,7 @@ def _transformers(cfg: SampleConfig, rows: list[dict]) -> tuple[list[dict], dict
         width = enc["input_ids"].shape[1]
         with torch.inference_mode():
             gen = model.generate(**enc, generation_config=gen_config, stopping_criteria=stops)
+        finished = []
         for (i, k), ids in zip(chunk, gen[:, width:].tolist()):
             ids = _generated_ids(ids, stop_ids, tok.eos_token_id)
             raw = _truncate_at_stop(tok.decode(ids, skip_special_tokens=False), cfg.format, cfg.stop)
@@ -252,6 +261,8 @@ def _transformers(cfg: SampleConfig, rows: list[dict]) -> tuple[list[dict], dict
             results[(i, k)] = {"task_id": rows[i].get("task_id"), "completion": res.program, "raw": raw,
                                "format": cfg.format, "prompt_tokens": lengths[i], "completion_tokens": len(ids),
                                "sample": k, "resolution": res.info()}
+            finished.append(((i, k), results[(i, k)]))
+        kept.add(finished)
         if bar:
             elapsed = time.perf_counter() - started
             bar.update(len(chunk))
@@ -260,7 +271,8 @@ def _transformers(cfg: SampleConfig, rows: list[dict]) -> tuple[list[dict], dict
         bar.close()
     out = [results[(i, k)] for i in range(len(rows)) for k in range(cfg.n)]
     meta = {"model": os.path.abspath(cfg.model) if os.path.isdir(cfg.model) else cfg.model, **model_meta(model),
-            "device": device, "dtype": str(dtype).replace("torch.", ""), "batch_size": batch}
+            "device": device, "dtype": str(dtype).replace("torch.", ""), "batch_size": batch,
+            "resumed_samples": len(kept.done), "new_tokens": generated}
     return out, meta
 
 
