@@ -26,7 +26,7 @@ import re
 import sys
 
 from . import LintMessage
-from .checks import _stmts
+from .astutil import stmts
 from .fast import FastLinter
 
 _STDLIB = frozenset(sys.stdlib_module_names) | {"__future__", "builtins"}
@@ -51,7 +51,7 @@ def needs_inference(source: str, tree: ast.Module | None = None) -> bool:
             tree = ast.parse(source)
         except (SyntaxError, ValueError):
             return False
-    for node in _stmts(tree.body):  # statements only: imports and classes are statements
+    for node in stmts(tree.body):  # statements only: imports and classes are statements
         # any class: gating only classes with bases from elsewhere measured 97.6% clean on the
         # real-world set (instances, attributes and constructors inferred inside the file)
         if isinstance(node, ast.ClassDef):
