@@ -27,6 +27,7 @@ import sys
 
 from . import LintMessage
 from .astutil import stmts
+from .delta import statement_spans, touched
 from .fast import FastLinter
 
 _STDLIB = frozenset(sys.stdlib_module_names) | {"__future__", "builtins"}
@@ -78,33 +79,66 @@ def _imported(source: str):
 
 
 class HybridLinter:
-    """Fast checks; pylint confirms the accepted states that need inference (pylint is loaded
-    on first need, so runs that never need it never pay its start-up)."""
+    """Fast checks; pylint confirms the accepted states that need inference and whose deletion
+    from a recent clean state can change what pylint infers (pylint is loaded on first need,
+    so runs that never need it never pay its start-up).
+
+    Counters (for benchmarks and tests): ``states`` asked, ``pylint_calls`` that went to
+    pylint, ``delta_skips`` that needed inference but whose deletion touched nothing a
+    remaining line leans on (:mod:`lintseq.oracle.delta`)."""
 
     name = "hybrid"
+    KEEP = 8  # recent clean states to diff against (the s sequences of one program interleave)
 
-    def __init__(self) -> None:
+    def __init__(self, delta: bool = True) -> None:
         self.fast = FastLinter()
         self._pylint = None
-        self.pylint_calls = 0
+        self.delta = delta
+        self._clean: list[list] = []  # recent clean states [lines, spans or None], newest last
+        self.states = self.pylint_calls = self.delta_skips = 0
+
+    def _needs_pylint(self, lines: list[str]) -> bool:
+        """Whether no recent clean state explains this one: it is no deletion of any, or the
+        deletion touches what a remaining line leans on."""
+        if not self.delta:
+            return True
+        for base in reversed(self._clean):
+            if base[1] is None and len(base[0]) >= len(lines):  # spans: parsed once, when first needed
+                base[1] = statement_spans(base[0])
+            verdict = touched(base[0], lines, base[1])
+            if verdict is not None:
+                return verdict
+        return True
 
     def messages(self, source: str) -> list[LintMessage]:
+        self.states += 1
         out = self.fast.messages(source)
-        if out or not needs_inference(source, self.fast.last_tree):
+        if out:
             return out
+        lines = source.split("\n")
+        if needs_inference(source, self.fast.last_tree):
+            if not self._needs_pylint(lines):
+                self.delta_skips += 1
+            else:
+                self.pylint_calls += 1
+                out = self._pylint_linter().messages(source)
+        if not out:
+            self._clean = [*self._clean[-(self.KEEP - 1):], [lines, None]]
+        return out
+
+    def _pylint_linter(self):
         if self._pylint is None:
             try:
-                from .pylint_oracle import PylintLinter
+                from .pylint_oracle import COUNTED_FLAGS, PylintLinter
 
-                self._pylint = PylintLinter()
+                self._pylint = PylintLinter(COUNTED_FLAGS)
             except ImportError:
                 from ..errors import LintseqError
 
                 raise LintseqError(
                     "the hybrid linter needs pylint for states with classes or third-party imports",
                     fix="pip install 'lintseq[pylint]' (pylint 3.2.6, astroid 3.2.4), or pass --linter fast") from None
-        self.pylint_calls += 1
-        return self._pylint.messages(source)
+        return self._pylint
 
     def error_lines(self, source: str) -> list[int]:
         return sorted({m.line for m in self.messages(source)})
