@@ -29,6 +29,7 @@ from . import LintMessage
 from .astutil import stmts
 from .delta import statement_spans, touched
 from .fast import FastLinter
+from .imports import import_messages
 
 _STDLIB = frozenset(sys.stdlib_module_names) | {"__future__", "builtins"}
 
@@ -90,12 +91,21 @@ class HybridLinter:
     name = "hybrid"
     KEEP = 8  # recent clean states to diff against (the s sequences of one program interleave)
 
-    def __init__(self, delta: bool = True) -> None:
+    def __init__(self, delta: bool = True, gate: str = "thirdparty", installed: bool = True) -> None:
         self.fast = FastLinter()
+        self.installed = installed
+        self.gate = gate
         self._pylint = None
         self.delta = delta
         self._clean: list[list] = []  # recent clean states [lines, spans or None], newest last
         self.states = self.pylint_calls = self.delta_skips = 0
+
+    def _gated(self, source: str) -> bool:
+        if self.gate == "thirdparty":
+            return needs_inference(source, self.fast.last_tree)
+        if self.gate == "import" and "import" in source and _IMPORT.search(source):
+            return True
+        return "class" in source and any(isinstance(n, ast.ClassDef) for n in stmts(self.fast.last_tree.body))
 
     def _needs_pylint(self, lines: list[str]) -> bool:
         """Whether no recent clean state explains this one: it is no deletion of any, or the
@@ -115,8 +125,12 @@ class HybridLinter:
         out = self.fast.messages(source)
         if out:
             return out
+        if "import" in source:
+            out = import_messages(self.fast.last_tree)
+            if out:
+                return out
         lines = source.split("\n")
-        if needs_inference(source, self.fast.last_tree):
+        if self._gated(source):
             if not self._needs_pylint(lines):
                 self.delta_skips += 1
             else:
@@ -131,7 +145,9 @@ class HybridLinter:
             try:
                 from .pylint_oracle import COUNTED_FLAGS, PylintLinter
 
-                self._pylint = PylintLinter(COUNTED_FLAGS)
+                # import errors are the installation's business, and without third-party
+                # modules pylint cannot judge them: off here (see pylint_oracle.stdlib_only)
+                self._pylint = PylintLinter((*COUNTED_FLAGS, "--disable=E0401,E0402,E0611"), stdlib_only=not self.installed)
             except ImportError:
                 from ..errors import LintseqError
 
