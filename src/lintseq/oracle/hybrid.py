@@ -1,15 +1,25 @@
-"""The hybrid oracle: the fast oracle first; pylint (in process) confirms only the states that the
-fast checks accept AND that hold what only inference can judge.
+"""The hybrid oracle (the default): the fast oracle first; pylint (in process) only for the
+states the fast checks accept, that hold what only inference can judge, and whose deletion from
+a recent clean state can change what pylint infers.
 
 The fast oracle models pylint's structural rules exactly, but some of pylint's errors need type
 inference across modules: members of instances whose class comes from an installed package
 (E1101), argument counts of imported callables (E1120/E1121/E1123/E1125), subscripting and
-iterating inferred values (E1136/E1133), and the like. They only arise where a state defines a
-class or imports something outside the standard library, so only such states (when the fast
-checks call them clean) go to pylint; everything else costs what the fast oracle costs. On
-HumanEval (functions over builtins and the stdlib) pylint is almost never asked; on classes and
-third-party code it answers for most states, so each accepted state there is clean under the
-paper's criteria by construction.
+iterating inferred values (E1136/E1133), and the like. Three gates keep pylint off most states:
+
+1. the fast checks and the import checks (:mod:`lintseq.oracle.imports`: E0401/E0402 without
+   building any module) must call the state clean;
+2. it must define a class or import something outside the standard library (what inference-only
+   errors need to arise): HumanEval-like code never gets further, so it costs the fast oracle;
+3. a recent state called clean must not explain it: when the state is that one minus some lines
+   and the deleted lines bind nothing a remaining line refers to (:mod:`lintseq.oracle.delta`),
+   pylint would infer what it inferred before, and the state is clean.
+
+pylint then runs with only the counted messages enabled (its other checkers skip the state) and
+with its own import checks off (gate 1 did them: pylint's build every imported module, which was
+most of its time on real code); imported modules are still built when inference reaches them,
+once per process (astroid's cache). ``installed=False`` keeps inference to the standard library
+(much faster on code with many third-party imports, less faithful: see the README).
 
     >>> from lintseq.oracle import get_linter
     >>> hybrid = get_linter("hybrid")
@@ -94,6 +104,7 @@ class HybridLinter:
     def __init__(self, delta: bool = True, gate: str = "thirdparty", installed: bool = True) -> None:
         self.fast = FastLinter()
         self.installed = installed
+        self.name = "hybrid" if installed else "hybrid-stdlib"
         self.gate = gate
         self._pylint = None
         self.delta = delta
