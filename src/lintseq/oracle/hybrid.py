@@ -96,7 +96,13 @@ class HybridLinter:
 
     Counters (for benchmarks and tests): ``states`` asked, ``pylint_calls`` that went to
     pylint, ``delta_skips`` that needed inference but whose deletion touched nothing a
-    remaining line leans on (:mod:`lintseq.oracle.delta`)."""
+    remaining line leans on (:mod:`lintseq.oracle.delta`).
+
+    ``gate``: which fast-clean states may need pylint: ``thirdparty`` (default: a class or an
+    import beyond the standard library), ``import`` (a class or any import: also catches errors
+    in calls of standard-library functions, but sends HumanEval's ``typing`` imports to pylint),
+    ``class``. ``delta=False`` turns the delta gate off; ``installed=False`` is
+    ``hybrid-stdlib``."""
 
     name = "hybrid"
     KEEP = 8  # recent clean states to diff against (the s sequences of one program interleave)
@@ -156,8 +162,8 @@ class HybridLinter:
             try:
                 from .pylint_oracle import COUNTED_FLAGS, PylintLinter
 
-                # import errors are the installation's business, and without third-party
-                # modules pylint cannot judge them: off here (see pylint_oracle.stdlib_only)
+                # import errors were judged by imports.py; pylint's own import checks build
+                # every imported module, whether or not anything is inferred through it
                 self._pylint = PylintLinter((*COUNTED_FLAGS, "--disable=E0401,E0402,E0611"), stdlib_only=not self.installed)
             except ImportError:
                 from ..errors import LintseqError
