@@ -4,11 +4,12 @@ import is executed) and E0402 relative-beyond-top-level (a relative import in th
 is a top-level module as the authors lint it: a lone temporary file). Both are skipped where
 pylint skips them: under a ``try`` whose handler names ``ImportError``, or under an ``if``
 testing ``TYPE_CHECKING`` or ``sys.version_info``. Their verdicts depend on what is installed
-where the linter runs (DESIGN.md calls them environment-dependent); E0611 (no-name-in-module)
-needs the module's contents and is not checked.
+where the linter runs (DESIGN.md calls them environment-dependent). E0611 (no-name-in-module)
+needs the module's contents and is checked only for ``from . import x``, which pylint reports
+as a name missing from the nameless top-level package.
 
     >>> import ast
-    >>> src = "from . import x\nimport no_such_module_here\ntry:\n    import other_missing\nexcept ImportError:\n    pass"
+    >>> src = "from .a import x\nimport no_such_module_here\ntry:\n    import other_missing\nexcept ImportError:\n    pass"
     >>> [(m.line, m.code) for m in import_messages(ast.parse(src))]
     [(1, 'E0402'), (2, 'E0401')]
 """
@@ -61,7 +62,10 @@ def import_messages(tree: ast.Module) -> list[LintMessage]:
     while stack:
         node, chain = stack.pop()
         if isinstance(node, (ast.Import, ast.ImportFrom)) and not _guarded(chain):
-            if isinstance(node, ast.ImportFrom) and node.level:
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and not node.module:
+                # "from . import x": astroid resolves "." to the (nameless) top-level package
+                out += [LintMessage(node.lineno, "E0611", f"No name {a.name!r} in module ''") for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level:
                 out.append(LintMessage(node.lineno, "E0402", "Attempted relative import beyond top-level package"))
             else:
                 names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
