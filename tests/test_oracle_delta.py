@@ -137,7 +137,7 @@ def test_counted_flags_report_what_author_flags_do(author_pylint):
 def test_hybrid_with_delta_keeps_real_states_pylint_clean(author_pylint, seed):
     """Property: whatever the sampled path, every intermediate state the hybrid oracle (with the
     delta gate) accepts on a real class is clean under the paper's pylint criteria."""
-    hybrid = HybridLinter()
+    hybrid = HybridLinter(delta=True)
     for prog in _real_programs("click.types", limit=3):
         seq = lintseq_sample(prog, hybrid, rng_for(seed, 0, 0))
         lines = prog.split("\n")
@@ -148,7 +148,7 @@ def test_hybrid_with_delta_keeps_real_states_pylint_clean(author_pylint, seed):
 
 
 def test_delta_gate_spares_pylint_calls():
-    with_delta, without = HybridLinter(), HybridLinter(delta=False)
+    with_delta, without = HybridLinter(delta=True), HybridLinter()
     for prog in _real_programs("click.types", limit=4, max_lines=80):
         for linter in (with_delta, without):
             for k in range(2):
