@@ -130,13 +130,23 @@ def mine(module: str, path: str, module_lines: int) -> list[dict]:
     return out
 
 
-def build(n_functions: int, n_classes: int, n_modules: int, module_lines: int, seed: int) -> list[dict]:
-    """A seeded sample of functions, classes and modules across :data:`PACKAGES`."""
+# The scale set (issue 18): 10,000 functions and classes from a wider range of installed packages.
+SCALE_PACKAGES = (*PACKAGES, "sympy", "networkx", "rich", "pygments", "requests", "urllib3", "fsspec", "setuptools",
+                  "huggingface_hub", "_pytest", "pluggy", "anyio", "typer", "platformdirs", "referencing",
+                  "markdown_it", "jsonschema_specifications", "pyflakes", "matplotlib", "pandas")
+
+
+def build(n_functions: int, n_classes: int, n_modules: int, module_lines: int, seed: int,
+          packages: tuple[str, ...] = PACKAGES) -> list[dict]:
+    """A seeded sample of functions, classes and modules across ``packages``."""
     pools: dict[str, list[dict]] = {"function": [], "class": [], "module": []}
-    for pkg in PACKAGES:
+    seen: set[str] = set()
+    for pkg in packages:
         for module, path in _package_files(pkg):
             for row in mine(module, path, module_lines):
-                pools[row["kind"]].append(row)
+                if row["id"] not in seen:  # packages listed twice (rich and pip's vendored rich differ in id)
+                    seen.add(row["id"])
+                    pools[row["kind"]].append(row)
     rng = random.Random(seed)
     rows = []
     for kind, n in (("function", n_functions), ("class", n_classes), ("module", n_modules)):
@@ -155,8 +165,11 @@ def main() -> None:
     ap.add_argument("--modules", type=int, default=60, help="whole modules (default %(default)s)")
     ap.add_argument("--module-lines", type=int, default=200, help="longest whole module (default %(default)s)")
     ap.add_argument("--seed", type=int, default=0, help="selection seed (default %(default)s)")
+    ap.add_argument("--scale", action="store_true",
+                    help="mine the wider SCALE_PACKAGES (for the 10,000-program run: --functions 6000 --classes 4000 --modules 0)")
     args = ap.parse_args()
-    rows = build(args.functions, args.classes, args.modules, args.module_lines, args.seed)
+    rows = build(args.functions, args.classes, args.modules, args.module_lines, args.seed,
+                 SCALE_PACKAGES if args.scale else PACKAGES)
     with open(args.output, "w", encoding="utf-8") as fh:
         for r in rows:
             fh.write(json.dumps(r, ensure_ascii=False) + "\n")

@@ -22,10 +22,9 @@ import ast
 import re
 
 from . import LintMessage
-from .checks import _FUNCS, _module_functions
-from .methods import class_methods, method_kind
+from .astutil import FUNCS, class_methods, method_kind, module_functions
 
-_SCOPES = (*_FUNCS, ast.Lambda)
+_SCOPES = (*FUNCS, ast.Lambda)
 
 
 def _bound_names(fn: ast.AST) -> set[str]:
@@ -37,7 +36,7 @@ def _bound_names(fn: ast.AST) -> set[str]:
     stack = list(fn.body) if isinstance(fn.body, list) else [fn.body]
     while stack:
         n = stack.pop()
-        if isinstance(n, (*_FUNCS, ast.ClassDef)):
+        if isinstance(n, (*FUNCS, ast.ClassDef)):
             names.add(n.name)
             continue
         if isinstance(n, ast.Lambda):
@@ -56,7 +55,7 @@ def _module_classes(tree: ast.Module) -> dict[str, ast.ClassDef]:
     """Module-level classes whose name is bound exactly once at module level."""
     counts: dict[str, int] = {}
     for node in tree.body:
-        if isinstance(node, (*_FUNCS, ast.ClassDef)):
+        if isinstance(node, (*FUNCS, ast.ClassDef)):
             names = [node.name]
         else:
             names = [n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
@@ -73,7 +72,7 @@ def _constructor(cls: ast.ClassDef, classes, seen=()) -> ast.AST | None | bool:
     if cls.decorator_list or cls.keywords or cls.name in seen:
         return None
     for name in ("__new__", "__init__"):
-        found = [f for f in cls.body if isinstance(f, _FUNCS) and f.name == name]
+        found = [f for f in cls.body if isinstance(f, FUNCS) and f.name == name]
         if found:
             return found[-1] if not found[-1].decorator_list or name == "__new__" else None
     for base in cls.bases:
@@ -135,7 +134,7 @@ def _method_target(cls: ast.ClassDef, attr: str, classes, seen=()):
     """(method, implicit args) that ``self.attr`` resolves to, or None when unknowable."""
     if cls.decorator_list or cls.keywords or cls.name in seen:
         return None
-    bound = [s for s in ast.walk(cls) if isinstance(s, (*_FUNCS, ast.ClassDef)) and s.name == attr
+    bound = [s for s in ast.walk(cls) if isinstance(s, (*FUNCS, ast.ClassDef)) and s.name == attr
              or isinstance(s, ast.Name) and s.id == attr and isinstance(s.ctx, ast.Store)
              or isinstance(s, ast.Attribute) and s.attr == attr and isinstance(s.ctx, ast.Store)]
     own = [f for f in class_methods(cls) if f.name == attr]
@@ -164,18 +163,18 @@ def call_messages(tree: ast.Module, source: str | None = None, has_classes: bool
     """Every message above. ``name_calls`` (the fast oracle's pyflakes pass: each call of a
     plain name with the binding it resolves to) spares the walk when the state has no class."""
     if not has_classes:  # only module-level functions can be checked: is any of them called?
-        names = [n.name for n in tree.body if isinstance(n, _FUNCS) and not n.decorator_list]
+        names = [n.name for n in tree.body if isinstance(n, FUNCS) and not n.decorator_list]
         if not names or source is not None and not _called_by_name(source, names):
             return []
         if name_calls is not None:
-            funcs = {k: v for k, v in _module_functions(tree).items() if not v.decorator_list}
+            funcs = {k: v for k, v in module_functions(tree).items() if not v.decorator_list}
             out = []
             for call, binding in name_calls:
                 fn = funcs.get(call.func.id)
                 if fn is not None and getattr(binding, "source", None) is fn:
                     out += check_call(call, fn, 0, "function")
             return out
-    funcs = {k: v for k, v in _module_functions(tree).items() if not v.decorator_list}
+    funcs = {k: v for k, v in module_functions(tree).items() if not v.decorator_list}
     classes = _module_classes(tree)
     if not funcs and not classes and not has_classes:
         return []
@@ -226,7 +225,7 @@ def call_messages(tree: ast.Module, source: str | None = None, has_classes: bool
             heads = [*getattr(node, "decorator_list", []), *a.defaults, *[d for d in a.kw_defaults if d]]
             stack.extend((n, chain, cls, me, class_body) for n in heads)
             first = None
-            if cls is not None and class_body and isinstance(node, _FUNCS) and a.args:
+            if cls is not None and class_body and isinstance(node, FUNCS) and a.args:
                 kind = method_kind(node, cls)
                 if kind != "staticmethod":
                     first = (a.args[0].arg, "self" if kind == "method" else "cls")

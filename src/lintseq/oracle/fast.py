@@ -9,8 +9,8 @@ What it reports (each as the error line the sampler deletes):
   undefined names in ``__all__`` (E0603), a bare ``except:`` not last, starred-assignment
   errors, and %-/``str.format`` argument mismatches (E1300-E1310);
 * of our own, each modelled on pylint 3.2.6's code where no inference is needed:
-  :mod:`~lintseq.oracle.checks` (E0102 redefinitions, E1111/E1128 no-return assignments, E1101
-  on ``self``, W0231 with a local base), :mod:`~lintseq.oracle.unbound` (E0606, E0602 for
+  :mod:`~lintseq.oracle.definitions` (E0102 redefinitions, E1111/E1128 no-return assignments),
+  :mod:`~lintseq.oracle.attributes` (E1101 on ``self``, W0231 with a local base), :mod:`~lintseq.oracle.unbound` (E0606, E0602 for
   ``global`` names bound nowhere), :mod:`~lintseq.oracle.methods` (E0211/E0213 method
   arguments, E0302 dunder signatures, E0301/E0303-E0311 dunder returns, E0100/E0101,
   E1102 on ``self(...)``), :mod:`~lintseq.oracle.members` (E0203 member order, E1101 on
@@ -35,7 +35,7 @@ from pyflakes import checker as pyflakes_checker
 from pyflakes import messages as pm
 
 from . import LintMessage, syntax_error_line
-from .checks import custom_messages
+from .dispatch import custom_messages
 from .indentation import indentation_messages
 
 # pyflakes messages that pylint (--disable=C,R) reports as errors (E*), by pylint id.

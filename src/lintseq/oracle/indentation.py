@@ -13,7 +13,7 @@ import io
 import tokenize
 
 from . import LintMessage
-from .checks import _stmts
+from .astutil import stmts
 
 
 def _lead(line: str) -> int:
@@ -24,7 +24,7 @@ def _overindented_blocks(tree: ast.Module, lines: list[str]) -> list[LintMessage
     """W0311 for sources indented in multiples of four spaces: a block that starts on its own
     line must sit exactly four spaces deeper than its header line."""
     out = []
-    for node in _stmts(tree.body):
+    for node in stmts(tree.body):
         headers = []
         if isinstance(node, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith,
                              ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.ExceptHandler)):

@@ -15,8 +15,8 @@ import ast
 import builtins
 
 from . import LintMessage
-from .checks import _BLOCK_FIELDS, _DEFS, _FUNCS
-from .methods import class_methods, method_kind, module_classes
+from .astutil import BLOCK_FIELDS, DEFS, FUNCS, class_methods, method_kind, module_classes
+from .attributes import class_attrs
 
 
 def _walk_frame(fn: ast.AST):
@@ -26,11 +26,11 @@ def _walk_frame(fn: ast.AST):
     while stack:
         node, chain = stack.pop()
         yield node, chain
-        if isinstance(node, (*_FUNCS, ast.Lambda, ast.ClassDef)):
+        if isinstance(node, (*FUNCS, ast.Lambda, ast.ClassDef)):
             continue
         for field, value in ast.iter_fields(node):
             items = value if isinstance(value, list) else [value]
-            sub = (*chain, (node, field)) if field in _BLOCK_FIELDS else chain
+            sub = (*chain, (node, field)) if field in BLOCK_FIELDS else chain
             for item in reversed(items):
                 if isinstance(item, ast.AST):
                     stack.append((item, sub))
@@ -72,7 +72,7 @@ def _class_level_names(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], seen
     (then its attributes could be anything)."""
     names: set[str] = set()
     for node in ast.walk(cls):
-        if isinstance(node, _DEFS) and node is not cls:
+        if isinstance(node, DEFS) and node is not cls:
             names.add(node.name)
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             names.add(node.id)
@@ -152,7 +152,7 @@ def _scope_nodes(scope: ast.AST):
     while stack:
         node = stack.pop()
         yield node
-        if not isinstance(node, (*_FUNCS, ast.Lambda, ast.ClassDef)):
+        if not isinstance(node, (*FUNCS, ast.Lambda, ast.ClassDef)):
             stack.extend(ast.iter_child_nodes(node))
 
 
@@ -166,8 +166,6 @@ def instance_member_messages(tree: ast.Module) -> list[LintMessage]:
         >>> [(m.line, m.code) for m in instance_member_messages(ast.parse(src))]
         [(4, 'E1101')]
     """
-    from .checks import _class_attrs
-
     classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
     if not classes:
         return []
@@ -178,22 +176,22 @@ def instance_member_messages(tree: ast.Module) -> list[LintMessage]:
 
     def attrs(name):
         if name not in attrs_of:
-            found = _class_attrs(classes[name], classes)
+            found = class_attrs(classes[name], classes)
             attrs_of[name] = None if found is None else found | stored
         return attrs_of[name]
 
     out: list[LintMessage] = []
-    scopes = [tree] + [n for n in ast.walk(tree) if isinstance(n, _FUNCS)]
+    scopes = [tree] + [n for n in ast.walk(tree) if isinstance(n, FUNCS)]
     for scope in scopes:
         nodes = list(_scope_nodes(scope))
         stores: dict[str, list] = {}
         for n in nodes:
             if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
                 stores.setdefault(n.id, []).append(n)
-            elif isinstance(n, (ast.Global, ast.Nonlocal, ast.Import, ast.ImportFrom, *_DEFS)):
+            elif isinstance(n, (ast.Global, ast.Nonlocal, ast.Import, ast.ImportFrom, *DEFS)):
                 for name in getattr(n, "names", None) or [getattr(n, "name", "")]:
                     stores.setdefault(getattr(name, "asname", None) or getattr(name, "name", name), []).extend([n, n])
-        params = {a.arg for a in ast.walk(scope.args) if isinstance(a, ast.arg)} if isinstance(scope, _FUNCS) else set()
+        params = {a.arg for a in ast.walk(scope.args) if isinstance(a, ast.arg)} if isinstance(scope, FUNCS) else set()
         instance_of: dict[str, tuple[str, int]] = {}
         for n in nodes:
             if (isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)

@@ -25,7 +25,7 @@ import ast
 import builtins
 
 from . import LintMessage
-from .checks import _BLOCK_FIELDS, _FUNCS
+from .astutil import FUNCS, class_methods, last_name, method_kind, module_classes, own_nodes
 
 # pylint.checkers.utils.SPECIAL_METHODS_PARAMS: expected parameters besides self (None: any).
 _PARAMS: dict[str, object] = {n: 0 for n in (
@@ -52,66 +52,19 @@ _RETURNS = {
     "__bytes__": ("E0308", (bytes,)), "__hash__": ("E0309", (int,)), "__length_hint__": ("E0310", (int,)),
     "__format__": ("E0311", (str,)),
 }
-_IMPLICIT_CLASSMETHODS = ("__new__", "__init_subclass__", "__class_getitem__")
 _BUILTIN_NAMES = frozenset(dir(builtins))
-
-
-def _last_name(node: ast.AST) -> str:
-    node = node.func if isinstance(node, ast.Call) else node
-    return node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", "")
-
-
-def method_kind(fn: ast.AST, cls: ast.ClassDef) -> str:
-    """astroid's ``FunctionDef.type`` for a method: staticmethod, classmethod or method."""
-    if fn.name in _IMPLICIT_CLASSMETHODS:
-        return "classmethod"
-    for stmt in cls.body:  # "f = staticmethod(f)" in the class body (astroid's extra decorators)
-        if (isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call) and stmt.value.args
-                and isinstance(stmt.value.args[0], ast.Name) and stmt.value.args[0].id == fn.name
-                and any(isinstance(t, ast.Name) and t.id == fn.name for t in stmt.targets)
-                and _last_name(stmt.value) in ("staticmethod", "classmethod")):
-            return _last_name(stmt.value)
-    for dec in fn.decorator_list:
-        name = _last_name(dec) if not isinstance(dec, ast.Call) else ""
-        if name in ("staticmethod", "classmethod"):
-            return name
-        if name in ("abstractclassmethod", "abstractstaticmethod"):
-            return name[len("abstract"):]
-    return "method"
 
 
 def is_metaclass(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], seen=()) -> bool:
     """A class deriving from ``type`` (directly, through a local class, or an imported *Meta)."""
     for base in cls.bases:
-        name = _last_name(base)
+        name = last_name(base)
         if name == "type" or name.endswith(("Meta", "MetaClass", "Metaclass")):
             return True
         if isinstance(base, ast.Name) and name in classes and name not in seen and is_metaclass(
                 classes[name], classes, (*seen, cls.name)):
             return True
     return False
-
-
-def class_methods(cls: ast.ClassDef):
-    """Functions whose frame is ``cls`` (in its body, or under if/try/with/for there)."""
-    stack = list(cls.body)
-    while stack:
-        node = stack.pop(0)
-        if isinstance(node, _FUNCS):
-            yield node
-        elif not isinstance(node, ast.ClassDef):
-            for name in _BLOCK_FIELDS:
-                stack.extend(getattr(node, name, None) or [])
-
-
-def own_nodes(fn: ast.AST):
-    """Nodes of ``fn`` outside nested functions, lambdas and classes."""
-    stack = list(fn.body)
-    while stack:
-        node = stack.pop()
-        yield node
-        if not isinstance(node, (*_FUNCS, ast.Lambda, ast.ClassDef)):
-            stack.extend(ast.iter_child_nodes(node))
 
 
 def _body(fn: ast.AST) -> list[ast.stmt]:
@@ -143,7 +96,7 @@ def _signature(fn) -> list[LintMessage]:
     expected, a = _PARAMS.get(fn.name), fn.args
     if expected is None or (not a.args and not a.vararg):
         return []
-    static = any(_last_name(d) == "staticmethod" and not isinstance(d, ast.Call) for d in fn.decorator_list)
+    static = any(last_name(d) == "staticmethod" and not isinstance(d, ast.Call) for d in fn.decorator_list)
     params = a.args if static else a.args[1:]
     optional = len(a.defaults)
     mandatory = len(params) - optional
@@ -159,7 +112,7 @@ def _signature(fn) -> list[LintMessage]:
 
 def _is_abstract(fn) -> bool:
     body = _body(fn)
-    if any("abstract" in _last_name(d) for d in fn.decorator_list):
+    if any("abstract" in last_name(d) for d in fn.decorator_list):
         return True
     return bool(body) and isinstance(body[0], (ast.Raise, ast.Pass))
 
@@ -207,7 +160,7 @@ def _init_messages(fn) -> list[LintMessage]:
 
 def _has_call(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], seen=()) -> bool | None:
     """Whether instances of ``cls`` are callable; None when a base is not known here."""
-    if any(isinstance(f, _FUNCS) and f.name == "__call__" for f in cls.body) or cls.decorator_list or cls.keywords:
+    if any(isinstance(f, FUNCS) and f.name == "__call__" for f in cls.body) or cls.decorator_list or cls.keywords:
         return True
     for base in cls.bases:
         if isinstance(base, ast.Name) and base.id in classes and base.id not in seen:
@@ -217,15 +170,6 @@ def _has_call(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], seen=()) -> b
         elif not (isinstance(base, ast.Name) and base.id in _BUILTIN_NAMES and base.id != "type"):
             return None
     return False
-
-
-def module_classes(tree: ast.Module, all_classes: list[ast.ClassDef] | None = None):
-    """(top-level classes by name, every class in ``tree``): ``all_classes`` when the caller
-    already collected them, else a walk of the tree."""
-    classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
-    if all_classes is None:
-        all_classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
-    return classes, all_classes
 
 
 def method_messages(tree: ast.Module, all_classes: list[ast.ClassDef] | None = None) -> list[LintMessage]:

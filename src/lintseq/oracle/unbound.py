@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 
 from . import LintMessage
-from .checks import _BLOCK_FIELDS, _DEFS, _FUNCS, _stmts
+from .astutil import BLOCK_FIELDS, DEFS, FUNCS, stmts
 
 
 _NEW_SCOPE = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -21,7 +21,7 @@ _STOPS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
 
 def _expr_names(stmt: ast.AST) -> list[ast.Name]:
     """Names in a statement's own expressions (not nested blocks, lambdas or comprehensions)."""
-    stack = [v for f, v in ast.iter_fields(stmt) if f not in _BLOCK_FIELDS and f != "decorator_list"]
+    stack = [v for f, v in ast.iter_fields(stmt) if f not in BLOCK_FIELDS and f != "decorator_list"]
     found = []
     while stack:
         v = stack.pop()
@@ -35,7 +35,7 @@ def _expr_names(stmt: ast.AST) -> list[ast.Name]:
 
 
 def _binds(stmt: ast.AST, name: str) -> bool:
-    if isinstance(stmt, _DEFS):
+    if isinstance(stmt, DEFS):
         return stmt.name == name
     if isinstance(stmt, (ast.Import, ast.ImportFrom)):
         return any((a.asname or a.name.split(".")[0]) == name for a in stmt.names)
@@ -44,8 +44,8 @@ def _binds(stmt: ast.AST, name: str) -> bool:
     return any(n.id == name and isinstance(n.ctx, ast.Store) for n in _expr_names(stmt))
 
 
-def _all_paths_bind(stmts: list[ast.stmt], name: str) -> bool:
-    for s in stmts:
+def _all_paths_bind(block: list[ast.stmt], name: str) -> bool:
+    for s in block:
         if isinstance(s, _STOPS) or _binds(s, name):
             return True
         if isinstance(s, ast.If) and _all_paths_bind(s.body, name) and s.orelse and _all_paths_bind(s.orelse, name):
@@ -57,28 +57,28 @@ def possibly_unbound(tree: ast.Module) -> list[LintMessage]:
     """E0606 (pylint's possibly-used-before-assignment), narrowed: in one scope, a name bound
     only inside ``if`` branches that do not all bind it (or stop), read later outside any ``if``."""
     out: list[LintMessage] = []
-    scopes = [tree.body] + [n.body for n in _stmts(tree.body) if isinstance(n, _FUNCS)]
+    scopes = [tree.body] + [n.body for n in stmts(tree.body) if isinstance(n, FUNCS)]
     for body in scopes:
         binds: dict[str, list[ast.AST | None]] = {}  # name -> outermost If around each binding
         uses: list[tuple[str, int]] = []
 
-        def scan(stmts, root):
-            for s in stmts:
-                names = [s.name] if isinstance(s, _DEFS) else []
+        def scan(block, root):
+            for s in block:
+                names = [s.name] if isinstance(s, DEFS) else []
                 if isinstance(s, (ast.Import, ast.ImportFrom)):
                     names = [(a.asname or a.name.split(".")[0]) for a in s.names]
                 if isinstance(s, ast.ExceptHandler) and s.name:
                     names.append(s.name)
-                for n in [] if isinstance(s, _DEFS) else _expr_names(s):
+                for n in [] if isinstance(s, DEFS) else _expr_names(s):
                     if isinstance(n.ctx, ast.Store) and not isinstance(s, ast.AugAssign):
                         names.append(n.id)
                     elif root is None:
                         uses.append((n.id, n.lineno))
                 for nm in names:
                     binds.setdefault(nm, []).append(root)
-                if isinstance(s, _DEFS):
+                if isinstance(s, DEFS):
                     continue
-                for field in _BLOCK_FIELDS:
+                for field in BLOCK_FIELDS:
                     block = getattr(s, field, None)
                     if block:
                         scan(block, root if root is not None or not isinstance(s, ast.If) else s)
@@ -101,22 +101,22 @@ def undefined_globals(tree: ast.Module) -> list[LintMessage]:
         >>> [(m.line, m.code) for m in undefined_globals(ast.parse("def f():\\n    global g\\n    return g"))]
         [(3, 'E0602')]
     """
-    funcs = [n for n in _stmts(tree.body) if isinstance(n, _FUNCS)]
-    declared = {fn: {name for s in _stmts(fn.body) if isinstance(s, ast.Global) for name in s.names} for fn in funcs}
+    funcs = [n for n in stmts(tree.body) if isinstance(n, FUNCS)]
+    declared = {fn: {name for s in stmts(fn.body) if isinstance(s, ast.Global) for name in s.names} for fn in funcs}
     names = set().union(*declared.values()) if declared else set()
     if not names:
         return []
     bound = set()
     for node in tree.body:  # what the module binds itself
-        if isinstance(node, _DEFS):
+        if isinstance(node, DEFS):
             bound.add(node.name)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
     for stmt in tree.body:
-        if not isinstance(stmt, _FUNCS):
+        if not isinstance(stmt, FUNCS):
             bound |= {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     for fn, decl in declared.items():
-        for s in _stmts(fn.body):
+        for s in stmts(fn.body):
             bound |= {n.id for n in _expr_names(s) if n.id in decl and isinstance(n.ctx, ast.Store)}
     missing = names - bound
     if not missing:
@@ -139,7 +139,7 @@ def _own_stmts(body):
     while stack:
         s = stack.pop()
         yield s
-        if isinstance(s, _FUNCS):
+        if isinstance(s, FUNCS):
             continue
-        for name in _BLOCK_FIELDS:
+        for name in BLOCK_FIELDS:
             stack.extend(reversed(getattr(s, name, None) or []))

@@ -1,0 +1,118 @@
+"""AST helpers every rule family of the fast oracle shares: node kinds, statement walks that
+skip expressions (cheap on every state), and what astroid calls a method's kind.
+
+    >>> import ast
+    >>> [type(n).__name__ for n in stmts(ast.parse("if x:\\n    y = 1").body)]
+    ['If', 'Assign']
+"""
+
+from __future__ import annotations
+
+import ast
+
+FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+OBJECT_ATTRS = frozenset(dir(object)) | {"__dict__", "__module__", "__weakref__"}
+BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def stmts(nodes):
+    """Statements (and except handlers / match cases) nested in ``nodes``, depth first;
+    expressions are never visited, which keeps these checks cheap."""
+    stack = list(reversed(nodes))
+    while stack:
+        node = stack.pop()
+        yield node
+        for name in BLOCK_FIELDS:
+            block = getattr(node, name, None)
+            if block:
+                stack.extend(reversed(block))
+
+
+def bodies(tree: ast.AST):
+    """Every statement list that forms one scope level (module, class and function bodies)."""
+    yield tree.body
+    for node in stmts(tree.body):
+        if isinstance(node, DEFS):
+            yield node.body
+
+
+def decorator_names(fn: ast.AST) -> set[str]:
+    names = set()
+    for d in getattr(fn, "decorator_list", []):
+        d = d.func if isinstance(d, ast.Call) else d
+        names.add(d.attr if isinstance(d, ast.Attribute) else getattr(d, "id", ""))
+    return names
+
+
+def module_functions(tree: ast.Module) -> dict[str, ast.FunctionDef]:
+    """Module-level names bound exactly once, and to a function definition."""
+    bound: dict[str, list[ast.AST]] = {}
+    for node in tree.body:
+        if isinstance(node, DEFS):
+            bound.setdefault(node.name, []).append(node)
+        else:
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                    bound.setdefault(sub.id, []).append(sub)
+                elif isinstance(sub, ast.alias):
+                    bound.setdefault((sub.asname or sub.name).split(".")[0], []).append(sub)
+    return {k: v[0] for k, v in bound.items() if len(v) == 1 and isinstance(v[0], ast.FunctionDef)}
+
+
+IMPLICIT_CLASSMETHODS = ("__new__", "__init_subclass__", "__class_getitem__")
+
+
+def last_name(node: ast.AST) -> str:
+    node = node.func if isinstance(node, ast.Call) else node
+    return node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", "")
+
+
+def method_kind(fn: ast.AST, cls: ast.ClassDef) -> str:
+    """astroid's ``FunctionDef.type`` for a method: staticmethod, classmethod or method."""
+    if fn.name in IMPLICIT_CLASSMETHODS:
+        return "classmethod"
+    for stmt in cls.body:  # "f = staticmethod(f)" in the class body (astroid's extra decorators)
+        if (isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call) and stmt.value.args
+                and isinstance(stmt.value.args[0], ast.Name) and stmt.value.args[0].id == fn.name
+                and any(isinstance(t, ast.Name) and t.id == fn.name for t in stmt.targets)
+                and last_name(stmt.value) in ("staticmethod", "classmethod")):
+            return last_name(stmt.value)
+    for dec in fn.decorator_list:
+        name = last_name(dec) if not isinstance(dec, ast.Call) else ""
+        if name in ("staticmethod", "classmethod"):
+            return name
+        if name in ("abstractclassmethod", "abstractstaticmethod"):
+            return name[len("abstract"):]
+    return "method"
+
+
+def class_methods(cls: ast.ClassDef):
+    """Functions whose frame is ``cls`` (in its body, or under if/try/with/for there)."""
+    stack = list(cls.body)
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, FUNCS):
+            yield node
+        elif not isinstance(node, ast.ClassDef):
+            for name in BLOCK_FIELDS:
+                stack.extend(getattr(node, name, None) or [])
+
+
+def own_nodes(fn: ast.AST):
+    """Nodes of ``fn`` outside nested functions, lambdas and classes."""
+    stack = list(fn.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (*FUNCS, ast.Lambda, ast.ClassDef)):
+            stack.extend(ast.iter_child_nodes(node))
+
+
+def module_classes(tree: ast.Module, all_classes: list[ast.ClassDef] | None = None):
+    """(top-level classes by name, every class in ``tree``): ``all_classes`` when the caller
+    already collected them, else a walk of the tree."""
+    classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+    if all_classes is None:
+        all_classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
+    return classes, all_classes
