@@ -151,13 +151,16 @@ def bwrap_command(uid: int, seccomp_fd: int, max_procs: int, tmp_size_mb: int = 
         args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
     else:
         args += ["--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY), "--disable-userns", "--cap-drop", "ALL"]
+    # private, size-limited, world-writable tmpfs first, so that binds below may land inside them
+    args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", size, "--tmpfs", "/dev/shm",
+             "--perms", "1777", "--size", size, "--tmpfs", "/tmp", "--perms", "0777", "--dir", "/tmp/home"]
     for folder in _SYSTEM:
         if os.path.islink(folder):
             args += ["--symlink", os.readlink(folder), folder]
         elif os.path.isdir(folder):
             args += ["--ro-bind", folder, folder]
     bound = interpreter_paths()
-    parents = sorted({a for p in bound + [INSIDE] for a in _ancestors(p)} - set(_SYSTEM))
+    parents = sorted({a for p in bound + [INSIDE] for a in _ancestors(p)} - set(_SYSTEM) - {"/tmp", "/dev", "/dev/shm"})
     for folder in parents:  # made traversable: bubblewrap would copy a 0700 /root, say
         args += ["--perms", "0755", "--dir", folder]
     for path in bound:
@@ -166,16 +169,14 @@ def bwrap_command(uid: int, seccomp_fd: int, max_procs: int, tmp_size_mb: int = 
         if any(_under(path, b) for b in bound + list(_SYSTEM)):
             args += ["--tmpfs", path]
     args += ["--ro-bind", RUNNER, f"{INSIDE}/runner.py", "--ro-bind", CHECKS, f"{INSIDE}/checks.py",
-             "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", size, "--tmpfs", "/dev/shm",
-             "--perms", "1777", "--size", size, "--tmpfs", "/tmp", "--perms", "0777",
-             "--dir", "/tmp/home", "--remount-ro", "/dev", "--remount-ro", "/", "--seccomp", str(seccomp_fd), "--chdir", "/tmp",
+             "--remount-ro", "/dev", "--remount-ro", "/", "--seccomp", str(seccomp_fd), "--chdir", "/tmp",
              "--clearenv", "--setenv", "PATH", f"{os.path.dirname(sys.executable)}:/usr/local/bin:/usr/bin:/bin",
              "--setenv", "HOME", "/tmp/home", "--setenv", "PYTHONDONTWRITEBYTECODE", "1", "--setenv", "MPLBACKEND", "Agg",
              "--", sys.executable, "-I", f"{INSIDE}/runner.py", str(uid if privileged() else 0), str(max_procs)]
     return args
 
 
-def start(max_procs: int, memory_bytes: int, tmp_size_mb: int = 64) -> tuple[subprocess.Popen, "Cgroup", int]:
+def start(max_procs: int, memory_bytes: int, tmp_size_mb: int = 64, stderr=subprocess.DEVNULL) -> tuple[subprocess.Popen, "Cgroup", int]:
     """Start one sandbox (its runner then waits for its one job on stdin): (process, cgroup, uid)."""
     uid, cgroup = next_uid(), Cgroup(max_procs + 8, memory_bytes)  # the cap covers bwrap and the runner too
     rfd, wfd = os.pipe()
@@ -183,7 +184,7 @@ def start(max_procs: int, memory_bytes: int, tmp_size_mb: int = 64) -> tuple[sub
         os.write(wfd, seccomp.program())
         os.close(wfd)
         proc = subprocess.Popen(cgroup.wrap(bwrap_command(uid, rfd, max_procs, tmp_size_mb)), stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, pass_fds=(rfd,), env={},
+                                stdout=subprocess.PIPE, stderr=stderr, pass_fds=(rfd,), env={},
                                 start_new_session=True)
     except BaseException:
         cgroup.close()
@@ -219,7 +220,7 @@ def probe() -> Isolation:
     job = {"program": _PROBE % token, "nonce": token, "mode": "run", "timeout": 20, "cap": 1 << 16,
            "test": {"kind": "io", "entry_point": "facts", "inputs": [[]]}}
     try:
-        proc, cgroup, uid = start(16, 1 << 30, 8)
+        proc, cgroup, uid = start(16, 1 << 30, 8, subprocess.PIPE)
         try:
             out, err = proc.communicate((json.dumps(job) + "\n").encode(), timeout=30)
         finally:
@@ -231,7 +232,8 @@ def probe() -> Isolation:
         return Isolation(False, "none", f"bubblewrap could not start: {exc}", _FIX)
     facts, why = _facts(out), ""
     if facts is None:
-        why = f"{exe} did not run the probe program in a sandbox (exit status {proc.returncode}, no report)"
+        said = " ".join(err.decode("utf-8", "replace").split())[-300:]
+        why = f"{exe} did not run the probe program in a sandbox (exit status {proc.returncode}{', ' + said if said else ''}; no report)"
     else:
         expected_uid = uid if privileged() else NOBODY
         checks_ = [(facts.get("token") == token, "the report is not the probe's"),

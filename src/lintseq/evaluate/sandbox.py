@@ -82,7 +82,8 @@ def unsandboxed_forbidden() -> bool:
 
 def _rlimits(limits: Limits, timeout: float) -> dict:
     return {"RLIMIT_CPU": int(timeout) + 2, "RLIMIT_AS": limits.memory_mb << 20, "RLIMIT_CORE": 0,
-            "RLIMIT_FSIZE": limits.file_size_mb << 20, "RLIMIT_NOFILE": 256, "RLIMIT_NPROC": limits.max_processes}
+            "RLIMIT_FSIZE": limits.file_size_mb << 20, "RLIMIT_NOFILE": 256,
+            "RLIMIT_NPROC": limits.max_processes + 8}  # above the watchdog's cap, so that the watchdog sees it reached
 
 
 def _clean(text: str) -> str:
@@ -333,7 +334,7 @@ def run_program(program: str, test: dict, limits: Limits = Limits(), allow_unsan
         return pool.run(program, test)
 
 
-def _run_unsandboxed(job: dict) -> tuple[dict, bytes] | None:
+def _run_unsandboxed(job: dict, limits: Limits | None = None) -> tuple[dict, bytes] | None:
     """``--unsafe-no-sandbox`` only: the runner as a plain process in a new session (killed as a
     group afterwards), in a throw-away working directory; no isolation."""
     if unsandboxed_forbidden():
@@ -344,6 +345,7 @@ def _run_unsandboxed(job: dict) -> tuple[dict, bytes] | None:
                                 stderr=subprocess.DEVNULL, cwd=workdir, start_new_session=True,
                                 env={"PATH": "/usr/bin:/bin", "HOME": workdir})
         try:
+            job = {"nonce": "", "mode": "run", "cap": REPORT_CAP, "rlimits": _rlimits(limits or Limits(), job["timeout"]), **job}
             proc.stdin.write((json.dumps({**job, "workdir": workdir}) + "\n").encode())
             proc.stdin.close()
             return _read_reply(proc.stdout.fileno(), int(job["cap"]), time.monotonic() + float(job["timeout"]) + 15)
