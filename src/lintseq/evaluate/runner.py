@@ -30,6 +30,7 @@ import os
 import select
 import signal
 import sys
+import threading
 import time
 import traceback
 import types
@@ -53,7 +54,7 @@ def _load_checks():
 checks = _load_checks()
 _write, _exc_info, _format_exc, _encode = os.write, sys.exc_info, traceback.format_exception, checks.dumps
 _PROTECTED = frozenset({os.path.abspath(__file__), os.path.abspath(checks.__file__)})
-_SECRET_HOLDERS = frozenset({"execute", "_child", "_supervise", "main"})
+_SECRET_HOLDERS = frozenset({"execute", "_child", "_supervise", "main", "_reference"})
 _GUARDED_TYPES = ("unittest.", "lintseq_checks", "__main__", "builtins")
 _FRAME_LINKS = frozenset({"f_back", "tb_frame", "gi_frame", "cr_frame", "ag_frame"})
 _DENIED = frozenset({"sys._current_frames", "gc.get_objects", "gc.get_referrers", "gc.get_referents",
@@ -177,6 +178,41 @@ def _write_all(fd, data):
         data = data[_write(fd, data):]
 
 
+def _untrusted(program, test, emit, result):
+    """The program and its tests, on a thread of their own: walking up from any of its frames
+    (``f_back`` is not audited) reaches this function and threading's, never ``execute``'s
+    frame where the nonce is; other threads' frames are audited away (``sys._current_frames``)."""
+    restore, run_tests, exc_info, fmt, arm = _restorer(), _run_tests, _exc_info, _format_exc, _arm
+    module = types.ModuleType("__program__")  # a real module, so its functions behave as in a file
+    sys.modules["__program__"] = module
+    ns = module.__dict__
+    arm(True)
+    try:
+        if test["kind"] in ("stdio", "ds1000"):  # their harness runs the program itself
+            ns["__source__"] = program
+            compile(program, "program.py", "exec")  # one that does not compile is an error, as elsewhere
+        else:
+            exec(compile(program, "program.py", "exec"), ns)
+    except BaseException:  # SystemExit included: exiting is not passing
+        arm(False)
+        restore()
+        result.append(("error", "".join(fmt(*exc_info())[-3:])))
+        return
+    arm(False)
+    restore()
+    arm(True)
+    try:
+        run_tests(ns, test, emit)
+    except BaseException:
+        arm(False)
+        restore()
+        result.append(("failed", "".join(fmt(*exc_info())[-3:])))
+        return
+    arm(False)
+    restore()
+    result.append(("passed", ""))
+
+
 def execute(job, fd):
     """Run one job in this process and report on ``fd``."""
     nonce, test = job["nonce"], job["test"]
@@ -186,36 +222,13 @@ def execute(job, fd):
         except BaseException:
             _final(fd, nonce, "error", "reference solution failed: " + "".join(_format_exc(*_exc_info())[-2:]))
         return
-    restore, final, run_tests, exc_info, fmt, arm = _restorer(), _final, _run_tests, _exc_info, _format_exc, _arm
-    write_all, line = _write_all, _line
-    module = types.ModuleType("__program__")  # a real module, so its functions behave as in a file
-    sys.modules["__program__"] = module
-    ns = module.__dict__
-    arm(True)
-    try:
-        if test["kind"] in ("stdio", "ds1000"):  # their harness runs the program itself
-            ns["__source__"] = job["program"]
-            compile(job["program"], "program.py", "exec")  # one that does not compile is an error, as elsewhere
-        else:
-            exec(compile(job["program"], "program.py", "exec"), ns)
-    except BaseException:  # SystemExit included: exiting is not passing
-        arm(False)
-        restore()
-        final(fd, nonce, "error", "".join(fmt(*exc_info())[-3:]))
-        return
-    arm(False)
-    restore()
-    arm(True)
-    try:
-        run_tests(ns, test, lambda text: write_all(fd, line("O", text)))
-    except BaseException:
-        arm(False)
-        restore()
-        final(fd, nonce, "failed", "".join(fmt(*exc_info())[-3:]))
-        return
-    arm(False)
-    restore()
-    final(fd, nonce, "passed")
+    write_all, line, final, result = _write_all, _line, _final, []
+    threading.stack_size(64 << 20)  # deep recursion as on a main thread
+    worker = threading.Thread(target=_untrusted, args=(job.pop("program"), test, lambda text: write_all(fd, line("O", text)), result))
+    worker.start()
+    worker.join()
+    if result:  # nothing when the program ended its own thread (it cannot reach this frame to forge one)
+        final(fd, nonce, *result[0])
 
 
 def _child(job, w):
