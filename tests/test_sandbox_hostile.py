@@ -114,7 +114,7 @@ FORGERIES = {
     "gc": ("import gc, os\ndef f():\n    try:\n        for o in gc.get_objects():\n"
            "            if isinstance(o, dict) and 'nonce' in o:\n                os.write(3, f\"R {o['nonce']} passed \\n\".encode())\n                os._exit(0)\n"
            "    except BaseException:\n        pass\n    return 2"),
-    "code_swap": ("import sys\nm = sys.modules['__main__']\ntry:\n    m._run_tests.__code__ = (lambda *a: None).__code__\nexcept BaseException:\n    pass\n"
+    "code_swap": ("import sys\nm = getattr(sys.modules['__main__'], 'runner', sys.modules['__main__'])\ntry:\n    m._run_tests.__code__ = (lambda *a: None).__code__\nexcept BaseException:\n    pass\n"
                   "def f():\n    return 2"),
     "trace_hook": ("import sys\ndef skip(frame, event, arg):\n    if frame.f_code.co_filename == 'test.py' and event == 'line':\n"
                    "        raise StopIteration\n    return skip\ndef f():\n    try:\n        sys.settrace(skip)\n    except BaseException:\n        pass\n    return 2"),

@@ -29,18 +29,23 @@ import itertools
 import json
 import os
 import secrets
-import shlex
+import select
 import shutil
+import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from dataclasses import dataclass
 
 from . import seccomp
+from .cgroup import Cgroup
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RUNNER = os.path.join(HERE, "runner.py")
 CHECKS = os.path.join(HERE, "checks.py")
+SERVER = os.path.join(HERE, "forkserver.py")
 INSIDE = "/run/lintseq"
 """Where the runner and its checks appear inside the sandbox (bound read-only, file by file)."""
 NOBODY = 65534
@@ -142,18 +147,17 @@ def answer_paths() -> list[str]:
     return sorted({os.path.realpath(p) for p in found if p and os.path.isdir(p)})
 
 
-def bwrap_command(uid: int, seccomp_fd: int, max_procs: int, tmp_size_mb: int = 64) -> list[str]:
-    """The command that starts one sandbox with the runner as its pid 1."""
-    size = str(tmp_size_mb << 20)
+def server_command(filter_hex: str) -> list[str]:
+    """The bubblewrap command that starts the fork server (``forkserver.py``) on the sandboxes'
+    filesystem. It runs no model code; what each sandbox gets of its own (namespaces, /proc, /tmp,
+    /dev/shm, uid, seccomp) the server's forked processes set up."""
     args = [bwrap_executable() or "bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
-            "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--as-pid-1"]
-    if privileged():
-        args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
-    else:
-        args += ["--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY), "--disable-userns", "--cap-drop", "ALL"]
-    # private, size-limited, world-writable tmpfs first, so that binds below may land inside them
-    args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", size, "--tmpfs", "/dev/shm",
-             "--perms", "1777", "--size", size, "--tmpfs", "/tmp", "--perms", "0777", "--dir", "/tmp/home"]
+            "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--as-pid-1", "--cap-drop", "ALL"]
+    if not privileged():
+        args += ["--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY)]
+    args += [a for cap in ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID") for a in ("--cap-add", cap)]
+    # tmpfs first, so that binds below may land inside them; each sandbox mounts fresh ones over them
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm", "--tmpfs", "/tmp"]
     for folder in _SYSTEM:
         if os.path.islink(folder):
             args += ["--symlink", os.readlink(folder), folder]
@@ -168,30 +172,110 @@ def bwrap_command(uid: int, seccomp_fd: int, max_procs: int, tmp_size_mb: int = 
     for path in answer_paths():  # shadowed where they lie inside something bound
         if any(_under(path, b) for b in bound + list(_SYSTEM)):
             args += ["--tmpfs", path]
-    args += ["--ro-bind", RUNNER, f"{INSIDE}/runner.py", "--ro-bind", CHECKS, f"{INSIDE}/checks.py",
-             "--remount-ro", "/dev", "--remount-ro", "/", "--seccomp", str(seccomp_fd), "--chdir", "/tmp",
-             "--clearenv", "--setenv", "PATH", f"{os.path.dirname(sys.executable)}:/usr/local/bin:/usr/bin:/bin",
-             "--setenv", "HOME", "/tmp/home", "--setenv", "PYTHONDONTWRITEBYTECODE", "1", "--setenv", "MPLBACKEND", "Agg",
-             "--", sys.executable, "-I", f"{INSIDE}/runner.py", str(uid if privileged() else 0), str(max_procs)]
+    for path in (RUNNER, CHECKS, SERVER):
+        args += ["--ro-bind", path, f"{INSIDE}/{os.path.basename(path)}"]
+    args += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/", "--clearenv",
+             "--", sys.executable, "-I", f"{INSIDE}/forkserver.py", filter_hex]
     return args
 
 
-def start(max_procs: int, memory_bytes: int, tmp_size_mb: int = 64, stderr=subprocess.DEVNULL) -> tuple[subprocess.Popen, "Cgroup", int]:
-    """Start one sandbox (its runner then waits for its one job on stdin): (process, cgroup, uid)."""
-    uid, cgroup = next_uid(), Cgroup(max_procs + 8, memory_bytes)  # the cap covers bwrap and the runner too
-    rfd, wfd = os.pipe()
+class Server:
+    """The fork server: ``spawn`` asks it for one fresh sandbox; thread-safe."""
+
+    def __init__(self):
+        self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.err = tempfile.TemporaryFile()  # what bubblewrap says when it fails (a file: it can never block it)
+        try:
+            self.proc = subprocess.Popen(server_command(seccomp.program().hex()), stdin=theirs, stdout=subprocess.DEVNULL,
+                                         stderr=self.err, env={}, start_new_session=True)
+        finally:
+            theirs.close()
+
+    def said(self) -> str:
+        self.err.seek(0)
+        return " ".join(self.err.read(1 << 16).decode("utf-8", "replace").split())[-300:]
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def spawn(self, uid: int, max_procs: int, tmp_size_mb: int, cgroup_fds: list[int]) -> tuple[int, int, int]:
+        """Ask for one sandbox: (job write end, reply read end, kill write end). The sandbox
+        runs the job written (then closed) to the first and replies on the second; closing the
+        third kills it, whatever it is doing."""
+        job_r, job_w = os.pipe()
+        reply_r, reply_w = os.pipe()
+        kill_r, kill_w = os.pipe()
+        req = json.dumps({"uid": uid if privileged() else 0, "max_procs": max_procs, "tmp_mb": tmp_size_mb}).encode()
+        try:
+            socket.send_fds(self.sock, [req], [job_r, reply_w, kill_r, *cgroup_fds])
+        except OSError:
+            for fd in (job_w, reply_r, kill_w):
+                os.close(fd)
+            raise
+        finally:
+            for fd in (job_r, reply_w, kill_r):
+                os.close(fd)
+        return job_w, reply_r, kill_w
+
+    def close(self) -> None:
+        self.sock.close()  # the server sees end of input and exits; its namespaces end with it
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+_server: Server | None = None
+_server_lock = threading.Lock()
+
+
+def server() -> Server:
+    """This evaluator's fork server, started on first use and again if it died."""
+    global _server
+    with _server_lock:
+        if _server is None or not _server.alive():
+            if _server is not None:
+                _server.close()
+            _server = Server()
+        return _server
+
+
+def start(server_: Server, max_procs: int, memory_bytes: int, tmp_size_mb: int = 64) -> tuple[tuple[int, int, int], Cgroup, int]:
+    """Start one fresh sandbox (its pid 1 then waits for its one job): (pipes, cgroup, uid)."""
+    uid, cgroup = next_uid(), Cgroup(max_procs + 8, memory_bytes)  # the cap covers the keeper and the runner too
+    fds = []
     try:
-        os.write(wfd, seccomp.program())
-        os.close(wfd)
-        proc = subprocess.Popen(cgroup.wrap(bwrap_command(uid, rfd, max_procs, tmp_size_mb)), stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=stderr, pass_fds=(rfd,), env={},
-                                start_new_session=True)
+        fds = cgroup.procs_fds()
+        return server_.spawn(uid, max_procs, tmp_size_mb, fds), cgroup, uid
     except BaseException:
         cgroup.close()
         raise
     finally:
-        os.close(rfd)
-    return proc, cgroup, uid
+        for fd in fds:
+            os.close(fd)
+
+
+def run_once(server_: Server, job: dict, max_procs: int, memory_bytes: int, tmp_size_mb: int,
+             timeout: float) -> tuple[bytes, int]:
+    """One job in a fresh sandbox, start to end: (the raw reply, empty when there was none; its uid)."""
+    (job_w, reply_r, kill_w), cgroup, uid = start(server_, max_procs, memory_bytes, tmp_size_mb)
+    out, deadline = [], time.monotonic() + timeout
+    try:
+        os.write(job_w, (json.dumps(job) + "\n").encode())
+        os.close(job_w)
+        job_w = -1
+        while (left := deadline - time.monotonic()) > 0 and select.select([reply_r], [], [], left)[0]:
+            chunk = os.read(reply_r, 1 << 16)
+            if not chunk:
+                break
+            out.append(chunk)
+    finally:
+        for fd in (job_w, reply_r, kill_w):
+            if fd >= 0:
+                os.close(fd)
+        cgroup.close()
+    return b"".join(out), uid
 
 
 _PROBE = """
@@ -200,7 +284,7 @@ def facts():
     status = dict(l.split(':', 1) for l in open('/proc/self/status').read().splitlines() if ':' in l)
     nets = [l.split(':')[0].strip() for l in open('/proc/net/dev').read().splitlines()[2:]]
     return {'uid': os.getuid(), 'pid_ns': os.readlink('/proc/self/ns/pid'), 'net_ns': os.readlink('/proc/self/ns/net'),
-            'init': b'/run/lintseq/runner.py' in open('/proc/1/cmdline', 'rb').read().split(bytes(1)),
+            'init': b'/run/lintseq/forkserver.py' in open('/proc/1/cmdline', 'rb').read().split(bytes(1)),
             'writable': [p for p in ('/', '/usr', '/etc', '/dev') if not os.statvfs(p).f_flag & os.ST_RDONLY],
             'ifaces': nets, 'seccomp': status['Seccomp'].strip(), 'caps': status['CapEff'].strip(), 'token': %r}
 """
@@ -220,20 +304,18 @@ def probe() -> Isolation:
     job = {"program": _PROBE % token, "nonce": token, "mode": "run", "timeout": 20, "cap": 1 << 16,
            "test": {"kind": "io", "entry_point": "facts", "inputs": [[]]}}
     try:
-        proc, cgroup, uid = start(16, 1 << 30, 8, subprocess.PIPE)
-        try:
-            out, err = proc.communicate((json.dumps(job) + "\n").encode(), timeout=30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-            cgroup.close()
+        server_ = server()  # the one the evaluator will use
     except (OSError, subprocess.SubprocessError) as exc:
         return Isolation(False, "none", f"bubblewrap could not start: {exc}", _FIX)
+    try:
+        out, uid = run_once(server_, job, 16, 1 << 30, 8, 30.0)
+    except OSError:  # it exited before taking the request (a wrapper that is no bubblewrap, say)
+        out, uid = b"", 0
     facts, why = _facts(out), ""
     if facts is None:
-        said = " ".join(err.decode("utf-8", "replace").split())[-300:]
-        why = f"{exe} did not run the probe program in a sandbox (exit status {proc.returncode}{', ' + said if said else ''}; no report)"
+        server_.close()
+        said = server_.said()
+        why = f"{exe} did not run the probe program in a sandbox (exit status {server_.proc.returncode}{', ' + said if said else ''}; no report)"
     else:
         expected_uid = uid if privileged() else NOBODY
         checks_ = [(facts.get("token") == token, "the report is not the probe's"),
@@ -267,86 +349,3 @@ def _facts(out: bytes) -> dict | None:
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     return None
-class Cgroup:
-    """A pids (and, where possible, memory) cgroup of its own for one sandbox.
-
-    ``wrap(cmd)`` returns a command that joins the cgroup before it execs ``cmd``, so every
-    process the sandbox ever starts is counted. ``close()`` removes it once it is empty.
-    """
-
-    _serial = itertools.count()
-
-    def __init__(self, max_pids: int, memory_bytes: int):
-        self.dirs: list[str] = []
-        name = f"lintseq-{os.getpid()}-{next(self._serial)}"
-        for parent, files in self._parents(max_pids, memory_bytes):
-            path = os.path.join(parent, name)
-            try:
-                os.mkdir(path)
-                for fname, value in files.items():
-                    with open(os.path.join(path, fname), "w") as fh:
-                        fh.write(str(value))
-            except OSError:
-                _rmdir(path)
-                continue
-            self.dirs.append(path)
-
-    @staticmethod
-    def _parents(max_pids: int, memory_bytes: int) -> list[tuple[str, dict]]:
-        """Writable parent cgroups: v2 with pids delegated, else the v1 pids/memory hierarchies."""
-        try:
-            lines = open("/proc/self/cgroup").read().splitlines()
-        except OSError:
-            return []
-        own = {c: p for _, cs, p in (ln.split(":", 2) for ln in lines if ln.count(":") >= 2) for c in cs.split(",")}
-        for mount in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
-            parent = mount + own.get("", "/").rstrip("/")
-            try:
-                enabled = open(os.path.join(parent, "cgroup.subtree_control")).read().split()
-            except OSError:
-                continue
-            if "pids" in enabled and os.access(parent, os.W_OK):
-                files = {"pids.max": max_pids}
-                if "memory" in enabled:
-                    files["memory.max"] = memory_bytes
-                return [(parent, files)]
-        found = []
-        for controller, files in (("pids", {"pids.max": max_pids}), ("memory", {"memory.limit_in_bytes": memory_bytes})):
-            parent = f"/sys/fs/cgroup/{controller}" + own.get(controller, "/").rstrip("/")
-            if controller in own and os.access(parent, os.W_OK):
-                found.append((parent, files))
-        return found
-
-    @classmethod
-    @functools.lru_cache(maxsize=1)
-    def available(cls) -> bool:
-        """True when a pids cgroup can be made here (checked once by making one)."""
-        group = cls(64, 1 << 30)
-        ok = any(os.path.exists(os.path.join(d, "pids.max")) for d in group.dirs)
-        group.close()
-        return ok
-
-    def wrap(self, cmd: list[str]) -> list[str]:
-        if not self.dirs:
-            return cmd
-        joins = " && ".join(f"echo $$ > {shlex.quote(os.path.join(d, 'cgroup.procs'))}" for d in self.dirs)
-        return ["/bin/sh", "-c", f'{joins} && exec "$@"', "lintseq-sandbox", *cmd]
-
-    def close(self) -> None:
-        for path in self.dirs:
-            _rmdir(path)
-        self.dirs = []
-
-
-def _rmdir(path: str) -> None:
-    """Remove an emptied cgroup; its last processes may take a moment to be reaped."""
-    import time
-
-    for _ in range(200):
-        try:
-            os.rmdir(path)
-            return
-        except FileNotFoundError:
-            return
-        except OSError:
-            time.sleep(0.01)

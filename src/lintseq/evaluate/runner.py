@@ -1,13 +1,12 @@
 """The in-sandbox side: pid 1 of one fresh sandbox, and the one process it forks per program.
 
-Started by bubblewrap as the namespace's pid 1 (``--as-pid-1``): ``python -I runner.py UID
-MAX_PROCS``. As root on the host the sandbox starts as root with only CAP_SETUID/CAP_SETGID,
-and the first thing this file does is drop to UID (an unprivileged host uid of the sandbox's
-own), so no process in the sandbox is root anywhere. It then makes itself non-dumpable (the
-program, same uid, can neither read nor write its memory, descriptors or environment through
-/proc; ptrace is denied by seccomp; as pid 1 it receives no signal it has no handler for),
-imports what programs need, and only then blocks reading the job: the pool starts sandboxes
-ahead of need, so this start-up overlaps other samples' runs.
+Forked by ``forkserver.py`` as the pid 1 of fresh namespaces, already on an unprivileged host uid
+of the sandbox's own with no capabilities and the seccomp filter on (so no process in the
+sandbox is root anywhere), ``sandbox_main`` makes itself non-dumpable (the program, same uid,
+can neither read nor write its memory, descriptors or environment through /proc; ptrace is
+denied by seccomp; as pid 1 it receives no signal it has no handler for) and only then blocks
+reading the job: the pool starts sandboxes ahead of need, so their set-up overlaps other
+samples' runs, and this file was imported once, by the fork server.
 
 One job per sandbox: fork a child (the program's process, rlimited), read what it reports on
 a pipe (capped), kill it at the time limit or at the process cap, write one reply to the host
@@ -54,8 +53,8 @@ def _load_checks():
 checks = _load_checks()
 _write, _exc_info, _format_exc, _encode = os.write, sys.exc_info, traceback.format_exception, checks.dumps
 _PROTECTED = frozenset({os.path.abspath(__file__), os.path.abspath(checks.__file__)})
-_SECRET_HOLDERS = frozenset({"execute", "_child", "_supervise", "main", "_reference"})
-_GUARDED_TYPES = ("unittest.", "lintseq_checks", "__main__", "builtins")
+_SECRET_HOLDERS = frozenset({"execute", "_child", "_supervise", "main", "sandbox_main", "_serve", "_reference"})
+_GUARDED_TYPES = ("unittest.", "lintseq_checks", "__main__", "runner", "forkserver", "builtins")
 _FRAME_LINKS = frozenset({"f_back", "tb_frame", "gi_frame", "cr_frame", "ag_frame"})
 _DENIED = frozenset({"sys._current_frames", "gc.get_objects", "gc.get_referrers", "gc.get_referents",
                      "sys.settrace", "sys.setprofile", "ctypes.string_at", "ctypes.wstring_at", "ctypes.cdata"})
@@ -308,26 +307,32 @@ def _supervise(job, max_procs):
     return {"status": status, "timed_out": timed_out, "killed": killed, "size": len(report)}, report
 
 
-def main():
-    """``runner.py UID MAX_PROCS`` as a sandbox's pid 1, or ``runner.py host 0`` (--unsafe-no-sandbox)."""
-    host = sys.argv[1] == "host"
-    uid, max_procs = (0 if host else int(sys.argv[1])), int(sys.argv[2])
-    if not host and os.getpid() != 1:
-        sys.exit("runner.py must be pid 1 of a private PID namespace")
-    if uid:  # as root on the host: become the sandbox's own unprivileged uid, no groups, no capabilities
-        os.setgroups([])
-        os.setresgid(uid, uid, uid)
-        os.setresuid(uid, uid, uid)
-    _prctl(38, 1)  # PR_SET_NO_NEW_PRIVS
+def sandbox_main(max_procs):
+    """A sandbox's pid 1 (``forkserver.py`` made it: own namespaces, uid, no capabilities,
+    seccomp): non-dumpable, then the one job from fd 0, the reply to fd 1, and exit."""
     _prctl(4, 0)  # PR_SET_DUMPABLE 0: /proc/1/{mem,fd,environ} closed to the program
+    os.environ.clear()
+    os.environ.update(PATH=f"{os.path.dirname(sys.executable)}:/usr/local/bin:/usr/bin:/bin", HOME="/tmp/home",
+                      PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg")
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # pid 1 then ignores it (no handler), like every other signal
-    line = sys.stdin.buffer.readline()
-    if not line:
+    _serve(0, 1, max_procs)
+
+
+def _serve(job_fd, reply_fd, max_procs):
+    chunks = []
+    while chunk := os.read(job_fd, 1 << 20):
+        chunks.append(chunk)
+    if not chunks:  # closed unused: the pool is shutting down
         return
-    job = json.loads(line)
-    header, report = _supervise(job, max_procs)
-    out = os.dup(1)
-    _write_all(out, json.dumps(header).encode() + b"\n" + report)
+    header, report = _supervise(json.loads(b"".join(chunks)), max_procs)
+    _write_all(reply_fd, json.dumps(header).encode() + b"\n" + report)
+
+
+def main():
+    """``runner.py host 0``: --unsafe-no-sandbox only, a plain process on the host."""
+    _prctl(38, 1)  # PR_SET_NO_NEW_PRIVS
+    _prctl(4, 0)
+    _serve(0, 1, int(sys.argv[2]))
 
 
 if __name__ == "__main__":

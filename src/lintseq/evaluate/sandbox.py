@@ -1,11 +1,13 @@
 """Running untrusted programs: a fresh bubblewrap sandbox per program, and verdicts decided on
 the trusted side wherever the benchmark allows.
 
-Isolation first, speed second. Every program gets a sandbox no earlier program touched
-(``isolation.py`` builds it; its runner is pid 1 and exits after its one job, which ends every
-process, tmpfs, IPC object and cgroup setting the program made). Speed comes from starting
-sandboxes ahead of need on a background thread, so that a sandbox's start-up (bubblewrap, the
-interpreter, the runner's imports) overlaps other programs' runs, never from reuse.
+Isolation first, speed second. Every program gets a sandbox no earlier program touched: fresh
+PID, mount, IPC, network, UTS and cgroup namespaces, fresh /proc, /tmp and /dev/shm, a uid and
+cgroups of its own (``forkserver.py`` makes it; its runner is pid 1 and exits after its one job,
+which ends every process, tmpfs and IPC object the program made). Speed comes from making
+sandboxes by fork from a trusted server that imported the runner once (no bubblewrap or
+interpreter start per program) and from starting them ahead of need on a background thread, so
+that their set-up overlaps other programs' runs, never from reuse.
 
 Verdicts: where the answer is data (MBPP+ outputs, CodeContests stdout) the sandbox only sends
 the data back (plain JSON, capped) and this side decodes and compares it with expected outputs
@@ -38,7 +40,7 @@ from dataclasses import dataclass
 
 from ..errors import LintseqError
 from . import checks
-from .isolation import RUNNER, probe, start
+from .isolation import RUNNER, probe, server, start
 
 DETAIL_CHARS = 500
 """The most of a program-chosen reason a result carries."""
@@ -108,24 +110,34 @@ class _Sandbox:
     """One started sandbox, used for one job."""
 
     def __init__(self, limits: Limits):
-        self.proc, self.cgroup, self.uid = start(limits.max_processes, (limits.memory_mb + 512) << 20, limits.tmp_size_mb)
+        (self.job_w, self.reply_r, self.kill_w), self.cgroup, self.uid = start(
+            server(), limits.max_processes, (limits.memory_mb + 512) << 20, limits.tmp_size_mb)
 
     def run(self, job: dict) -> tuple[dict, bytes] | None:
         """(header, report), or None when the sandbox died or hung."""
         deadline = time.monotonic() + float(job["timeout"]) + 15.0
         try:
-            self.proc.stdin.write((json.dumps(job) + "\n").encode())
-            self.proc.stdin.close()
-            return _read_reply(self.proc.stdout.fileno(), int(job["cap"]), deadline)
+            data = (json.dumps(job) + "\n").encode()
+            while data:
+                data = data[os.write(self.job_w, data):]
+            self.close_job()
+            return _read_reply(self.reply_r, int(job["cap"]), deadline)
         except (OSError, ValueError):
             return None
 
-    def kill(self) -> None:
-        for target in (lambda: os.killpg(self.proc.pid, signal.SIGKILL), self.proc.kill):
-            try:
-                target()
-            except (ProcessLookupError, PermissionError):
-                pass
+    def close_job(self) -> None:
+        """End of its job: an unused sandbox's pid 1 then exits at once."""
+        if self.job_w >= 0:
+            os.close(self.job_w)
+            self.job_w = -1
+
+    def end(self) -> None:
+        """Kill whatever is left of it (its keeper does, when the kill pipe closes; the cgroup
+        catches anything else) and free its descriptors and cgroup."""
+        self.close_job()
+        os.close(self.kill_w)
+        os.close(self.reply_r)
+        self.cgroup.close()
 
 
 def _read_reply(fd: int, cap: int, deadline: float) -> tuple[dict, bytes] | None:
@@ -206,16 +218,9 @@ class SandboxPool:
                 self._ready.put(exc)
 
     def _reap(self) -> None:
-        """Wait for used sandboxes to exit (their pid 1 exits after replying) and remove their cgroups."""
+        """End used sandboxes (their pid 1 exits after replying) and remove their cgroups."""
         while (sb := self._done.get()) is not None:
-            try:
-                sb.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                sb.kill()
-                sb.proc.wait()
-            for stream in (sb.proc.stdin, sb.proc.stdout):
-                stream.close()
-            sb.cgroup.close()
+            sb.end()
 
     def run(self, program: str, test: dict, expected: str = "", timeout: float | None = None,
             mode: str = "run", key: str | None = None) -> Outcome:
@@ -250,14 +255,10 @@ class SandboxPool:
         self._need.release()
         if isinstance(sb, Exception):
             return None
-        reply = None
         try:
-            reply = sb.run(job)
+            return sb.run(job)
         finally:
-            if reply is None:  # died or hung: nothing of it may linger
-                sb.kill()
-            self._done.put(sb)
-        return reply
+            self._done.put(sb)  # ended (killed, whatever it is doing) and removed off this thread
 
     def _stored(self, test: dict, expected: str, key: str | None):
         """An io task's expected outputs, decoded (once per key), or the Outcome saying why there are none."""
@@ -287,7 +288,6 @@ class SandboxPool:
         while not self._ready.empty():
             sb = self._ready.get()
             if isinstance(sb, _Sandbox):
-                sb.proc.stdin.close()  # its runner sees end of input and exits
                 self._done.put(sb)
         self._done.put(None)
         self._threads[1].join()
