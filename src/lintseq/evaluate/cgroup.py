@@ -96,13 +96,13 @@ class Cgroup:
 def _rmdir(path: str, kill=None) -> None:
     """Remove a cgroup once it is empty: its last processes may take a moment to be reaped, and
     any that linger past 0.2 s are killed."""
-    for i in range(300):
+    for i in range(3000):
         try:
             os.rmdir(path)
             return
         except FileNotFoundError:
             return
         except OSError:
-            if kill is not None and i % 20 == 19:
+            if kill is not None and i % 200 == 199:
                 kill()
-            time.sleep(0.01)
+            time.sleep(0.001)

@@ -155,7 +155,7 @@ def server_command(filter_hex: str) -> list[str]:
             "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--as-pid-1", "--cap-drop", "ALL"]
     if not privileged():
         args += ["--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY)]
-    args += [a for cap in ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID") for a in ("--cap-add", cap)]
+    args += [a for cap in ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_KILL") for a in ("--cap-add", cap)]
     # tmpfs first, so that binds below may land inside them; each sandbox mounts fresh ones over them
     args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm", "--tmpfs", "/tmp"]
     for folder in _SYSTEM:

@@ -26,6 +26,7 @@ import ctypes
 import importlib.util
 import json
 import os
+import resource
 import select
 import signal
 import sys
@@ -36,8 +37,11 @@ import types
 import unittest
 
 
+_LIBC = ctypes.CDLL(None, use_errno=True)
+
+
 def _prctl(option, value):
-    if ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0) != 0:
+    if _LIBC.prctl(option, value, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), f"prctl({option}) failed")
 
 
@@ -51,9 +55,11 @@ def _load_checks():
 
 
 checks = _load_checks()
+"".encode("unicode_escape")  # its codec loaded once, here, not in every program's process
 _write, _exc_info, _format_exc, _encode = os.write, sys.exc_info, traceback.format_exception, checks.dumps
 _PROTECTED = frozenset({os.path.abspath(__file__), os.path.abspath(checks.__file__)})
-_SECRET_HOLDERS = frozenset({"execute", "_child", "_supervise", "main", "sandbox_main", "_serve", "_reference"})
+_SECRET_HOLDERS = frozenset({"execute", "_child", "_supervise", "main", "sandbox_main", "_serve", "_reference",
+                             "_fork_program", "_read_job"})
 _GUARDED_TYPES = ("unittest.", "lintseq_checks", "__main__", "runner", "forkserver", "builtins")
 _FRAME_LINKS = frozenset({"f_back", "tb_frame", "gi_frame", "cr_frame", "ag_frame"})
 _DENIED = frozenset({"sys._current_frames", "gc.get_objects", "gc.get_referrers", "gc.get_referents",
@@ -232,13 +238,12 @@ def execute(job, fd):
 
 def _child(job, w):
     """The program's process: /dev/null for stdio, only the report pipe open, the rlimits set."""
+    _prctl(15, b"lintseq-program")  # PR_SET_NAME: what ps and perf show
     null = os.open("/dev/null", os.O_RDWR)
     for target in (0, 1, 2):
         os.dup2(null, target)
     os.closerange(3, w)
     os.closerange(w + 1, 4096)
-    import resource
-
     for name, value in job.pop("rlimits", {}).items():
         resource.setrlimit(getattr(resource, name), (value, value))
     if job["test"]["kind"] == "stdio":  # this process judges nothing, but keep it out of the program's reach
@@ -255,21 +260,44 @@ def _count_processes():
     return sum(1 for name in os.listdir("/proc") if name.isdigit())
 
 
-def _supervise(job, max_procs):
-    """Fork the program's process, read its report (capped) until it exits, the time is up or it
-    reaches the process cap; the reply's header and the report."""
+def _read_job(fd):
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return json.loads(b"".join(chunks)) if chunks else None
+
+
+def _fork_program(job_fd):
+    """Fork the program's process ahead of its job (a fork off the job's critical path). It reads
+    the job itself, tells this process the job's limits on a pipe it then closes (trusted code,
+    before any of the program runs), and runs it: (pid, report read end, control read end)."""
     r, w = os.pipe()
+    cr, cw = os.pipe()
     pid = os.fork()
     if pid == 0:
         try:
             os.close(r)
+            os.close(cr)
+            job = _read_job(job_fd)
+            if job is None:  # closed unused: the pool is shutting down
+                return
+            _write_all(cw, json.dumps({k: job[k] for k in ("timeout", "cap", "nonce")}).encode())
+            os.close(cw)
             _child(job, w)
         except BaseException:  # the harness itself failed (never the program: execute catches that)
             _write(w, _line("X", "".join(_format_exc(*_exc_info())[-2:]).encode("unicode_escape").decode()))
         finally:
             os._exit(0)
     os.close(w)
-    cap, timed_out, killed, chunks, size, reading = int(job["cap"]), False, "", [], 0, True
+    os.close(cw)
+    return pid, r, cr
+
+
+def _supervise(pid, r, job, max_procs):
+    """Read the program's report (capped) until its final line, its exit, the time limit or the
+    process cap; the reply's header and the report."""
+    cap, timed_out, killed, chunks, size, reading, exited = int(job["cap"]), False, "", [], 0, True, False
+    final, tail = f"R {job['nonce']} ".encode(), b""
     pidfd = os.pidfd_open(pid)
     deadline = time.monotonic() + float(job["timeout"])
     while True:
@@ -286,21 +314,29 @@ def _supervise(job, max_procs):
             if size > cap:
                 killed = f"killed: the program wrote more than {cap} bytes to the report channel"
                 break
+            seen, tail = tail + chunk, (tail + chunk)[-200:]
+            start = seen.rfind(final)
+            if start >= 0 and (start == 0 or seen[start - 1:start] == b"\n") and seen.endswith(b"\n") \
+                    and seen.find(b"\n", start) == len(seen) - 1:
+                break  # the runner's final line is the last it writes: the verdict is in, no need to wait
         if pidfd in ready:
+            exited = True
             break
         if max_procs and _count_processes() >= max_procs:
             killed = f"killed: the program reached the sandbox's process cap ({max_procs} processes)"
             break
-    if timed_out or killed:
-        os.kill(pid, signal.SIGKILL)
-    _, status = os.waitpid(pid, 0)
-    os.set_blocking(r, False)
-    try:
-        while not killed and size <= cap and (chunk := os.read(r, 1 << 20)):
-            chunks.append(chunk)
-            size += len(chunk)
-    except BlockingIOError:
-        pass
+    status = 0
+    if exited or timed_out or killed:
+        if not exited:
+            os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+        os.set_blocking(r, False)
+        try:
+            while not killed and size <= cap and (chunk := os.read(r, 1 << 20)):
+                chunks.append(chunk)
+                size += len(chunk)
+        except BlockingIOError:
+            pass
     if size > cap:
         killed, chunks = killed or f"killed: the program wrote more than {cap} bytes to the report channel", []
     report = b"".join(chunks)
@@ -319,12 +355,12 @@ def sandbox_main(max_procs):
 
 
 def _serve(job_fd, reply_fd, max_procs):
-    chunks = []
-    while chunk := os.read(job_fd, 1 << 20):
-        chunks.append(chunk)
-    if not chunks:  # closed unused: the pool is shutting down
+    pid, r, cr = _fork_program(job_fd)
+    os.close(job_fd)
+    control = os.read(cr, 1 << 16)  # one write, then closed; nothing when the sandbox was not used
+    if not control:
         return
-    header, report = _supervise(json.loads(b"".join(chunks)), max_procs)
+    header, report = _supervise(pid, r, json.loads(control), max_procs)
     _write_all(reply_fd, json.dumps(header).encode() + b"\n" + report)
 
 
