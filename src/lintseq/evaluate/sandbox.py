@@ -40,7 +40,8 @@ from dataclasses import dataclass
 
 from ..errors import LintseqError
 from . import checks
-from .isolation import RUNNER, probe, server, start
+from .isolation import RUNNER, probe
+from .server import server, start
 
 DETAIL_CHARS = 500
 """The most of a program-chosen reason a result carries."""
