@@ -87,6 +87,19 @@ class Cgroup:
                 except (ProcessLookupError, PermissionError, ValueError):
                     pass
 
+    def try_remove(self) -> bool:
+        """Remove the cgroups that are empty now; True when none is left."""
+        left = []
+        for path in self.dirs:
+            try:
+                os.rmdir(path)
+            except FileNotFoundError:
+                pass
+            except OSError:
+                left.append(path)
+        self.dirs = left
+        return not left
+
     def close(self) -> None:
         for path in self.dirs:
             _rmdir(path, self.kill)

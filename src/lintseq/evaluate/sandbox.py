@@ -133,12 +133,11 @@ class _Sandbox:
             self.job_w = -1
 
     def end(self) -> None:
-        """Kill whatever is left of it (its keeper does, when the kill pipe closes; the cgroup
-        catches anything else) and free its descriptors and cgroup."""
+        """Kill whatever is left of it (the fork server kills its pid 1 when the kill pipe
+        closes; its cgroup catches anything else, see ``_reap``) and free its descriptors."""
         self.close_job()
         os.close(self.kill_w)
         os.close(self.reply_r)
-        self.cgroup.close()
 
 
 def _read_reply(fd: int, cap: int, deadline: float) -> tuple[dict, bytes] | None:
@@ -219,9 +218,29 @@ class SandboxPool:
                 self._ready.put(exc)
 
     def _reap(self) -> None:
-        """End used sandboxes (their pid 1 exits after replying) and remove their cgroups."""
-        while (sb := self._done.get()) is not None:
-            sb.end()
+        """End used sandboxes (their pid 1 exits after replying; closing the kill pipe makes sure)
+        and remove their cgroups once empty, retrying in batches rather than waiting on each; a
+        cgroup still busy after a second has whatever is in it killed."""
+        pending: list = []
+        while True:
+            try:
+                sb = self._done.get(timeout=0.02 if pending else None)
+            except queue.Empty:
+                sb = False
+            if sb is None:
+                break
+            if sb:
+                sb.end()
+                pending.append((time.monotonic() + 1.0, sb.cgroup))
+            now, left = time.monotonic(), []
+            for deadline, group in pending:
+                if not group.try_remove():
+                    if now > deadline:
+                        group.kill()
+                    left.append((deadline, group))
+            pending = left
+        for _, group in pending:
+            group.close()
 
     def run(self, program: str, test: dict, expected: str = "", timeout: float | None = None,
             mode: str = "run", key: str | None = None) -> Outcome:
