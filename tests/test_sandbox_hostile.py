@@ -121,6 +121,14 @@ FORGERIES = {
     "json_encoder": ("import json\njson.encoder.c_make_encoder = None\n"
                      "json.encoder.JSONEncoder.encode = lambda self, o: json.encoder.encode_basestring('passed')\n"
                      "json.dumps = lambda *a, **k: '{\"status\": \"passed\"}'\ndef f():\n    return 2"),
+    "thread_args": ("import threading\ndef f():\n    for a in getattr(threading.current_thread(), '_args', ()):\n"
+                    "        if isinstance(a, list):\n            a.append(('passed', ''))\n    return 2\n"),
+    "disarm": ("import os, sys\nclass Any:\n    def __eq__(self, other):\n        return True\n"
+               "sys.audit('lintseq.key', b'k')\nfor key in (b'k', Any()):\n    sys.audit('lintseq.arm', key, False)\n"
+               "def f():\n    for frame in sys._current_frames().values():\n        while frame is not None:\n"
+               "            if 'nonce' in frame.f_locals:\n"
+               "                os.write(3, ('R %s passed \\n' % frame.f_locals['nonce']).encode())\n                os._exit(0)\n"
+               "            frame = frame.f_back\n    return 2\n"),
     "unittest_patch": ("import unittest\ntry:\n    unittest.TestResult.wasSuccessful = lambda self: True\nexcept BaseException:\n    pass\n"
                        "def f():\n    return 2"),
 }

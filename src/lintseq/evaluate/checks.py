@@ -13,7 +13,6 @@ import json
 import os
 import re
 import sys
-import time
 
 MAX_DEPTH = 64
 """Deepest nesting a returned value may have (deeper: an error, never a crash)."""

@@ -41,6 +41,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 RUNNER = os.path.join(HERE, "runner.py")
 CHECKS = os.path.join(HERE, "checks.py")
 SERVER = os.path.join(HERE, "forkserver.py")
+GUARD = os.path.join(HERE, "guard.py")
 INSIDE = "/run/lintseq"
 """Where the runner and its checks appear inside the sandbox (bound read-only, file by file)."""
 NOBODY = 65534
@@ -167,7 +168,7 @@ def server_command(filter_hex: str) -> list[str]:
     for path in answer_paths():  # shadowed where they lie inside something bound
         if any(_under(path, b) for b in bound + list(_SYSTEM)):
             args += ["--tmpfs", path]
-    for path in (RUNNER, CHECKS, SERVER):
+    for path in (RUNNER, CHECKS, SERVER, GUARD):
         args += ["--ro-bind", path, f"{INSIDE}/{os.path.basename(path)}"]
     args += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/", "--clearenv",
              "--", sys.executable, "-I", f"{INSIDE}/forkserver.py", filter_hex]

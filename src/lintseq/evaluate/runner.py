@@ -45,69 +45,24 @@ def _prctl(option, value):
         raise OSError(ctypes.get_errno(), f"prctl({option}) failed")
 
 
-def _load_checks():
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "checks.py")
-    spec = importlib.util.spec_from_file_location("lintseq_checks", path)
+def _load(name, module_name):
+    """A file beside this one, as a module (this file imports nothing from lintseq)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py")
+    spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 
 
-checks = _load_checks()
+checks = _load("checks", "lintseq_checks")
 "".encode("unicode_escape")  # its codec loaded once, here, not in every program's process
 _write, _exc_info, _format_exc, _encode = os.write, sys.exc_info, traceback.format_exception, checks.dumps
 _PROTECTED = frozenset({os.path.abspath(__file__), os.path.abspath(checks.__file__)})
 _SECRET_HOLDERS = frozenset({"execute", "_child", "_supervise", "main", "sandbox_main", "_serve", "_reference",
-                             "_fork_program", "_read_job"})
-_GUARDED_TYPES = ("unittest.", "lintseq_checks", "__main__", "runner", "forkserver", "builtins")
-_FRAME_LINKS = frozenset({"f_back", "tb_frame", "gi_frame", "cr_frame", "ag_frame"})
-_DENIED = frozenset({"sys._current_frames", "gc.get_objects", "gc.get_referrers", "gc.get_referents",
-                     "sys.settrace", "sys.setprofile", "ctypes.string_at", "ctypes.wstring_at", "ctypes.cdata"})
-_WATCHED = _DENIED | _FRAME_LINKS | {"sys._getframe", "object.__getattr__", "object.__setattr__", "object.__delattr__", "open"}
-
-
-def _audit_hook():
-    """(hook, arm): while armed (the program and its tests running), the cheap in-process
-    forgeries raise instead: reaching this runner's frames (where the nonce lives) by
-    ``sys._getframe``/``f_back``/``tb_frame``, ``gc``'s object lists, trace and profile hooks,
-    swapping a function's ``__code__``, patching unittest's or this runner's classes, reading
-    /proc/self/mem or raw memory through ctypes. Audit hooks cannot be removed from Python."""
-    state = {"armed": False, "busy": False}
-
-    def secret(frame):
-        return type(frame) is types.FrameType and frame.f_code.co_filename in _PROTECTED \
-            and frame.f_code.co_name in _SECRET_HOLDERS
-
-    def hook(event, args):
-        if event not in _WATCHED or not state["armed"] or state["busy"]:
-            return
-        state["busy"] = True
-        try:
-            bad = event in _DENIED
-            if event == "sys._getframe":
-                bad = secret(args[0]) if args else True
-            elif event == "object.__getattr__" and args[1] in _FRAME_LINKS:
-                bad = secret(getattr(args[0], args[1], None))
-            elif event in ("object.__setattr__", "object.__delattr__"):
-                obj, name = args[0], args[1]
-                owner = getattr(obj, "__module__", "") if isinstance(obj, type) or callable(obj) else ""
-                bad = name in ("__code__", "__defaults__", "__kwdefaults__") or (
-                    isinstance(owner, str) and owner.startswith(_GUARDED_TYPES))
-            elif event == "open" and isinstance(args[0], (str, bytes)):
-                path = os.fsdecode(args[0])
-                bad = os.path.basename(path) == "mem" or (
-                    os.path.islink(path) and os.path.basename(os.path.realpath(path)) == "mem")
-        finally:
-            state["busy"] = False
-        if bad:
-            raise RuntimeError(f"lintseq sandbox: {event} is not allowed while a program runs")
-
-    sys.addaudithook(hook)
-    return lambda on: state.__setitem__("armed", on)
-
-
-_arm = _audit_hook()
+                             "_fork_program", "_read_job", "_untrusted", "arm"})
+_load("guard", "lintseq_guard").install(
+    _PROTECTED, _SECRET_HOLDERS, ("unittest.", "lintseq_", "__main__", "runner", "forkserver"))
 
 
 def _line(tag, text):
@@ -183,11 +138,18 @@ def _write_all(fd, data):
         data = data[_write(fd, data):]
 
 
-def _untrusted(program, test, emit, result):
+def _untrusted(box):
     """The program and its tests, on a thread of their own: walking up from any of its frames
-    (``f_back`` is not audited) reaches this function and threading's, never ``execute``'s
-    frame where the nonce is; other threads' frames are audited away (``sys._current_frames``)."""
-    restore, run_tests, exc_info, fmt, arm = _restorer(), _run_tests, _exc_info, _format_exc, _arm
+    reaches this function's frame (refused: it holds the key) and threading's, never ``execute``'s
+    frame where the nonce is; other threads' frames are audited away (``sys._current_frames``).
+    Its arguments come in ``box``, emptied at once, so that the thread object (reachable from the
+    program) holds none of them: not the result list, not the key that arms the audit hook."""
+    program, test, emit, result, key = box.pop()
+    restore, run_tests, exc_info, fmt, audit = _restorer(), _run_tests, _exc_info, _format_exc, sys.audit
+
+    def arm(on):
+        audit("lintseq.arm", key, on)
+
     module = types.ModuleType("__program__")  # a real module, so its functions behave as in a file
     sys.modules["__program__"] = module
     ns = module.__dict__
@@ -227,12 +189,14 @@ def execute(job, fd):
         except BaseException:
             _final(fd, nonce, "error", "reference solution failed: " + "".join(_format_exc(*_exc_info())[-2:]))
         return
-    write_all, line, final, result = _write_all, _line, _final, []
+    write_all, line, final, result, key = _write_all, _line, _final, [], os.urandom(16)
+    sys.audit("lintseq.key", key)  # the first key this process gives the hook is the only one it takes
+    box = [(job.pop("program"), test, lambda text: write_all(fd, line("O", text)), result, key)]
     threading.stack_size(64 << 20)  # deep recursion as on a main thread
-    worker = threading.Thread(target=_untrusted, args=(job.pop("program"), test, lambda text: write_all(fd, line("O", text)), result))
+    worker = threading.Thread(target=_untrusted, args=(box,))
     worker.start()
     worker.join()
-    if result:  # nothing when the program ended its own thread (it cannot reach this frame to forge one)
+    if len(result) == 1:  # nothing when the program ended its own thread (it cannot reach this frame to forge one)
         final(fd, nonce, *result[0])
 
 

@@ -28,7 +28,6 @@ import json
 import os
 import queue
 import secrets
-import select
 import shutil
 import signal
 import subprocess
@@ -41,7 +40,7 @@ from dataclasses import dataclass
 from ..errors import LintseqError
 from . import checks
 from .isolation import RUNNER, probe
-from .server import server, start
+from .server import Sandbox, read_reply
 
 DETAIL_CHARS = 500
 """The most of a program-chosen reason a result carries."""
@@ -107,68 +106,6 @@ def for_sandbox(test: dict, mode: str) -> dict:
     return test
 
 
-class _Sandbox:
-    """One started sandbox, used for one job."""
-
-    def __init__(self, limits: Limits):
-        (self.job_w, self.reply_r, self.kill_w), self.cgroup, self.uid = start(
-            server(), limits.max_processes, (limits.memory_mb + 512) << 20, limits.tmp_size_mb)
-
-    def run(self, job: dict) -> tuple[dict, bytes] | None:
-        """(header, report), or None when the sandbox died or hung."""
-        deadline = time.monotonic() + float(job["timeout"]) + 15.0
-        try:
-            data = (json.dumps(job) + "\n").encode()
-            while data:
-                data = data[os.write(self.job_w, data):]
-            self.close_job()
-            return _read_reply(self.reply_r, int(job["cap"]), deadline)
-        except (OSError, ValueError):
-            return None
-
-    def close_job(self) -> None:
-        """End of its job: an unused sandbox's pid 1 then exits at once."""
-        if self.job_w >= 0:
-            os.close(self.job_w)
-            self.job_w = -1
-
-    def end(self) -> None:
-        """Kill whatever is left of it (the fork server kills its pid 1 when the kill pipe
-        closes; its cgroup catches anything else, see ``_reap``) and free its descriptors."""
-        self.close_job()
-        os.close(self.kill_w)
-        os.close(self.reply_r)
-
-
-def _read_reply(fd: int, cap: int, deadline: float) -> tuple[dict, bytes] | None:
-    buf = b""
-    while b"\n" not in buf[:4096]:
-        chunk = _read(fd, deadline)
-        if not chunk or len(buf) > 4096:
-            return None
-        buf += chunk
-    line, rest = buf.split(b"\n", 1)
-    header = json.loads(line)
-    if not (isinstance(header, dict) and isinstance(header.get("size"), int) and 0 <= header["size"] <= cap
-            and isinstance(header.get("status"), int) and isinstance(header.get("killed"), str)):
-        return None
-    chunks, size = [rest], len(rest)
-    while size < header["size"]:
-        chunk = _read(fd, deadline)
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        size += len(chunk)
-    return header, b"".join(chunks)[: header["size"]]
-
-
-def _read(fd: int, deadline: float) -> bytes:
-    left = deadline - time.monotonic()
-    if left <= 0 or not select.select([fd], [], [], left)[0]:
-        return b""
-    return os.read(fd, 1 << 20)
-
-
 class SandboxPool:
     """Runs programs, each in a fresh sandbox, ``workers`` at a time; thread-safe.
 
@@ -213,7 +150,7 @@ class SandboxPool:
             if self._closed:
                 return
             try:
-                self._ready.put(_Sandbox(self.limits))
+                self._ready.put(Sandbox(self.limits.max_processes, (self.limits.memory_mb + 512) << 20, self.limits.tmp_size_mb))
             except Exception as exc:  # e.g. out of processes: that program gets an error, the run goes on
                 self._ready.put(exc)
 
@@ -307,7 +244,7 @@ class SandboxPool:
         self._threads[0].join()
         while not self._ready.empty():
             sb = self._ready.get()
-            if isinstance(sb, _Sandbox):
+            if isinstance(sb, Sandbox):
                 self._done.put(sb)
         self._done.put(None)
         self._threads[1].join()
@@ -368,7 +305,7 @@ def _run_unsandboxed(job: dict, limits: Limits | None = None) -> tuple[dict, byt
             job = {"nonce": "", "mode": "run", "cap": REPORT_CAP, "rlimits": _rlimits(limits or Limits(), job["timeout"]), **job}
             proc.stdin.write((json.dumps({**job, "workdir": workdir}) + "\n").encode())
             proc.stdin.close()
-            return _read_reply(proc.stdout.fileno(), int(job["cap"]), time.monotonic() + float(job["timeout"]) + 15)
+            return read_reply(proc.stdout.fileno(), int(job["cap"]), time.monotonic() + float(job["timeout"]) + 15)
         except (OSError, ValueError):
             return None
         finally:

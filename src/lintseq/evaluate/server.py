@@ -120,3 +120,64 @@ def run_once(server_: Server, job: dict, max_procs: int, memory_bytes: int, tmp_
                 os.close(fd)
         cgroup.close()
     return b"".join(out), uid
+
+
+class Sandbox:
+    """One started sandbox, used for one job."""
+
+    def __init__(self, max_procs: int, memory_bytes: int, tmp_size_mb: int):
+        (self.job_w, self.reply_r, self.kill_w), self.cgroup, self.uid = start(server(), max_procs, memory_bytes, tmp_size_mb)
+
+    def run(self, job: dict) -> tuple[dict, bytes] | None:
+        """(header, report), or None when the sandbox died or hung."""
+        deadline = time.monotonic() + float(job["timeout"]) + 15.0
+        try:
+            data = (json.dumps(job) + "\n").encode()
+            while data:
+                data = data[os.write(self.job_w, data):]
+            self.close_job()
+            return read_reply(self.reply_r, int(job["cap"]), deadline)
+        except (OSError, ValueError):
+            return None
+
+    def close_job(self) -> None:
+        """End of its job: an unused sandbox's pid 1 then exits at once."""
+        if self.job_w >= 0:
+            os.close(self.job_w)
+            self.job_w = -1
+
+    def end(self) -> None:
+        """Kill whatever is left of it (the fork server kills its pid 1 when the kill pipe
+        closes; its cgroup catches anything else, see ``_reap``) and free its descriptors."""
+        self.close_job()
+        os.close(self.kill_w)
+        os.close(self.reply_r)
+
+
+def read_reply(fd: int, cap: int, deadline: float) -> tuple[dict, bytes] | None:
+    buf = b""
+    while b"\n" not in buf[:4096]:
+        chunk = _read(fd, deadline)
+        if not chunk or len(buf) > 4096:
+            return None
+        buf += chunk
+    line, rest = buf.split(b"\n", 1)
+    header = json.loads(line)
+    if not (isinstance(header, dict) and isinstance(header.get("size"), int) and 0 <= header["size"] <= cap
+            and isinstance(header.get("status"), int) and isinstance(header.get("killed"), str)):
+        return None
+    chunks, size = [rest], len(rest)
+    while size < header["size"]:
+        chunk = _read(fd, deadline)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        size += len(chunk)
+    return header, b"".join(chunks)[: header["size"]]
+
+
+def _read(fd: int, deadline: float) -> bytes:
+    left = deadline - time.monotonic()
+    if left <= 0 or not select.select([fd], [], [], left)[0]:
+        return b""
+    return os.read(fd, 1 << 20)
