@@ -64,7 +64,16 @@ class Cgroup:
     @classmethod
     @functools.lru_cache(maxsize=1)
     def available(cls) -> bool:
-        """True when a pids cgroup can be made here (checked once by making one)."""
+        """True when a pids cgroup can be made here (checked once by making one). Also removes
+        the empty cgroups of evaluators that died before removing theirs (killed, say)."""
+        for parent, _ in cls._parents(64, 1 << 30):
+            for name in os.listdir(parent):
+                pid = name.split("-")[1] if name.startswith("lintseq-") and name.count("-") == 2 else ""
+                if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+                    try:
+                        os.rmdir(os.path.join(parent, name))  # only an empty one goes
+                    except OSError:
+                        pass
         group = cls(64, 1 << 30)
         ok = any(os.path.exists(os.path.join(d, "pids.max")) for d in group.dirs)
         group.close()
