@@ -22,6 +22,15 @@ def editseq_prompt(instruction: str) -> str:
     return instruction + SEP
 
 
+def baseline_prompt(instruction: str) -> str:
+    return instruction + "\n"
+
+
+def prompt_for(instruction: str, fmt: str) -> str:
+    """The prompt a model trained on ``fmt`` (``editseq`` or ``plain``/``baseline``) is sampled with."""
+    return editseq_prompt(instruction) if fmt == "editseq" else baseline_prompt(instruction)
+
+
 def editseq_completion(edits: list[str]) -> str:
     """d1 + "\\n<|diff|>" + ... + dK + "\\n<|diff|>\\n<|diff|>" (the empty edit ends it)."""
     return SEP.join(edits + ["", ""])
@@ -32,7 +41,7 @@ def editseq_view(instruction: str, edits: list[str]) -> dict:
 
 
 def baseline_view(instruction: str, program: str) -> dict:
-    return {"prompt": instruction + "\n", "completion": program}
+    return {"prompt": baseline_prompt(instruction), "completion": program}
 
 
 def split_completion(text: str) -> list[str]:

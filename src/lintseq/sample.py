@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from typing import ClassVar
 
-from .formats import DIFF_TOKEN, SEP
+from .formats import DIFF_TOKEN, SEP, prompt_for
 from .jsonl import write_json, write_jsonl
 from .resolve import resolve
 from .sample_partial import Partial, discard, fingerprint
@@ -77,10 +77,6 @@ class SampleConfig:
     backend: str = "auto"
     """``transformers``, ``vllm`` (GPU machines with vLLM installed) or ``auto``."""
     progress: bool = True
-
-
-def prompt_text(instruction: str, fmt: str) -> str:
-    return instruction + (SEP if fmt == "editseq" else "\n")
 
 
 def _read_prompts(path: str) -> list[dict]:
@@ -237,7 +233,7 @@ def _transformers(cfg: SampleConfig, rows: list[dict]) -> tuple[list[dict], dict
     stops, stop_ids = _stop_criteria(tok, cfg.format, cfg.stop)
     gen_config = generation_config(cfg, tok)
     batch = cfg.batch_size or (512 if device.startswith("cuda") else 16)
-    texts = [prompt_text(r["prompt"], cfg.format) for r in rows]
+    texts = [prompt_for(r["prompt"], cfg.format) for r in rows]
     lengths = [len(tok(t, add_special_tokens=False)["input_ids"]) for t in texts]
     # longest prompts first: each batch pads to its own longest, and memory peaks early
     kept = Partial(cfg.output + ".partial.jsonl", fingerprint(cfg))  # rows an interrupted run finished
@@ -295,7 +291,7 @@ def _vllm(cfg: SampleConfig, rows: list[dict]) -> tuple[list[dict], dict]:  # pr
                             top_k=cfg.top_k or -1, max_tokens=cfg.max_new_tokens, min_tokens=cfg.min_new_tokens,
                             stop=[STOP] if cfg.format == "editseq" and cfg.stop == "empty_edit" else None,
                             include_stop_str_in_output=True, skip_special_tokens=False)
-    results = llm.generate([prompt_text(r["prompt"], cfg.format) for r in rows], params)
+    results = llm.generate([prompt_for(r["prompt"], cfg.format) for r in rows], params)
     out = []
     for r, res in zip(rows, results):
         for k, o in enumerate(res.outputs):

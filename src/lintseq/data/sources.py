@@ -29,7 +29,6 @@ from typing import Iterator
 
 from ..sampler import candidate_lines
 
-REJECT_REASONS = ("empty", "comment_only", "syntax_error", "not_utf8", "too_large", "bad_record")
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:\n[ \t]*```|\Z)", re.S)
 # CommonMark fences: opened and closed at the start of a line, indented at most 3 spaces, so a
 # docstring's indented ```python example inside a fenced program does not close the fence

@@ -31,7 +31,8 @@ import tempfile
 
 import numpy as np
 
-IGNORE = -100
+from .tokens import IGNORE  # the one label value the loss skips
+
 _VERSION = 1  # bump when the on-disk layout or the encoding rule changes
 
 

@@ -181,7 +181,7 @@ def run_training(cfg: TrainConfig, model, tok, examples: list[dict] | Encoded) -
     fpt = flops_per_token(meta["params"], meta["n_layer"], meta["d_model"], cfg.max_seq_len)
     mfu = fpt * rate / (H100_BF16_FLOPS * procs) if acc.device.type == "cuda" and rate else None
     return {"steps": total, "start_step": start, "losses": log.losses, "examples": len(enc), "rows": len(table),
-            "processes": procs, "backend": str(acc.distributed_type).split(".")[-1], "tokens_per_second": log.tokens / max(time.perf_counter() - log.t0, 1e-9),
+            "processes": procs, "backend": str(acc.distributed_type).split(".")[-1],
             "tokens_per_s": rate, "mfu": mfu, "flops_per_token": fpt, "output": final,
             "train_seconds": time.perf_counter() - started}
 
