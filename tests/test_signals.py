@@ -165,13 +165,19 @@ def test_evaluate_stops_its_sandboxes_keeps_verdicts_and_resumes(sandbox, tmp_pa
 
 
 def _busy(pid: int) -> int:
-    """Processes below ``pid`` burning CPU in a sandbox (the endless loops)."""
+    """Processes below ``pid`` burning CPU in a sandbox (the endless loops): one of its threads is
+    running (the program runs on a thread of the sandbox's runner) and the process has used over
+    0.5 s of CPU."""
     n = 0
     for p in descendants(pid):
         try:
             with open(f"/proc/{p}/stat") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
-            n += fields[0] == "R" and int(fields[11]) > 50  # utime ticks: running for a while
+                utime = int(fh.read().rsplit(")", 1)[1].split()[11])  # the whole process's
+            running = False
+            for task in glob.glob(f"/proc/{p}/task/*/stat"):
+                with open(task) as fh:
+                    running |= fh.read().rsplit(")", 1)[1].split()[0] == "R"
+            n += running and utime > 50
         except (OSError, IndexError, ValueError):
             pass
     return n
