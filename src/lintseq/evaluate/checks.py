@@ -206,9 +206,12 @@ def _equal(out, exp, atol, oracle):
         return type(out) is type(exp) and str(out) == str(exp)
     if oracle == "set":
         try:
-            return set(out) == set(exp)
-        except TypeError:
+            if set(out) == set(exp):
+                return True
+        except TypeError:  # unhashable parts: EvalPlus's set() raises, and the input fails
             return False
+        # not equal as sets: EvalPlus still tries its float tolerance, in order (below), as for any task
+        return bool(atol) and type(out) is type(exp) and _allclose(out, exp, atol)
     if oracle == "not_none":  # exp is whether the reference matched
         return out == exp if isinstance(out, bool) else exp == (out is not None)
     if oracle == "runs":
