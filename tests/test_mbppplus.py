@@ -114,3 +114,19 @@ def test_evaluate_mbppplus_time_modes_and_unknown_references(tmp_path, data, mon
     rows = [json.loads(line) for line in open(slow_ref + "_results.jsonl")]
     assert {r["verdict"] for r in rows} == {"not_runnable"} and "reference solution" in rows[0]["reason"]
     assert s["not_runnable_tasks"] == 1 and s["tasks_scored"] == 0 and "pass@1" not in s
+
+
+def test_the_time_mode_is_a_cli_flag_and_an_experiment_key(tmp_path):
+    """``--mbppplus-time`` on evaluate; ``evaluate.mbppplus_time_limit`` in the experiment config,
+    a bad value refused naming the allowed ones."""
+    from lintseq.config import load_config
+    from lintseq.errors import LintseqError
+    from lintseq.experiment import ExperimentConfig
+    from helpers import run_cli
+
+    assert load_config(ExperimentConfig, None, ["evaluate.mbppplus_time_limit=per_run"]).evaluate.mbppplus_time_limit == "per_run"
+    assert load_config(ExperimentConfig, None, []).evaluate.mbppplus_time_limit == "per_input"
+    with pytest.raises(LintseqError, match="per_input"):
+        load_config(ExperimentConfig, None, ["evaluate.mbppplus_time_limit=sometimes"])
+    out = run_cli("evaluate", "--help")
+    assert "--mbppplus-time" in out.stdout
