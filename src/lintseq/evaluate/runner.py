@@ -114,8 +114,10 @@ def _run_tests(ns, test, emit):
     elif kind == "io":
         fn = ns[test["entry_point"]]
         for args in checks.restored_inputs(test):
-            emit("", "T")  # input i starts: the supervisor's per-input clock (``steps``) runs until its output
-            emit(_encode(fn(*args)))
+            emit("", "T")  # input i starts: the supervisor's per-input clock (``steps``) runs
+            out = fn(*args)
+            emit("", "D")  # ... until the call returns, as evalplus times the call alone (not the encoding)
+            emit(_encode(out))
     elif kind == "unittest":
         _unittest(ns, test)
     else:
@@ -268,7 +270,7 @@ def _supervise(pid, r, job, max_procs):
     final, tail = f"R {job['nonce']} ".encode(), b""
     pidfd = os.pidfd_open(pid)
     deadline = time.monotonic() + float(job["timeout"])
-    # MBPP+ per input (evalplus): ``steps[i]`` seconds from input i's ``T`` line to its ``O`` line
+    # MBPP+ per input (evalplus): ``steps[i]`` seconds from input i's ``T`` line to its ``D`` line
     steps, started, done, step_deadline, last2, late = job.get("steps") or (), 0, 0, None, b"\n", None
     while True:
         now = time.monotonic()
@@ -293,7 +295,7 @@ def _supervise(pid, r, job, max_procs):
             seen, tail = tail + chunk, (tail + chunk)[-200:]
             if steps:  # count whole-line starts only (JSON and escaped lines hold no raw newline)
                 window, last2 = last2 + chunk, (last2 + chunk)[-2:]
-                begun, done = started + window.count(b"\nT "), done + window.count(b"\nO ")
+                begun, done = started + window.count(b"\nT "), done + window.count(b"\nD ")
                 if begun > started:  # a new input started in this chunk: its clock starts now
                     step_deadline = time.monotonic() + float(steps[min(begun, len(steps)) - 1])
                 started = begun
