@@ -15,7 +15,7 @@ import ast
 import builtins
 
 from . import LintMessage
-from .astutil import BLOCK_FIELDS, DEFS, FUNCS, class_methods, method_kind, module_classes
+from .astutil import BLOCK_FIELDS, DEFS, FUNCS, class_methods, method_kind, module_classes, own_nodes
 from .attributes import class_attrs
 
 
@@ -146,16 +146,6 @@ def member_order_messages(tree: ast.Module, all_classes: list[ast.ClassDef] | No
     return out
 
 
-def _scope_nodes(scope: ast.AST):
-    """Nodes of one scope (module or function), nested scopes left out."""
-    stack = list(scope.body)
-    while stack:
-        node = stack.pop()
-        yield node
-        if not isinstance(node, (*FUNCS, ast.Lambda, ast.ClassDef)):
-            stack.extend(ast.iter_child_nodes(node))
-
-
 def instance_member_messages(tree: ast.Module) -> list[LintMessage]:
     """E1101 (no-member) on an instance of a class defined in the file: ``v.x`` where ``v`` is
     bound once in its scope, by ``v = C(...)``, and no ``C`` instance ever gets ``x`` (the class,
@@ -183,7 +173,7 @@ def instance_member_messages(tree: ast.Module) -> list[LintMessage]:
     out: list[LintMessage] = []
     scopes = [tree] + [n for n in ast.walk(tree) if isinstance(n, FUNCS)]
     for scope in scopes:
-        nodes = list(_scope_nodes(scope))
+        nodes = list(own_nodes(scope))
         stores: dict[str, list] = {}
         for n in nodes:
             if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
@@ -227,6 +217,6 @@ def _makes_instance(func: ast.AST, classes: dict[str, ast.ClassDef], rebound: se
     if len(fns) != 1 or method_kind(fns[0], cls) != "classmethod" or not fns[0].args.args:
         return False
     me = fns[0].args.args[0].arg
-    rets = [r for r in _scope_nodes(fns[0]) if isinstance(r, ast.Return)]
+    rets = [r for r in own_nodes(fns[0]) if isinstance(r, ast.Return)]
     return bool(rets) and all(isinstance(r.value, ast.Call) and isinstance(r.value.func, ast.Name)
                               and r.value.func.id == me for r in rets)
