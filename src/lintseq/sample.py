@@ -150,7 +150,7 @@ def check_config(cfg: SampleConfig) -> None:
     from .config import check_choices
     from .errors import LintseqError
 
-    check_choices(cfg, "sample: ")
+    check_choices(cfg, "sample.")
     for key in ("n", "max_new_tokens"):
         if getattr(cfg, key) < 1:
             raise LintseqError(f"sample: {key}={getattr(cfg, key)} must be at least 1")
