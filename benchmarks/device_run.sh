@@ -7,8 +7,12 @@
 #
 # First, here: bash benchmarks/device_prepare.sh   (wheels, MBPP, bubblewrap .deb, SmolLM2 halves)
 # Then two back-to-back device calls (the machine stays warm 30 s; /tmp there survives):
-#   run  command="bash benchmarks/device_run.sh part1"  carry=[".whl", ".devdata", ".smol_a"]  timeout_s=240
-#   run  command="bash benchmarks/device_run.sh part2"  carry=[".smol_b", ".whl", ".devdata"]  timeout_s=330
+#   run  command="GPU_CHECK_BUDGET=120 bash benchmarks/device_run.sh part1"  carry=[".whl", ".devdata", ".smol_a"]  timeout_s=170
+#   run  command="EXPERIMENT_TIMEOUT=540 bash benchmarks/device_run.sh part2"  carry=[".smol_b", ".whl", ".devdata"]  timeout_s=590
+# Measured on an H200 (2026-11-30): the machine's start about 30 s; part1 193 s with the default
+# budget of 190 s; in part2, pairs + generate 34 s, one arm's 29 training steps 279 s of which
+# 179 s compiling (the config now sets compile: false), 1,024 samples in 95 s. The HumanEval
+# experiment alone fills most of a 10-minute call; the MBPP runs after it fit only in a later one.
 # What comes back ($OUT, at most 8 files): gpu_check.json, sandbox.txt, summary.json (the
 # experiment), report.md + pass_at_k_flops.png (all four runs), runs.tar.gz (samples, results,
 # summaries, meta files), part2.log.

@@ -93,8 +93,8 @@ def equal_steps(cfg: ExperimentConfig, out: str) -> int:
 
 
 def _ensure_model(cfg: ExperimentConfig) -> None:
-    looks_local = cfg.model.startswith((".", "/", "~")) or cfg.model.count("/") != 1
-    if cfg.import_gguf and looks_local and not os.path.isdir(cfg.model):
+    # import_gguf names a folder to make, so "models/smollm2" is a path here, never a hub name
+    if cfg.import_gguf and not os.path.isdir(cfg.model):
         from ..train.models import find_smollm2_gguf, import_gguf
 
         import_gguf(find_smollm2_gguf(), cfg.model)

@@ -126,8 +126,52 @@ def import_gguf(gguf_path: str, out_dir: str) -> dict:
     config = AutoConfig.from_pretrained(folder, gguf_file=name)
     if hasattr(config, "quantization_config"):
         del config.quantization_config
+    ids = gguf_special_token_ids(gguf_path)
+    set_special_tokens(tok, ids)
+    for role, token_id in ids.items():
+        setattr(config, f"{role}_token_id", token_id)
     fresh = AutoModelForCausalLM.from_config(config)
     fresh.load_state_dict(loaded.state_dict())
+    for role, token_id in ids.items():
+        setattr(fresh.generation_config, f"{role}_token_id", token_id)
     fresh.save_pretrained(out_dir)
     tok.save_pretrained(out_dir)
     return model_meta(fresh)
+
+
+# a tokenizer's special-token role -> the GGUF key that records its id
+GGUF_SPECIAL_KEYS = {"bos": "tokenizer.ggml.bos_token_id", "eos": "tokenizer.ggml.eos_token_id",
+                     "pad": "tokenizer.ggml.padding_token_id", "unk": "tokenizer.ggml.unknown_token_id"}
+
+
+def gguf_special_token_ids(gguf_path: str) -> dict[str, int]:
+    """The special tokens' ids that the GGUF file itself records (``tokenizer.ggml.eos_token_id``...).
+
+    Why not trust transformers: its GGUF tokenizer conversion in 5.17 makes SmolLM2-135M-Instruct's
+    EOS ``<|im_start|>`` (id 1, the file's BOS) where the file says ``<|im_end|>`` (id 2); a model
+    fine-tuned so learns to end with the wrong token and samples run on past the real end (seen on
+    an H200 run). 5.24 reads it right; the file is the authority either way.
+    """
+    from gguf import GGUFReader
+
+    fields = GGUFReader(gguf_path).fields
+    ids = {}
+    for role, key in GGUF_SPECIAL_KEYS.items():
+        field = fields.get(key)
+        if field is not None:
+            ids[role] = int(field.parts[field.data[0]][0])
+    return ids
+
+
+def set_special_tokens(tok, ids: dict[str, int]) -> None:
+    """Point ``tok``'s bos/eos/pad/unk at the given ids (the tokens those ids decode to).
+
+        >>> from lintseq.train.tokens import tiny_tokenizer
+        >>> tok = tiny_tokenizer()
+        >>> tok.eos_token = tok.convert_ids_to_tokens(5)
+        >>> set_special_tokens(tok, {"eos": 0})
+        >>> tok.eos_token_id
+        0
+    """
+    for role, token_id in ids.items():
+        setattr(tok, f"{role}_token", tok.convert_ids_to_tokens(token_id))
