@@ -151,7 +151,7 @@ def _evaluate(args) -> int:
                      model_meta=args.model_meta, progress=not args.json, unsafe_no_sandbox=args.unsafe_no_sandbox,
                      resolve=args.resolve, extract=args.extract, allow_partial=args.allow_partial, limit_tasks=args.limit_tasks,
                      protocol=args.protocol, generated_tests=args.generated_tests, cache=not args.no_cache,
-                     mbppplus_time_limit=args.mbppplus_time)
+                     mbppplus_time_limit=args.mbppplus_time, seaborn_data=args.seaborn_data)
     summary = evaluate(cfg)
     if args.json:
         print(json.dumps({k: v for k, v in summary.items() if k != "per_task"}, indent=1))
@@ -400,6 +400,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="MBPP+ time limits: per_input (evalplus 0.3.1: each input max(1 s, 4x the reference's time "
                         "on it)) or per_run (one budget for the run: --timeout, or more for a slow reference) "
                         "(default %(default)s)")
+    e.add_argument("--seaborn-data", metavar="DIR",
+                   help="DS-1000: a folder with seaborn-data's CSVs (tips, penguins, planets, exercise; from "
+                        "github.com/mwaskom/seaborn-data), bound read-only into the sandboxes as SEABORN_DATA, so the "
+                        "problems that call seaborn.load_dataset run offline (without it: not_runnable, 'needs network')")
     e.add_argument("--json", action="store_true", help="print the summary as JSON")
     e.add_argument("--check", action="store_true",
                    help="only say, in one line, whether programs would be isolated here (exit 0) or not and why (exit 2)")

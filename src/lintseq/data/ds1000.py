@@ -21,10 +21,16 @@ setup code in order, which the harness already runs with its own test inputs.
 
 from __future__ import annotations
 
+import os
+import re
+
 LIBRARY_MODULES = {"Numpy": "numpy", "Pandas": "pandas", "Scipy": "scipy", "Matplotlib": "matplotlib",
                    "Sklearn": "sklearn", "Tensorflow": "tensorflow", "Pytorch": "torch"}
 TIME_LIMIT = 120.0
-"""Seconds per problem, as the official test_ds1000.py allows (imports of TensorFlow are slow)."""
+"""Seconds of wall-clock time per problem, as the official test_ds1000.py gives ``check_correctness``
+(``timeout=120``): the whole assembled program (its imports, every test case, ``test_string``)."""
+SEABORN_DATASETS = ("tips", "penguins", "planets", "exercise")
+"""The seaborn datasets the release's Matplotlib problems load (``seaborn.load_dataset``)."""
 _MARKERS = ("BEGIN SOLUTION", "### BEGIN SOLUTION", "# SOLUTION START", "<code>")
 
 
@@ -108,11 +114,54 @@ def solution_of(program: str, setup: str, whole: bool = True) -> str:
     return "\n".join(kept + lines[start:])
 
 
+_SEABORN_LOAD = re.compile(r"""\bload_dataset\(\s*(?:name\s*=\s*)?['"]([\w.-]+)['"]""")
+_FETCH = re.compile(r"\b(fetch_\w+)\b")
+
+
+def downloads(code_context: str) -> dict:
+    """What a problem's harness would fetch from the network, found statically in its code
+    (the problem's setup runs inside it): ``seaborn`` (the datasets ``seaborn.load_dataset``
+    loads, which a local copy can stand in for) and ``fetch`` (``sklearn.datasets.fetch_*``
+    calls, which nothing here stands in for). Empty lists when it fetches nothing.
+
+        >>> downloads("import seaborn as sns\\ntips = sns.load_dataset('tips')")
+        {'seaborn': ['tips'], 'fetch': []}
+        >>> downloads("from sklearn.datasets import fetch_california_housing\\nd = fetch_california_housing()")
+        {'seaborn': [], 'fetch': ['fetch_california_housing']}
+        >>> downloads("from datasets import load_dataset\\nx = 1")  # no seaborn: not seaborn's loader
+        {'seaborn': [], 'fetch': []}
+    """
+    seaborn = sorted(set(_SEABORN_LOAD.findall(code_context))) if "seaborn" in code_context else []
+    fetch = sorted(set(_FETCH.findall(code_context))) if "sklearn" in code_context else []
+    return {"seaborn": seaborn, "fetch": fetch}
+
+
+def network_reason(test: dict, seaborn_data: str | None) -> str:
+    """Why a DS-1000 problem cannot run offline ("needs network: ..."), or "" when it can: an
+    ``sklearn.datasets.fetch_*`` call always; a seaborn dataset unless ``seaborn_data`` (the
+    folder given as ``--seaborn-data``) holds its CSV.
+
+        >>> network_reason({"seaborn": ["tips"], "fetch": []}, None)
+        "needs network: seaborn.load_dataset('tips') downloads it (give --seaborn-data DIR with tips.csv)"
+        >>> network_reason({"seaborn": [], "fetch": []}, None)
+        ''
+    """
+    if test.get("fetch"):
+        return f"needs network: sklearn.datasets.{test['fetch'][0]}() downloads its data (no local copy is used)"
+    names = test.get("seaborn") or []
+    missing = [n for n in names if not (seaborn_data and os.path.isfile(os.path.join(seaborn_data, n + ".csv")))]
+    if not missing:
+        return ""
+    where = f"{seaborn_data} has no {missing[0]}.csv" if seaborn_data else f"give --seaborn-data DIR with {missing[0]}.csv"
+    return f"needs network: seaborn.load_dataset({missing[0]!r}) downloads it ({where})"
+
+
 def task_fields(row: dict) -> dict:
     """Task fields of one release row (``data.benchmarks.Task`` keywords)."""
     meta = row["metadata"]
     library = meta["library"]
     return {"task_id": f"DS-1000/{meta['problem_id']}", "instruction": instruction(row["prompt"]), "code_prompt": "",
-            "test": {"kind": "ds1000", "code_context": row["code_context"], "setup": setup_code(row["prompt"])},
+            "test": {"kind": "ds1000", "code_context": row["code_context"], "setup": setup_code(row["prompt"]),
+                     **downloads(row["code_context"])},
             "reference": row["reference_code"], "group": library, "time_limit": TIME_LIMIT,
             "own_prompt": row["prompt"]}

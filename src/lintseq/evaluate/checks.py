@@ -324,8 +324,11 @@ def judge_stdio(got, expected):
 
 def check_ds1000(solution, test):
     """DS-1000's own harness: its code_context runs the solution through test_execution (and
-    test_string where the problem has one), as the official test_ds1000.py assembles it."""
+    test_string where the problem has one), as the official test_ds1000.py assembles it;
+    ``SEABORN_DATA`` set when the evaluation was given ``--seaborn-data``."""
     os.environ.update(MPLBACKEND="Agg", TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="-1")
+    if test.get("seaborn_data"):  # --seaborn-data, bound read-only: seaborn.load_dataset reads its CSVs there
+        os.environ["SEABORN_DATA"] = test["seaborn_data"]
     context = test["code_context"]
     program = (context + "\n" + f"code = {solution!r}\n" + "test_execution(code)\n"
                + ("test_string(code)\n" if "test_string(" in context else "\n"))

@@ -44,6 +44,8 @@ SERVER = os.path.join(HERE, "forkserver.py")
 GUARD = os.path.join(HERE, "guard.py")
 INSIDE = "/run/lintseq"
 """Where the runner and its checks appear inside the sandbox (bound read-only, file by file)."""
+SEABORN_INSIDE = "/run/lintseq-data/seaborn-data"
+"""Where ``--seaborn-data`` appears inside the sandbox (read-only); ``SEABORN_DATA`` names it."""
 NOBODY = 65534
 UID_BASE = 1_000_000_000
 """As root, sandbox uids are UID_BASE + 1000 * (evaluator pid % 100000) + n: unprivileged, owning no file."""
@@ -143,10 +145,34 @@ def answer_paths() -> list[str]:
     return sorted({os.path.realpath(p) for p in found if p and os.path.isdir(p)})
 
 
-def server_command(filter_hex: str) -> list[str]:
+def data_mount(folder: str) -> str:
+    """``folder`` (``--seaborn-data``) as it will be bound read-only into every sandbox: its real
+    path, refused (``LintseqError``) when it is not a folder or holds something that gives answers
+    away (the benchmark data folder, the cache, this project), since programs can read all of it.
+
+        >>> data_mount("/")
+        Traceback (most recent call last):
+        ...
+        lintseq.errors.LintseqError: --seaborn-data / holds ...
+    """
+    from ..errors import LintseqError
+
+    real = os.path.realpath(folder)
+    if not os.path.isdir(real):
+        raise LintseqError(f"--seaborn-data {folder}: no such folder",
+                           fix="give a folder with seaborn-data's CSVs (tips.csv, penguins.csv, planets.csv, exercise.csv)")
+    inside = [p for p in answer_paths() if _under(p, real)]
+    if inside or real == "/" or any(_under(s, real) for s in _SYSTEM):
+        raise LintseqError(f"--seaborn-data {folder} holds {(inside or ['system folders'])[0]}, which sandboxed programs "
+                           "must not see", fix="give a folder holding only seaborn-data's CSVs")
+    return real
+
+
+def server_command(filter_hex: str, mounts: tuple = ()) -> list[str]:
     """The bubblewrap command that starts the fork server (``forkserver.py``) on the sandboxes'
     filesystem. It runs no model code; what each sandbox gets of its own (namespaces, /proc, /tmp,
-    /dev/shm, uid, seccomp) the server's forked processes set up."""
+    /dev/shm, uid, seccomp) the server's forked processes set up. ``mounts``: (host folder, inside
+    path) pairs bound read-only too (``--seaborn-data``, checked by ``data_mount``)."""
     args = [bwrap_executable() or "bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--as-pid-1", "--cap-drop", "ALL"]
     if not privileged():
@@ -160,7 +186,8 @@ def server_command(filter_hex: str) -> list[str]:
         elif os.path.isdir(folder):
             args += ["--ro-bind", folder, folder]
     bound = interpreter_paths()
-    parents = sorted({a for p in bound + [INSIDE] for a in _ancestors(p)} - set(_SYSTEM) - {"/tmp", "/dev", "/dev/shm"})
+    inside = [dst for _, dst in mounts]
+    parents = sorted({a for p in bound + [INSIDE] + inside for a in _ancestors(p)} - set(_SYSTEM) - {"/tmp", "/dev", "/dev/shm"})
     for folder in parents:  # made traversable: bubblewrap would copy a 0700 /root, say
         args += ["--perms", "0755", "--dir", folder]
     for path in bound:
@@ -170,6 +197,8 @@ def server_command(filter_hex: str) -> list[str]:
             args += ["--tmpfs", path]
     for path in (RUNNER, CHECKS, SERVER, GUARD):
         args += ["--ro-bind", path, f"{INSIDE}/{os.path.basename(path)}"]
+    for src, dst in mounts:
+        args += ["--ro-bind", src, dst]
     args += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/", "--clearenv",
              "--", sys.executable, "-I", f"{INSIDE}/forkserver.py", filter_hex]
     return args

@@ -26,7 +26,7 @@ from ..data.benchmarks import BENCHMARKS, Task, load_benchmark
 from ..data.mbppplus import PROTOCOLS
 from ..diffs import RULE_ALIASES, RULES
 from ..resolve import EXTRACTS
-from ..data.ds1000 import solution_of
+from ..data.ds1000 import network_reason, solution_of
 from .passk import mean_pass_at_k, pass_at_k_flops, sample_flops
 from .expected import REFERENCE_TIMEOUT, expected_outputs
 from .rows import check_known, check_rows, drop_finished, load_finished, reuse, save_finished
@@ -72,6 +72,10 @@ class EvalConfig:
     min(60 s, their sum) + 2 s) or ``per_run`` (one budget for the run: ``timeout``, or 4x the reference's total + 1 s)."""
     reference_timeout: float = REFERENCE_TIMEOUT
     """Seconds MBPP+'s reference may take on a task's inputs, per try (two tries; then the task is not_runnable)."""
+    seaborn_data: str | None = None
+    """DS-1000: a folder of seaborn-data's CSVs (tips, penguins, planets, exercise: github.com/mwaskom/seaborn-data),
+    bound read-only into the sandboxes with ``SEABORN_DATA`` pointing at it, so the 14 Matplotlib problems that call
+    ``seaborn.load_dataset`` run offline; without it they are ``not_runnable`` ("needs network"), never failed."""
 
 
 def resolve_row(row: dict, task: Task | None, rule: str = "authors", extract: str = "authors") -> tuple[str | None, dict]:
@@ -167,15 +171,20 @@ def evaluate(cfg: EvalConfig) -> dict:
             reason = err or (f"unknown task_id {res.get('task_id')!r} for {cfg.benchmark}" if task is None
                              else "row has none of solution / completion / raw")
             res.update(verdict="error", reason=reason, passed=False, result=f"failed: {reason}")
-        elif task.missing_modules():
-            reason = f"missing modules: {', '.join(task.missing_modules())}"
+        elif task.missing_modules() or (task.test["kind"] == "ds1000" and network_reason(task.test, cfg.seaborn_data)):
+            # a library that is not installed, or data only the network has: not the sample's fault, nor scored
+            why = [f"missing modules: {', '.join(task.missing_modules())}"] if task.missing_modules() else []
+            if task.test["kind"] == "ds1000" and (offline := network_reason(task.test, cfg.seaborn_data)):
+                why.append(offline)
+            reason = "; ".join(why)
             res.update(verdict="not_runnable", reason=reason, passed=False, result=f"failed: {reason}")
         elif kept := reuse(finished, i, res, cfg.timeout):
             res.update(kept)
         else:
             jobs.append((i, program, task))
         results.append(res)
-    with SandboxPool(cfg.workers if jobs else 0, limits, cfg.unsafe_no_sandbox) as sandboxes, \
+    seaborn = cfg.seaborn_data if any(task.test.get("seaborn") for _, _, task in jobs) else None
+    with SandboxPool(cfg.workers if jobs else 0, limits, cfg.unsafe_no_sandbox, seaborn) as sandboxes, \
             ThreadPoolExecutor(max_workers=cfg.workers) as pool:
         try:
             bar = _bar(len(jobs), cfg.progress)

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 from ..errors import LintseqError
 from . import checks
-from .isolation import RUNNER, probe
+from .isolation import RUNNER, SEABORN_INSIDE, data_mount, probe
 from .server import Sandbox, read_reply
 
 DETAIL_CHARS = 500
@@ -118,9 +118,13 @@ class SandboxPool:
     Raises ``SandboxUnavailable`` when no sandbox starts here, unless ``allow_unsandboxed``.
     """
 
-    def __init__(self, workers: int = 1, limits: Limits = Limits(), allow_unsandboxed: bool = False):
-        """``workers`` programs run at once; as many sandboxes again are kept started ahead (0: none)."""
+    def __init__(self, workers: int = 1, limits: Limits = Limits(), allow_unsandboxed: bool = False,
+                 seaborn_data: str | None = None):
+        """``workers`` programs run at once; as many sandboxes again are kept started ahead (0: none).
+        ``seaborn_data``: a folder of seaborn-data CSVs, bound read-only into every sandbox, whose
+        path DS-1000 programs get as ``SEABORN_DATA`` (``seaborn.load_dataset`` then reads it)."""
         self.limits = limits
+        host_data = data_mount(seaborn_data) if seaborn_data else None
         self.status = probe()
         self.bwrap = self.status.ok
         self._ready: queue.Queue = queue.Queue()
@@ -128,6 +132,8 @@ class SandboxPool:
         self._done: queue.Queue = queue.Queue()
         self._expected: dict = {}
         self._closed = False
+        self.mounts = ((host_data, SEABORN_INSIDE),) if host_data and self.bwrap else ()
+        self.seaborn_data = (SEABORN_INSIDE if self.bwrap else host_data) if host_data else None
         if not self.bwrap:
             if not allow_unsandboxed or unsandboxed_forbidden():
                 raise SandboxUnavailable(f"refusing to run model-written code: {self.status.detail}", self.status.fix)
@@ -152,7 +158,8 @@ class SandboxPool:
             if self._closed:
                 return
             try:
-                self._ready.put(Sandbox(self.limits.max_processes, (self.limits.memory_mb + 512) << 20, self.limits.tmp_size_mb))
+                self._ready.put(Sandbox(self.limits.max_processes, (self.limits.memory_mb + 512) << 20, self.limits.tmp_size_mb,
+                                        self.mounts))
             except Exception as exc:  # e.g. out of processes: that program gets an error, the run goes on
                 self._ready.put(exc)
 
@@ -189,6 +196,8 @@ class SandboxPool:
         limit on each input (evalplus's); ``mode="expected"`` only computes the outputs
         (``Outcome.payload``); ``key`` names the task, so its expected outputs are decoded once."""
         timeout = timeout or self.limits.timeout
+        if test["kind"] == "ds1000" and self.seaborn_data:  # where seaborn.load_dataset finds its CSVs
+            test = {**test, "seaborn_data": self.seaborn_data}
         stored = None
         if test["kind"] == "io" and mode == "run":
             stored = self._stored(test, expected, key)

@@ -26,11 +26,11 @@ from .isolation import next_uid, privileged, server_command
 class Server:
     """The fork server: ``spawn`` asks it for one fresh sandbox; thread-safe."""
 
-    def __init__(self):
+    def __init__(self, mounts: tuple = ()):
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.err = tempfile.TemporaryFile()  # what bubblewrap says when it fails (a file: it can never block it)
         try:
-            self.proc = subprocess.Popen(server_command(seccomp.program().hex()), stdin=theirs, stdout=subprocess.DEVNULL,
+            self.proc = subprocess.Popen(server_command(seccomp.program().hex(), mounts), stdin=theirs, stdout=subprocess.DEVNULL,
                                          stderr=self.err, env={}, start_new_session=True)
         finally:
             theirs.close()
@@ -70,19 +70,20 @@ class Server:
             self.proc.wait()
 
 
-_server: Server | None = None
+_servers: dict[tuple, Server] = {}
 _server_lock = threading.Lock()
 
 
-def server() -> Server:
-    """This evaluator's fork server, started on first use and again if it died."""
-    global _server
+def server(mounts: tuple = ()) -> Server:
+    """This evaluator's fork server for the given read-only ``mounts`` ((host folder, inside path)
+    pairs; none by default), started on first use and again if it died."""
     with _server_lock:
-        if _server is None or not _server.alive():
-            if _server is not None:
-                _server.close()
-            _server = Server()
-        return _server
+        found = _servers.get(mounts)
+        if found is None or not found.alive():
+            if found is not None:
+                found.close()
+            found = _servers[mounts] = Server(mounts)
+        return found
 
 
 def start(server_: Server, max_procs: int, memory_bytes: int, tmp_size_mb: int = 64) -> tuple[tuple[int, int, int], Cgroup, int]:
@@ -125,8 +126,9 @@ def run_once(server_: Server, job: dict, max_procs: int, memory_bytes: int, tmp_
 class Sandbox:
     """One started sandbox, used for one job."""
 
-    def __init__(self, max_procs: int, memory_bytes: int, tmp_size_mb: int):
-        (self.job_w, self.reply_r, self.kill_w), self.cgroup, self.uid = start(server(), max_procs, memory_bytes, tmp_size_mb)
+    def __init__(self, max_procs: int, memory_bytes: int, tmp_size_mb: int, mounts: tuple = ()):
+        (self.job_w, self.reply_r, self.kill_w), self.cgroup, self.uid = start(server(mounts), max_procs, memory_bytes,
+                                                                               tmp_size_mb)
 
     def run(self, job: dict) -> tuple[dict, bytes] | None:
         """(header, report), or None when the sandbox died or hung."""
