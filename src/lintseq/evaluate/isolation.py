@@ -150,7 +150,7 @@ def data_mount(folder: str) -> str:
     path, refused (``LintseqError``) when it is not a folder or holds something that gives answers
     away (the benchmark data folder, the cache, this project), since programs can read all of it.
 
-        >>> data_mount("/")
+        >>> data_mount("/")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
         lintseq.errors.LintseqError: --seaborn-data / holds ...
