@@ -131,6 +131,9 @@ def test_the_cli_takes_seaborn_data(tmp_path):
             "--seaborn-data", empty, "--json")
     row = json.loads(open(path + "_results.jsonl").readline())
     assert row["verdict"] == "not_runnable" and "has no tips.csv" in row["reason"]
+    bad = run_cli("evaluate", path, "-b", "ds1000", "--data-dir", REAL, "--allow-partial", "--k", "1",
+                  "--seaborn-data", tmp_path / "missing", check=False)
+    assert bad.returncode == 2 and "no such folder" in bad.stderr
 
 
 @pytest.mark.slow

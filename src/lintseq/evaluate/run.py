@@ -148,6 +148,10 @@ def evaluate(cfg: EvalConfig) -> dict:
 
     Refuses (LintseqError) a samples file that misses some of the benchmark's tasks unless
     ``allow_partial``; the summary's ``coverage`` says how many were present either way."""
+    if cfg.seaborn_data:  # a missing folder, or one that holds answers, is refused before anything runs
+        from .isolation import data_mount
+
+        data_mount(cfg.seaborn_data)
     tasks = benchmark_tasks(cfg)
     numbered = list(read_jsonl(cfg.samples))
     rows = [(obj, err) for _, obj, err in numbered]
