@@ -7,7 +7,7 @@ import pytest
 from helpers import run_cli, write_jsonl
 from lintseq.diffs import render_sequence
 from lintseq.data.benchmarks import load_benchmark
-from lintseq.evaluate.run import EvalConfig, evaluate
+from lintseq.evaluate.pipeline import EvalConfig, evaluate
 from lintseq.formats import editseq_completion
 
 pytestmark = pytest.mark.usefixtures("sandbox")  # every test here runs programs: skips without a sandbox

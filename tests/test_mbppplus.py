@@ -92,7 +92,7 @@ def test_evaluate_mbppplus_time_modes_and_unknown_references(tmp_path, data, mon
     (the default) and passes per run; a reference that cannot finish in its (tiny) limit makes
     the task not_runnable, counted and left out of pass@k."""
     from lintseq.data.benchmarks import load_benchmark
-    from lintseq.evaluate.run import EvalConfig, evaluate
+    from lintseq.evaluate.pipeline import EvalConfig, evaluate
 
     monkeypatch.setenv("LINTSEQ_CACHE", str(tmp_path / "cache"))
     tasks = load_benchmark("mbppplus", data)

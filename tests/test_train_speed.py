@@ -13,7 +13,7 @@ from lintseq.errors import LintseqError
 from lintseq.generate import GenerateConfig, generate
 from lintseq.train.config import TrainConfig
 from lintseq.train.data import Encoded, collate, encode_file, encode_records, rows
-from lintseq.train.engine import LossModel, linear_cross_entropy
+from lintseq.train.step import LossModel, linear_cross_entropy
 from lintseq.train.loop import train
 from lintseq.train.tokens import IGNORE, add_diff_token, load_examples, tiny_tokenizer
 

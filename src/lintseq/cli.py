@@ -86,7 +86,7 @@ def _show(args) -> int:
 
 def _evaluate(args) -> int:
     from .evaluate.isolation import probe
-    from .evaluate.run import EvalConfig, evaluate
+    from .evaluate.pipeline import EvalConfig, evaluate
 
     status = probe()
     if args.check:
@@ -260,7 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .data.benchmarks import BENCHMARKS
     from .data.mbppplus import PROTOCOLS
-    from .evaluate.run import EvalConfig
+    from .evaluate.pipeline import EvalConfig
 
     e = sub.add_parser("evaluate", help="run samples against a benchmark's tests: pass@k and FLOPs")
     add_fields(e, EvalConfig, skip=("progress",), positional=("samples",),

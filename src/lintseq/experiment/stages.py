@@ -140,7 +140,7 @@ def sample_arm(cfg: ExperimentConfig, out: str, arm: str) -> dict:
 
 
 def evaluate_arm(cfg: ExperimentConfig, out: str, arm: str) -> dict:
-    from ..evaluate.run import evaluate
+    from ..evaluate.pipeline import evaluate
 
     ks = tuple(k for k in cfg.evaluate.ks if k <= cfg.sample.n)  # pass@k needs n >= k
     summary = evaluate(dataclasses.replace(cfg.evaluate, samples=os.path.join(out, arm, "samples.jsonl"),

@@ -34,6 +34,7 @@ from ..errors import LintseqError
 from .records import SAMPLERS, JobSpec, Tally
 from ..oracle import LINTERS
 from ..data.sources import Row, count_rows, iter_rows
+from ..progress import progress_bar
 
 
 @dataclass
@@ -210,12 +211,7 @@ def _progress(cfg: GenerateConfig, initial: int):
             total = min(total, cfg.limit)
     elif cfg.input is None:
         total = cfg.limit or 1000
-    try:
-        from tqdm import tqdm
-    except ImportError:  # pragma: no cover
-        return None
-    return tqdm(total=total, initial=initial, unit="prog", desc="lintseq generate",
-                dynamic_ncols=True, file=sys.stderr)
+    return progress_bar("lintseq generate", "prog", total, initial)
 
 
 def generate(cfg: GenerateConfig) -> dict:

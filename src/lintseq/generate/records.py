@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from ..diffs import inserted_line_count
 from ..formats import editseq_view
 from ..oracle import get_linter
-from ..sampler import lintseq_sample, randseq_sample, rng_for
+from ..backward_sampling import lintseq_sample, randseq_sample, rng_for
 from ..data.sources import Reject, Row, classify, program_of
 
 SAMPLERS = ("lintseq", "randseq")

@@ -31,6 +31,7 @@ from .passk import mean_pass_at_k, pass_at_k_flops, sample_flops
 from .expected import REFERENCE_TIMEOUT, expected_outputs
 from .rows import check_known, check_rows, drop_finished, load_finished, reuse, save_finished
 from .sandbox import Limits, Outcome, SandboxPool
+from ..progress import progress_bar
 
 VERDICTS = ("passed", "failed", "timed_out", "error", "not_runnable")
 MBPPPLUS_TIME_LIMITS = ("per_input", "per_run")
@@ -186,7 +187,7 @@ def evaluate(cfg: EvalConfig) -> dict:
     with SandboxPool(cfg.workers if jobs else 0, limits, cfg.unsafe_no_sandbox) as sandboxes, \
             ThreadPoolExecutor(max_workers=cfg.workers) as pool:
         try:
-            bar = _bar(len(jobs), cfg.progress)
+            bar = progress_bar("lintseq evaluate", "sample", len(jobs), enabled=cfg.progress)
             isolation = sandboxes.isolation
             io_tests = {task.task_id: task.test for _, _, task in jobs if task.test["kind"] == "io"}
             expected, unknown = expected_outputs(sandboxes, io_tests, pool, cfg.cache, cfg.reference_timeout) \
@@ -251,12 +252,6 @@ def _wellformedness(results: list[dict]) -> dict:
     return out
 
 
-def _bar(total: int, enabled: bool):
-    if not enabled:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="sample", desc="lintseq evaluate", dynamic_ncols=True)
 
 
 def _per_group(scored: dict, tasks: dict[str, Task], ks, not_runnable: set) -> dict:
