@@ -91,7 +91,7 @@ def test_evaluate_mbppplus_time_modes_and_unknown_references(tmp_path, data, mon
     """Through ``evaluate`` on a real task: a sample 2 s slow on one input times out per input
     (the default) and passes per run; a reference that cannot finish in its (tiny) limit makes
     the task not_runnable, counted and left out of pass@k."""
-    from lintseq.data.benchmarks import load_benchmark
+    from lintseq.tasks import load_benchmark
     from lintseq.evaluate.pipeline import EvalConfig, evaluate
 
     monkeypatch.setenv("LINTSEQ_CACHE", str(tmp_path / "cache"))

@@ -121,7 +121,7 @@ def _resolve(args) -> int:
 
 
 def _prompts(args) -> int:
-    from .data.benchmarks import load_benchmark
+    from .tasks import load_benchmark
 
     tasks = load_benchmark(args.benchmark, args.data_dir, protocol=args.protocol)
     write_jsonl(args.output, ({"task_id": t.task_id, "prompt": t.instruction if args.form == "instruction" else t.completion_prompt}
@@ -258,8 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="highlight inserted lines (default %(default)s: when stdout is a terminal)")
     s.set_defaults(func=_show)
 
-    from .data.benchmarks import BENCHMARKS
-    from .data.mbppplus import PROTOCOLS
+    from .tasks import BENCHMARKS
+    from .tasks.mbppplus import PROTOCOLS
     from .evaluate.pipeline import EvalConfig
 
     e = sub.add_parser("evaluate", help="run samples against a benchmark's tests: pass@k and FLOPs")

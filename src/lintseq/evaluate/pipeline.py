@@ -22,11 +22,11 @@ from ..errors import LintseqError
 from ..formats import DIFF_TOKEN
 from ..jsonl import read_jsonl, write_json, write_jsonl
 from ..resolve import resolve
-from ..data.benchmarks import BENCHMARKS, Task, load_benchmark
-from ..data.mbppplus import PROTOCOLS
+from ..tasks import BENCHMARKS, Task, load_benchmark
+from ..tasks.mbppplus import PROTOCOLS
 from ..diffs import RULE_ALIASES, RULES
 from ..resolve import EXTRACTS
-from ..data.ds1000 import solution_of
+from ..tasks.ds1000 import solution_of
 from .passk import mean_pass_at_k, pass_at_k_flops, sample_flops
 from .expected import REFERENCE_TIMEOUT, expected_outputs
 from .rows import check_known, check_rows, drop_finished, load_finished, reuse, save_finished

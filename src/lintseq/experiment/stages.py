@@ -73,7 +73,7 @@ def generate_data(cfg: ExperimentConfig, out: str, arms: list[str]) -> dict:
 
 
 def prompts(cfg: ExperimentConfig, path: str) -> dict:
-    from ..data.benchmarks import load_benchmark
+    from ..tasks import load_benchmark
 
     tasks = list(load_benchmark(cfg.benchmark, cfg.data_dir or None).values())
     if cfg.limit_tasks:
