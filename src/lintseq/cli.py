@@ -260,7 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .tasks import BENCHMARKS
     from .tasks.mbppplus import PROTOCOLS
+    from .diffs import RULE_ALIASES, RULES
     from .evaluate.pipeline import EvalConfig
+    from .resolve import EXTRACTS
 
     e = sub.add_parser("evaluate", help="run samples against a benchmark's tests: pass@k and FLOPs")
     add_fields(e, EvalConfig, skip=("progress",), positional=("samples",),
@@ -275,9 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
     rs = sub.add_parser("resolve", help="write the program each sample row resolves to (what evaluate would run)")
     rs.add_argument("samples", help="samples JSONL (rows with raw + format, or completion / solution)")
     rs.add_argument("-o", "--output", default="programs.jsonl", help="JSONL of {task_id, sample, program, resolution} (default %(default)s)")
-    rs.add_argument("--rule", choices=("authors", "strict", "paper"), default="authors",
+    rs.add_argument("--rule", choices=RULES + tuple(RULE_ALIASES), default="authors",
                     help="edit sequences: authors (their resolve_edit_path) or strict (default %(default)s)")
-    rs.add_argument("--extract", choices=("authors", "rescue"), default="authors",
+    rs.add_argument("--extract", choices=EXTRACTS, default="authors",
                     help="fences only (authors) or also prose cut until it parses (rescue), both formats (default %(default)s)")
     rs.add_argument("--benchmark", "-b", choices=BENCHMARKS, help="prefix completions with this benchmark's code prompt, as evaluate runs them")
     rs.add_argument("--data-dir", help="benchmark folder (default $LINTSEQ_DATA_DIR)")

@@ -32,7 +32,7 @@ from typing import ClassVar, Iterable, Iterator
 from .engines import ENGINES, run_chunks
 from ..errors import LintseqError
 from .records import SAMPLERS, JobSpec, Tally
-from ..oracle import LINTERS
+from ..oracle import DEFAULT_LINTER, LINTERS
 from ..data.sources import Row, count_rows, iter_rows
 from ..progress import progress_bar
 
@@ -51,7 +51,7 @@ class GenerateConfig:
     """Edit sequences per program (the paper's s)."""
     seed: int = 0
     """Base seed; each sequence is seeded by (seed, row, sample)."""
-    linter: str = "hybrid"
+    linter: str = DEFAULT_LINTER
     """Oracle: fast (compile + pyflakes + pylint's structural rules, no pylint), hybrid (fast, and pylint
     confirms the states with classes or third-party imports) or pylint (the paper's exact one)."""
     sampler: str = "lintseq"
