@@ -32,9 +32,9 @@ import time
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 
-from lintseq.data.benchmarks import data_dir, load_benchmark
-from lintseq.data.ds1000 import TIME_LIMIT, network_reason
-from lintseq.evaluate.run import EvalConfig, evaluate
+from lintseq.tasks import data_dir, load_benchmark
+from lintseq.tasks.ds1000 import TIME_LIMIT, network_reason
+from lintseq.evaluate.pipeline import EvalConfig, evaluate
 
 
 def stratified(rows: list[dict], limit: int) -> list[dict]:

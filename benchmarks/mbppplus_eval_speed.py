@@ -33,7 +33,7 @@ SLOW_IN_REF = ("Mbpp/255", "Mbpp/392", "Mbpp/599")  # the earlier evaluator time
 
 
 def samples(mix: str, exclude=()) -> list[dict]:
-    from lintseq.data.benchmarks import load_benchmark
+    from lintseq.tasks import load_benchmark
 
     tasks = load_benchmark("mbppplus")
     kinds = [lambda t: t.reference,

@@ -16,8 +16,8 @@ import os
 import sys
 import time
 
-from lintseq.data.benchmarks import BENCHMARKS, data_dir, load_benchmark
-from lintseq.evaluate.run import EvalConfig, evaluate
+from lintseq.tasks import BENCHMARKS, data_dir, load_benchmark
+from lintseq.evaluate.pipeline import EvalConfig, evaluate
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "fixtures", "benchmarks")
 FIXTURE_FOLDERS = {"ds1000": "ds1000", "codecontests": "code_contests"}

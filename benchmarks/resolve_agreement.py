@@ -33,7 +33,7 @@ from common import humaneval_pairs  # noqa: E402
 from lintseq.diffs import EOS_TEXT, apply_authors  # noqa: E402
 from lintseq.formats import editseq_completion  # noqa: E402
 from lintseq.oracle import get_linter  # noqa: E402
-from lintseq.sampler import lintseq_sample, rng_for  # noqa: E402
+from lintseq.backward_sampling import lintseq_sample, rng_for  # noqa: E402
 
 EOS_CHARS = set(EOS_TEXT)
 

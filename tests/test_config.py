@@ -15,7 +15,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def test_every_workflow_knob_is_an_experiment_key():
     import dataclasses
 
-    from lintseq.evaluate.run import EvalConfig
+    from lintseq.evaluate.pipeline import EvalConfig
     from lintseq.sample import SampleConfig
     from lintseq.train.config import TrainConfig
 

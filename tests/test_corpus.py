@@ -5,7 +5,7 @@ import pytest
 
 from lintseq.data.corpus import build_corpus, module_pairs
 from lintseq.data.decontam import near_duplicates, ngrams, tokens
-from lintseq.data.benchmarks import load_benchmark
+from lintseq.tasks import load_benchmark
 from lintseq.oracle import get_linter
 
 

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, strategies as st
 
 from helpers import run_cli, write_jsonl
-from lintseq.data.benchmarks import load_benchmark
-from lintseq.data.ds1000 import output_line, setup_code, solution_of
+from lintseq.tasks import load_benchmark
+from lintseq.tasks.ds1000 import output_line, setup_code, solution_of
 from lintseq.evaluate.checks import _tokens_match
-from lintseq.evaluate.run import EvalConfig, evaluate
+from lintseq.evaluate.pipeline import EvalConfig, evaluate
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "benchmarks")
 DS1000_KEYS = ["prompt", "reference_code", "metadata", "code_context"]

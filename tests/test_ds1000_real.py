@@ -11,11 +11,11 @@ import os
 import pytest
 
 from helpers import run_cli, write_jsonl
-from lintseq.data.benchmarks import load_benchmark
-from lintseq.data.ds1000 import downloads
+from lintseq.tasks import load_benchmark
+from lintseq.tasks.ds1000 import downloads
 from lintseq.errors import LintseqError
 from lintseq.evaluate.isolation import data_mount
-from lintseq.evaluate.run import EvalConfig, evaluate
+from lintseq.evaluate.pipeline import EvalConfig, evaluate
 
 REAL = os.path.join(os.path.dirname(__file__), "fixtures", "ds1000_real")
 SEABORN = os.path.join(REAL, "seaborn-data")

@@ -6,8 +6,8 @@ import pytest
 
 from helpers import run_cli, write_jsonl
 from lintseq.diffs import render_sequence
-from lintseq.data.benchmarks import load_benchmark
-from lintseq.evaluate.run import EvalConfig, evaluate
+from lintseq.tasks import load_benchmark
+from lintseq.evaluate.pipeline import EvalConfig, evaluate
 from lintseq.formats import editseq_completion
 
 pytestmark = pytest.mark.usefixtures("sandbox")  # every test here runs programs: skips without a sandbox
@@ -138,7 +138,7 @@ def test_all_399_mbppplus_reference_solutions_pass(tmp_path, data, monkeypatch):
 @pytest.mark.parametrize("protocol,count,first", [("default", 399, "Mbpp/2"), ("release", 378, "Mbpp/2"),
                                                   ("authors", 278, None)])
 def test_mbppplus_protocols(data, protocol, count, first):
-    from lintseq.data.mbppplus import REMOVED_IN_RELEASE
+    from lintseq.tasks.mbppplus import REMOVED_IN_RELEASE
 
     tasks = load_benchmark("mbppplus", data, protocol=protocol)
     release = list(load_benchmark("mbppplus", data, protocol="release"))

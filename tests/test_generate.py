@@ -263,9 +263,9 @@ def test_every_generate_option_has_help_with_its_default():
         text = (a.help or "") % {"default": a.default}
         assert "default" in text, a.dest
         if a.default not in (None, False):
-            assert f"default {a.default}" in text, a.dest
+            assert f"default: {a.default}" in text, a.dest
     text = " ".join(run_cli("generate", "--help").stdout.split())
-    assert "field holding the instruction (default instruction)" in text and "(default response)" in text
+    assert "field holding the instruction. (default: instruction)" in text and "(default: response)" in text
 
 
 def test_summary_counts_degenerate_sequences_and_warns(tmp_path):

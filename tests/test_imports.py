@@ -7,7 +7,7 @@ HEAVY = ("torch", "transformers", "datasets", "ray", "matplotlib", "pylint", "nu
 def test_light_commands_import_nothing_heavy():
     code = (
         "import sys, lintseq, lintseq.cli, lintseq.generate, lintseq.generate.verify, lintseq.generate.show, lintseq.generate.engines,"
-        " lintseq.evaluate.run, lintseq.evaluate.sandbox, lintseq.data.corpus, lintseq.sample, lintseq.resolve,"
+        " lintseq.evaluate.pipeline, lintseq.evaluate.sandbox, lintseq.data.corpus, lintseq.sample, lintseq.resolve,"
         " lintseq.experiment, lintseq.jsonl, lintseq.hub;"
         "lintseq.cli.build_parser();"
         f"print([m for m in {HEAVY!r} if m in sys.modules])"

@@ -1,21 +1,25 @@
-"""train/models.py: the GGUF import keeps the file's own special tokens (a transformers 5.17 bug
+"""train/models.py: TinyCodeLM at the paper's shape, checkpoint paths, a missing model failing at once, and
+the GGUF import keeps the file's own special tokens (a transformers 5.17 bug
 made SmolLM2's EOS <|im_start|>, and a fine-tuned model then sampled past its end on an H200)."""
 
 import importlib.util
+import json
 import os
 
 import pytest
 
-gguf = pytest.importorskip("gguf")
 pytest.importorskip("transformers")
+torch = pytest.importorskip("torch")
 
 from lintseq.experiment import ExperimentConfig  # noqa: E402
 from lintseq.experiment.stages import _ensure_model  # noqa: E402
 from lintseq.train.models import gguf_special_token_ids, set_special_tokens  # noqa: E402
+from lintseq.errors import LintseqError  # noqa: E402
 from lintseq.train.tokens import tiny_tokenizer  # noqa: E402
 
 
 def _write_gguf(path, **ids):
+    gguf = pytest.importorskip("gguf")
     w = gguf.GGUFWriter(str(path), "llama")
     for role, token_id in ids.items():
         getattr(w, f"add_{role}_token_id")(token_id)
@@ -64,3 +68,42 @@ def test_experiment_imports_smollm2_into_a_relative_models_folder(tmp_path, monk
     assert want["eos"] == 2 and tok.eos_token_id == want["eos"] and tok.eos_token == "<|im_end|>"
     assert GenerationConfig.from_pretrained(folder).eos_token_id == want["eos"]
     assert os.path.isfile(folder / "config.json")
+
+
+def test_tinycodelm_150m_is_built_at_the_paper_shape():
+    from lintseq.train.models import build_model, model_meta
+
+    tok = tiny_tokenizer(vocab_size=600)  # a locally trained tokenizer is far smaller than 50,304
+    with torch.device("meta"):
+        m = build_model("tinycodelm-150M", tok, n_ctx=1024)
+    meta = model_meta(m)
+    assert m.config.vocab_size == 50304 and m.config.max_position_embeddings == 1024
+    assert 150e6 < meta["params"] < 155e6 and (meta["n_layer"], meta["d_model"]) == (12, 768)
+    assert m.config._attn_implementation == "sdpa"
+
+
+def test_pretrain_continues_from_a_checkpoint_path_with_a_dash(tmp_path):
+    from lintseq.train.pretrain import PretrainConfig, pretrain
+
+    common = ["code=stdlib", "max_documents=20", "vocab_size=500", "max_seq_len=64", "global_batch=4", "micro_batch=4",
+              "max_steps=2", "lr=1e-3"]
+    first = pretrain(PretrainConfig.load(None, ["model=tiny", *common, f"output_dir={tmp_path / 'run-150M'}"]))
+    ckpt = first["output"]  # .../run-150M/final: not a size name
+    again = pretrain(PretrainConfig.load(None, [f"model={ckpt}", *common, f"output_dir={tmp_path / 'more'}"]))
+    assert len(again["losses"]) == 2
+    assert json.load(open(tmp_path / "more" / "final" / "config.json"))["num_hidden_layers"] == 2
+
+
+def test_a_missing_local_model_fails_at_once_naming_the_import(monkeypatch):
+    from lintseq.train.models import load_model_and_tokenizer
+
+    # offline, and online with a hub that refuses every connection: the path is refused as a
+    # missing local model before any hub call (a hub call would fail with a connection error,
+    # not this message), so it is immediate whatever the network does
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    for offline in ("1", "0"):
+        monkeypatch.setenv("HF_HUB_OFFLINE", offline)
+        with pytest.raises(LintseqError, match="import-gguf"):
+            load_model_and_tokenizer("models/smollm2-135m-instruct")
+    with pytest.raises(LintseqError, match="no such directory"):
+        load_model_and_tokenizer("./runs/missing-150M/final")

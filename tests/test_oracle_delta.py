@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from lintseq.oracle.delta import deleted, statement_spans, touched
 from lintseq.oracle.hybrid import HybridLinter
 from lintseq.oracle.pylint_oracle import AUTHOR_FLAGS, COUNTED_FLAGS, PylintLinter, environment_dependent
-from lintseq.sampler import lintseq_sample, rng_for
+from lintseq.backward_sampling import lintseq_sample, rng_for
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
 from realworld_build import mine  # noqa: E402

@@ -10,7 +10,7 @@ import pytest
 
 from lintseq.oracle import get_linter
 from lintseq.oracle.pylint_oracle import environment_dependent
-from lintseq.sampler import lintseq_sample, rng_for
+from lintseq.backward_sampling import lintseq_sample, rng_for
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
 from realworld_build import mine  # noqa: E402

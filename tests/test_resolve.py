@@ -11,7 +11,7 @@ from lintseq.diffs import EOS_TEXT, apply_authors, apply_edits, render_sequence
 from lintseq.formats import editseq_completion
 from lintseq.oracle import get_linter
 from lintseq.resolve import extract_program, resolve
-from lintseq.sampler import lintseq_sample, randseq_sample, rng_for
+from lintseq.backward_sampling import lintseq_sample, randseq_sample, rng_for
 
 from test_diffs import program_and_states
 

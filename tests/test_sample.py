@@ -168,8 +168,8 @@ def test_a_flat_distribution_keeps_what_top_p_alone_keeps(memorised):
 def test_bad_sampling_values_are_one_line(memorised, tmp_path):
     path, _, _ = memorised
     prompts = write_jsonl(tmp_path / "p.jsonl", [{"task_id": "T/0", "prompt": PROMPT}])
-    for flags, words in ((["--top-k", "-1"], "--top-k"), (["--stop", "never"], "stop='never'"),
-                         (["--top-p", "0"], "--top-p"), (["--extract", "lenient"], "extract='lenient'")):
+    for flags, words in ((["--top-k", "-1"], "--top-k"), (["--stop", "never"], "--stop: invalid choice"),
+                         (["--top-p", "0"], "--top-p"), (["--extract", "lenient"], "--extract: invalid choice")):
         proc = run_cli("sample", "--model", path, "--prompts", prompts, *flags, check=False, timeout=120)
         assert proc.returncode == 2 and words in proc.stderr and "Traceback" not in proc.stderr
 

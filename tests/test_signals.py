@@ -140,7 +140,7 @@ LOOP = "    while True:\n        pass\n"
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_evaluate_stops_its_sandboxes_keeps_verdicts_and_resumes(sandbox, tmp_path, sig):
-    from lintseq.data.benchmarks import load_benchmark
+    from lintseq.tasks import load_benchmark
 
     tasks = list(load_benchmark("humaneval").values())[:4]
     good = [t.reference[len(t.code_prompt):] for t in tasks[:2]]

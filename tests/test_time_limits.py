@@ -12,8 +12,8 @@ import json
 import pytest
 
 from helpers import write_jsonl
-from lintseq.data import ds1000
-from lintseq.evaluate.run import EvalConfig, evaluate
+from lintseq.tasks import ds1000
+from lintseq.evaluate.pipeline import EvalConfig, evaluate
 
 pytestmark = pytest.mark.usefixtures("sandbox")
 

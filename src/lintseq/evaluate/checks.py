@@ -22,7 +22,7 @@ def _tuples(value):
     return tuple(_tuples(v) for v in value) if isinstance(value, (list, tuple)) else value
 
 
-# how MBPP+ tasks get back the argument types JSON lost (data/mbppplus.py names them per task)
+# how MBPP+ tasks get back the argument types JSON lost (tasks/mbppplus.py names them per task)
 _RESTORE = {
     "each_arg_tuple": lambda args: [tuple(a) for a in args],
     "each_arg_list_of_tuples": lambda args: [[tuple(x) for x in a] for a in args],

@@ -29,7 +29,7 @@ def resolve_samples(samples: str, output: str, rule: str = "authors", extract: s
     returns counts (rows, resolved from raw, rows with malformed or miscounted hunks, bad lines)."""
     tasks = {}
     if benchmark:
-        from ..data.benchmarks import load_benchmark
+        from ..tasks import load_benchmark
 
         tasks = load_benchmark(benchmark, data_dir)
     out, counts = [], {"rows": 0, "from_raw": 0, "malformed_rows": 0, "miscounted_rows": 0, "bad_lines": 0}

@@ -51,7 +51,7 @@ def _sample():
 
 
 def _evaluate():
-    from ..evaluate.run import EvalConfig
+    from ..evaluate.pipeline import EvalConfig
 
     return EvalConfig(samples="", ks=(1, 5, 10), workers=2, progress=False)
 

@@ -73,7 +73,7 @@ def generate_data(cfg: ExperimentConfig, out: str, arms: list[str]) -> dict:
 
 
 def prompts(cfg: ExperimentConfig, path: str) -> dict:
-    from ..data.benchmarks import load_benchmark
+    from ..tasks import load_benchmark
 
     tasks = list(load_benchmark(cfg.benchmark, cfg.data_dir or None).values())
     if cfg.limit_tasks:
@@ -140,7 +140,7 @@ def sample_arm(cfg: ExperimentConfig, out: str, arm: str) -> dict:
 
 
 def evaluate_arm(cfg: ExperimentConfig, out: str, arm: str) -> dict:
-    from ..evaluate.run import evaluate
+    from ..evaluate.pipeline import evaluate
 
     ks = tuple(k for k in cfg.evaluate.ks if k <= cfg.sample.n)  # pass@k needs n >= k
     summary = evaluate(dataclasses.replace(cfg.evaluate, samples=os.path.join(out, arm, "samples.jsonl"),

@@ -32,8 +32,9 @@ from typing import ClassVar, Iterable, Iterator
 from .engines import ENGINES, run_chunks
 from ..errors import LintseqError
 from .records import SAMPLERS, JobSpec, Tally
-from ..oracle import LINTERS
+from ..oracle import DEFAULT_LINTER, LINTERS
 from ..data.sources import Row, count_rows, iter_rows
+from ..progress import progress_bar
 
 
 @dataclass
@@ -45,25 +46,36 @@ class GenerateConfig:
     output: str
     """Records file (JSONL); side files share its stem."""
     input: str | None = None
-    """JSONL/Parquet path or Hugging Face dataset name/folder; None = the embedded stdlib corpus."""
+    """JSONL, Parquet, or Hugging Face dataset name/folder (default: 1000 standard-library functions)."""
     samples: int = 5
+    """Edit sequences per program (the paper's s)."""
     seed: int = 0
-    linter: str = "hybrid"
-    """``hybrid`` (fast checks, pylint where inference decides), ``fast`` (no pylint) or ``pylint``."""
+    """Base seed; each sequence is seeded by (seed, row, sample)."""
+    linter: str = DEFAULT_LINTER
+    """Oracle: fast (compile + pyflakes + pylint's structural rules, no pylint), hybrid (fast, and pylint
+    confirms the states with classes or third-party imports) or pylint (the paper's exact one)."""
     sampler: str = "lintseq"
+    """lintseq, or randseq: the linter-free ablation."""
     max_lines: int = 1000
+    """Reject longer programs as too_large; 0 lifts the limit."""
     workers: int = 1
+    """Worker processes."""
     engine: str = "local"
-    """``local`` (process pool) or ``ray``."""
+    """local (process pool) or ray."""
     address: str | None = None
     """Ray cluster address for --engine ray (default: start a local Ray)."""
     instruction_field: str = "instruction"
+    """Input field holding the instruction."""
     code_field: str = "response"
+    """Input field holding the program; markdown fences are extracted only when the text does not parse as Python."""
     split: str = "train"
+    """Dataset split for Hugging Face inputs."""
     limit: int | None = None
-    """Process only the first N rows (the embedded corpus defaults to 1000)."""
+    """Only the first N rows (default: all; the embedded corpus: 1000)."""
     overwrite: bool = False
+    """Discard OUT instead of resuming it (default: resume)."""
     chunk_size: int = 8
+    """Rows per task handed to a worker."""
     progress: bool = True
     parquet: bool = False
     """Also write OUT.parquet when the run ends."""
@@ -199,12 +211,7 @@ def _progress(cfg: GenerateConfig, initial: int):
             total = min(total, cfg.limit)
     elif cfg.input is None:
         total = cfg.limit or 1000
-    try:
-        from tqdm import tqdm
-    except ImportError:  # pragma: no cover
-        return None
-    return tqdm(total=total, initial=initial, unit="prog", desc="lintseq generate",
-                dynamic_ncols=True, file=sys.stderr)
+    return progress_bar("lintseq generate", "prog", total, initial)
 
 
 def generate(cfg: GenerateConfig) -> dict:

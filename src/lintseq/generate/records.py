@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass, field
 
 from ..diffs import inserted_line_count
 from ..formats import editseq_view
-from ..oracle import get_linter
-from ..sampler import lintseq_sample, randseq_sample, rng_for
+from ..oracle import DEFAULT_LINTER, get_linter
+from ..backward_sampling import lintseq_sample, randseq_sample, rng_for
 from ..data.sources import Reject, Row, classify, program_of
 
 SAMPLERS = ("lintseq", "randseq")
@@ -28,7 +28,7 @@ class JobSpec:
     """Edit sequences per program (the paper's s)."""
     seed: int = 0
     """Base seed; each sequence's RNG is seeded by (seed, source_id, sample)."""
-    linter: str = "hybrid"
+    linter: str = DEFAULT_LINTER
     """Oracle for --sampler lintseq: ``hybrid`` (default), ``fast`` or ``pylint``."""
     sampler: str = "lintseq"
     """``lintseq`` or the linter-free ablation ``randseq``."""

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 LINTERS = ("fast", "hybrid", "hybrid-stdlib", "pylint")
+DEFAULT_LINTER = "hybrid"
+"""The one place the default linter is named (generate's config and its job spec read it)."""
 
 
 @dataclass(frozen=True)

@@ -101,3 +101,16 @@ def _inherits_init(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], seen: se
     if _init_of(cls) is not None:
         return True
     return any(isinstance(b, ast.Name) and b.id in classes and _inherits_init(classes[b.id], classes, seen) for b in cls.bases)
+
+
+# rule family for oracle/dispatch.py
+def _class_rule(state) -> list[LintMessage]:
+    out: list[LintMessage] = []
+    for cls in state.classes.values():
+        out += self_attribute_messages(cls, state.classes)
+        out += super_init_messages(cls, state.classes)
+    return out
+
+
+ORDER = 5
+RULES = (_class_rule,)

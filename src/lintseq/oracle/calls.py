@@ -246,3 +246,12 @@ def call_messages(tree: ast.Module, source: str | None = None, has_classes: bool
                 bound[id(scope)] = _bound_names(scope)
         out.extend(check(call, [bound[id(s)] for s in chain], cls, me))
     return out
+
+
+# rule family for oracle/dispatch.py
+def _call_rule(state) -> list[LintMessage]:
+    return call_messages(state.tree, state.source, bool(state.all_classes), state.name_calls)
+
+
+ORDER = 3
+RULES = (_call_rule,)

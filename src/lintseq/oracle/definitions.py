@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 
 from . import LintMessage
-from .astutil import BLOCK_FIELDS, DEFS, FUNCS, decorator_names, module_functions
+from .astutil import BLOCK_FIELDS, DEFS, FUNCS, bodies, decorator_names, module_functions
 
 
 def redefinition_messages(body: list[ast.stmt]) -> list[LintMessage]:
@@ -116,3 +116,16 @@ def _resolve(func, cls_name, fn, local, funcs, methods):
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self" and cls_name:
         return methods.get((cls_name, func.attr))
     return None
+
+
+# rule family for oracle/dispatch.py
+def _redefinition_rule(state) -> list[LintMessage]:
+    return [m for body in bodies(state.tree) for m in redefinition_messages(body)]
+
+
+def _no_return_rule(state) -> list[LintMessage]:
+    return no_return_messages(state.tree, state.classes)
+
+
+ORDER = 4
+RULES = (_redefinition_rule, _no_return_rule)

@@ -220,3 +220,16 @@ def _makes_instance(func: ast.AST, classes: dict[str, ast.ClassDef], rebound: se
     rets = [r for r in own_nodes(fns[0]) if isinstance(r, ast.Return)]
     return bool(rets) and all(isinstance(r.value, ast.Call) and isinstance(r.value.func, ast.Name)
                               and r.value.func.id == me for r in rets)
+
+
+# rule family for oracle/dispatch.py
+def _member_order_rule(state) -> list[LintMessage]:
+    return member_order_messages(state.tree, state.all_classes) if state.all_classes else []
+
+
+def _instance_member_rule(state) -> list[LintMessage]:
+    return instance_member_messages(state.tree) if state.all_classes else []
+
+
+ORDER = 2
+RULES = (_member_order_rule, _instance_member_rule)

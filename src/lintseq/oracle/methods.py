@@ -197,3 +197,12 @@ def method_messages(tree: ast.Module, all_classes: list[ast.ClassDef] | None = N
                         if not callable_:
                             out.append(LintMessage(n.lineno, "E1102", f"{first} is not callable"))
     return out
+
+
+# rule family for oracle/dispatch.py
+def _method_rule(state) -> list[LintMessage]:
+    return method_messages(state.tree, state.all_classes) if state.all_classes else []
+
+
+ORDER = 1
+RULES = (_method_rule,)

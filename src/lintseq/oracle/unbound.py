@@ -143,3 +143,17 @@ def _own_stmts(body):
             continue
         for name in BLOCK_FIELDS:
             stack.extend(reversed(getattr(s, name, None) or []))
+
+
+# rule family for oracle/dispatch.py
+def _possibly_unbound_rule(state) -> list[LintMessage]:
+    return possibly_unbound(state.tree)
+
+
+def _undefined_globals_rule(state) -> list[LintMessage]:
+    # a substring test spares the walk in nearly every state
+    return undefined_globals(state.tree) if "global" in (state.source or "global") else []
+
+
+ORDER = 0
+RULES = (_possibly_unbound_rule, _undefined_globals_rule)

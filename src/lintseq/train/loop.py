@@ -22,10 +22,11 @@ from ..errors import LintseqError
 from ..stop import Deferred
 from .config import TrainConfig
 from .data import Encoded, collate, encode_file, epoch_batches, rows
-from .engine import (H100_BF16_FLOPS, LossModel, backward, compile_body, flops_per_token, make_accelerator,
+from .step import (H100_BF16_FLOPS, LossModel, backward, compile_body, flops_per_token, make_accelerator,
                      make_optimizer, partial_state, register_zero3_head, use_compile)
 from .models import load_model_and_tokenizer, model_meta
 from .tokens import add_diff_token, record_view
+from ..progress import progress_bar
 
 
 PACKING_MIN_TRANSFORMERS = "4.54"  # first release whose attention masks restart at position_ids resets
@@ -197,7 +198,7 @@ class _Log:
         self.pending: list = []
         self.losses: list[float] = []
         self.tokens = 0
-        self.bar = _bar(acc, start, total)
+        self.bar = progress_bar("lintseq train", "step", total, start, enabled=acc.is_main_process)
         self.board = _tensorboard(cfg.output_dir) if acc.is_main_process else None
         self.t0 = time.perf_counter()
         self.warm: tuple[float, int] | None = None  # (time, tokens) after the first step (compile, warm-up)
@@ -278,9 +279,3 @@ def _tensorboard(output_dir: str):
         return None
 
 
-def _bar(acc, start: int, total: int):
-    if not acc.is_main_process:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, initial=start, unit="step", desc="lintseq train", dynamic_ncols=True)

@@ -24,6 +24,8 @@ from __future__ import annotations
 import os
 import re
 
+from .base import Benchmark, Task, first_local, from_hub, imported_modules
+
 LIBRARY_MODULES = {"Numpy": "numpy", "Pandas": "pandas", "Scipy": "scipy", "Matplotlib": "matplotlib",
                    "Sklearn": "sklearn", "Tensorflow": "tensorflow", "Pytorch": "torch"}
 TIME_LIMIT = 120.0
@@ -157,7 +159,7 @@ def network_reason(test: dict, seaborn_data: str | None) -> str:
 
 
 def task_fields(row: dict) -> dict:
-    """Task fields of one release row (``data.benchmarks.Task`` keywords)."""
+    """Task fields of one release row (``tasks.Task`` keywords)."""
     meta = row["metadata"]
     library = meta["library"]
     return {"task_id": f"DS-1000/{meta['problem_id']}", "instruction": instruction(row["prompt"]), "code_prompt": "",
@@ -165,3 +167,23 @@ def task_fields(row: dict) -> dict:
                      **downloads(row["code_context"])},
             "reference": row["reference_code"], "group": library, "time_limit": TIME_LIMIT,
             "own_prompt": row["prompt"]}
+
+
+def load(folder: str | None, **options) -> dict:
+    """DS-1000's problems from ``ds1000/ds1000.jsonl(.gz)`` (or the hub's ``xlangai/DS-1000``); each
+    requires its library and every module its ``code_context`` imports."""
+    rows = (first_local(folder, "ds1000", ("ds1000.jsonl.gz", "ds1000.jsonl")) if folder
+            else [dict(r) for r in from_hub("ds1000", "xlangai/DS-1000", split="test")])
+    tasks = {}
+    for r in rows:
+        fields = task_fields(r)
+        library = fields["group"]
+        # the harness's own imports, and those inside its exec_context string (seaborn, PIL, ...)
+        needs = ({LIBRARY_MODULES.get(library, library.lower())} | imported_modules(r["code_context"])
+                 | {a or b for a, b in re.findall(r"^\s*(?:import\s+([A-Za-z_]\w*)|from\s+([A-Za-z_]\w*)[\w.]*\s+import\b)",
+                                                  r["code_context"], re.M)})
+        tasks[fields["task_id"]] = Task(**fields, requires=sorted(needs))
+    return tasks
+
+
+BENCHMARKS = (Benchmark("ds1000", load, order=5, folder="ds1000", decontaminate="if_local"),)

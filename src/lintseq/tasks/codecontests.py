@@ -24,6 +24,8 @@ first Python 3 solution.
 
 from __future__ import annotations
 
+from .base import Benchmark, Task, first_local, from_hub
+
 PYTHON3 = 3
 DEFAULT_TIME_LIMIT = 10.0
 DEFAULT_MEMORY_LIMIT = 256 << 20
@@ -78,7 +80,7 @@ def task_id(row: dict, index: int) -> str:
 
 
 def task_fields(row: dict, index: int, generated: bool) -> dict:
-    """Task fields of one row (``data.benchmarks.Task`` keywords)."""
+    """Task fields of one row (``tasks.Task`` keywords)."""
     tests = tests_of(row, generated)
     limit = time_limit(row.get("time_limit"))
     references = python_solutions(row.get("solutions"))
@@ -89,3 +91,20 @@ def task_fields(row: dict, index: int, generated: bool) -> dict:
             "reference": references[0] if references else "", "group": "",
             # every test may use its whole limit; the judge stops at the first failure
             "time_limit": wall * len(tests) + 5.0}
+
+
+def load(folder: str | None, generated_tests: bool = False, **options) -> dict:
+    """The test split from ``code_contests/test.jsonl(.gz)`` or ``test-*.parquet`` (or the hub's
+    ``deepmind/code_contests``); ``generated_tests`` adds the generated tests to the judged ones."""
+    rows = (first_local(folder, "code_contests", ("test.jsonl.gz", "test.jsonl", "test-*.parquet")) if folder
+            else [dict(r) for r in from_hub("codecontests", "deepmind/code_contests", split="test")])
+    tasks = {}
+    for i, r in enumerate(rows):
+        fields = task_fields(r, i, generated_tests)
+        if fields["task_id"] in tasks:  # two rows of one name: keep both, by position
+            fields["task_id"] = f"CodeContests/{i}"
+        tasks[fields["task_id"]] = Task(**fields)
+    return tasks
+
+
+BENCHMARKS = (Benchmark("codecontests", load, order=6, folder="code_contests", decontaminate="if_local"),)

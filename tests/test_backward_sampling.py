@@ -2,7 +2,7 @@ from collections import Counter
 
 from lintseq.diffs import apply_edits
 from lintseq.oracle import get_linter
-from lintseq.sampler import candidate_lines, children, indentation, lintseq_sample, randseq_sample, rng_for
+from lintseq.backward_sampling import candidate_lines, children, indentation, lintseq_sample, randseq_sample, rng_for
 
 FAST = get_linter("fast")
 

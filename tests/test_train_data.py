@@ -1,0 +1,72 @@
+"""train/data.py: label counts, packing that fits and keeps every example, the token cache, and
+batched encoding equal to the reference encoder."""
+
+import os
+
+import numpy as np
+import pytest
+
+from lintseq.generate import GenerateConfig, generate
+from lintseq.train.config import TrainConfig
+from lintseq.train.data import Encoded, encode_file, encode_records, rows
+from lintseq.train.loop import train
+from lintseq.train.tokens import add_diff_token, load_examples, tiny_tokenizer
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread_tmp_cache")
+
+
+@pytest.fixture(scope="module")
+def seqs(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("seqs") / "seqs.jsonl")
+    generate(GenerateConfig(output=out, limit=40, samples=2, progress=False))
+    return out
+
+
+def _cfg(data, out, **kw):
+    base = dict(model="tiny", data=data, output_dir=str(out), global_batch=8, micro_batch=4, max_steps=4,
+                lr=3e-3, max_seq_len=256, warmup_ratio=0.1, seed=1)
+    base.update(kw)
+    return TrainConfig.load(None, [f"{k}={v}" for k, v in base.items()])
+
+
+def test_label_token_counts():
+    enc = Encoded.from_examples([{"input_ids": [5, 6, 7], "labels": [-100, 6, 7]}, {"input_ids": [8, 9], "labels": [8, 9]},
+                                 {"input_ids": [1, 2, 3], "labels": [1, -100, 3]}])
+    assert [enc.label_tokens(i) for i in range(3)] == [2, 1, 1]  # the first position predicts nothing
+
+
+def test_packing_rows_fit_and_keep_every_example():
+    enc = Encoded.from_examples([{"input_ids": [1] * n, "labels": [1] * n} for n in (200, 30, 90, 250, 60, 10, 256)])
+    table = rows(enc, 256, packing=True)
+    assert sorted(i for r in table for i in r) == list(range(7))
+    assert all(sum(int(enc.lengths[i]) for i in r) <= 256 for r in table)
+    assert len(table) == 4  # 256 | 250 | 200+30+10 | 90+60 (best fit, longest first)
+
+
+def test_token_cache_is_written_once_then_mapped_and_changes_nothing(seqs, tmp_path):
+    cache = str(tmp_path / "tok")
+    first = train(_cfg(seqs, tmp_path / "a", cache_dir=cache))
+    second = train(_cfg(seqs, tmp_path / "b", cache_dir=cache))
+    off = train(_cfg(seqs, tmp_path / "c", cache_dir="none"))
+    assert (first["cache"], second["cache"], off["cache"]) == ("written", "hit", "off")
+    assert first["losses"] == second["losses"] == off["losses"]
+    (folder,) = os.listdir(os.path.join(cache, "tokens"))
+    tok = tiny_tokenizer()
+    add_diff_token(tok)
+    enc, info = encode_file(seqs, tok, "editseq", 256, False, cache)
+    assert info["cache"] == "written"  # another tokenizer: another key
+    again, info = encode_file(seqs, tok, "editseq", 256, False, cache)
+    assert info["cache"] == "hit" and isinstance(again.ids, np.memmap)
+    changed = tmp_path / "changed.jsonl"
+    changed.write_text(open(seqs).read().replace("def ", "def  ", 1))
+    assert encode_file(str(changed), tok, "editseq", 256, False, cache)[1]["cache"] == "written"
+    assert len(os.listdir(os.path.join(cache, "tokens"))) == 3
+
+
+def test_batched_encoding_equals_the_reference_encoder(seqs):
+    tok = tiny_tokenizer()
+    add_diff_token(tok)
+    for view in ("editseq", "baseline"):
+        ref = load_examples(seqs, tok, view, 200, dedupe_programs=view == "baseline")
+        got = encode_records(seqs, tok, view, 200, view == "baseline", batch=7)
+        assert [(e["input_ids"], e["labels"]) for e in ref] == [(e["input_ids"], e["labels"]) for e in got]
