@@ -29,7 +29,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from agreement_samples import CLASSES, TIMING, humaneval_samples, mbppplus_samples  # noqa: E402
+from agreement_samples import CLASSES, KNOWN, TIMING, humaneval_samples, mbppplus_samples  # noqa: E402
 from common import write_jsonl  # noqa: E402
 
 HEAVY = {"Mbpp/255", "Mbpp/392", "Mbpp/599"}  # 20-30 s of CPU per correct sample: canonical + exception only
@@ -122,8 +122,8 @@ def run_pair(args, bench, rows, path, flip):
 
 def build(args, bench):
     if bench == "humaneval":
-        return humaneval_samples(args.mutants_per_task, args.seed, args.timeout, args.limit_tasks)
-    rows = mbppplus_samples(args.mbppplus_file, args.mutants_per_task, args.seed, 1.0, args.limit_tasks)
+        return humaneval_samples(args.mutants_per_task, args.seed, args.timeout, args.limit_tasks, args.known)
+    rows = mbppplus_samples(args.mbppplus_file, args.mutants_per_task, args.seed, 1.0, args.limit_tasks, args.known)
     return [r for r in rows if r["task_id"] not in HEAVY or r["mutant"] in ("canonical", "exception")]
 
 
@@ -155,19 +155,23 @@ def agree(args, bench) -> dict:
         seen = [first[i]] + reruns[i]
         stable = all(p["passed"] != o["passed"] for p, o in seen)
         timing = not stable or rows[i]["mutant"] in TIMING
-        diffs.append({"task_id": rows[i]["task_id"], "mutant": rows[i]["mutant"], "kind": "timing" if timing else "stable",
+        kind = "known" if rows[i]["mutant"] in KNOWN else "timing" if timing else "stable"
+        diffs.append({"task_id": rows[i]["task_id"], "mutant": rows[i]["mutant"], "kind": kind,
                       "peer": [p["result"] for p, _ in seen], "ours": [o["result"] for _, o in seen],
                       "program": rows[i].get("completion", rows[i].get("solution"))})
     per_class = {}
-    for k in CLASSES:
+    for k in CLASSES + KNOWN:
         idx = [i for i, r in enumerate(rows) if r["mutant"] == k]
         if idx:
             per_class[k] = {"samples": len(idx), "peer_passed": sum(first[i][0]["passed"] for i in idx),
                             "differ": sum(first[i][0]["passed"] != first[i][1]["passed"] for i in idx)}
-    n, stable = len(rows), sum(d["kind"] == "stable" for d in diffs)
-    return {"benchmark": bench, "samples": n, "tasks": len({r["task_id"] for r in rows}), "differ_first_run": len(differ),
-            "agreement_first_run": round(100 * (n - len(differ)) / n, 2),
-            "timing_differences": len(differ) - stable, "stable_differences": stable,
+    known = sum(r["mutant"] in KNOWN for r in rows)  # measured apart: differences by design
+    n, stable = len(rows) - known, sum(d["kind"] == "stable" for d in diffs)
+    main_differ = sum(d["kind"] != "known" for d in diffs)
+    return {"benchmark": bench, "samples": n, "tasks": len({r["task_id"] for r in rows}), "differ_first_run": main_differ,
+            "agreement_first_run": round(100 * (n - main_differ) / n, 2), "known_samples": known,
+            "known_differences": len(differ) - main_differ,
+            "timing_differences": main_differ - stable, "stable_differences": stable,
             "agreement_outside_timing": round(100 * (n - stable) / n, 2), "per_class": per_class, "differences": diffs,
             "rounds": args.rounds, "chunk": args.chunk, "seconds": round(time.time() - t0, 1),
             "load_average_1min": [round(x, 2) for x in loads]}
@@ -180,6 +184,9 @@ def table(res: dict) -> str:
     lines += ["", f"agreement {res['agreement_first_run']}% on the first run ({res['differ_first_run']} differ): "
               f"{res['timing_differences']} timing (not repeated on every re-run, or a near-limit sample), "
               f"{res['stable_differences']} stable; {res['agreement_outside_timing']}% outside timing", ""]
+    if res["known_samples"]:
+        lines += [f"known, deliberate ({', '.join(KNOWN)}, not in the numbers above): {res['known_differences']} of "
+                  f"{res['known_samples']} differ", ""]
     if res["differences"]:
         lines += ["| task | class | kind | peer | ours |", "|---|---|---|---|---|"]
         lines += [f"| {d['task_id']} | {d['mutant']} | {d['kind']} | {'; '.join(d['peer'])[:120]} | {'; '.join(d['ours'])[:160]} |"
@@ -197,6 +204,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3, help="re-runs of every differing sample through both tools")
     ap.add_argument("--chunk", type=int, default=120, help="samples per chunk (each chunk: both tools back to back)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--known", action="store_true", help="add the known, deliberate differences (measured apart)")
     ap.add_argument("--json", help="write the full results here")
     ap.add_argument("--out-dir", default="bench_out/agreement")
     ap.add_argument("--data-dir", default=os.environ.get("LINTSEQ_DATA_DIR", "../shared/data"))
@@ -210,7 +218,7 @@ def main() -> None:
     os.environ.setdefault("LINTSEQ_DATA_DIR", os.path.abspath(args.data_dir))
     benches = ("humaneval", "mbppplus") if args.benchmark == "both" else (args.benchmark,)
     out = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpu_count": os.cpu_count(), "workers": args.workers,
-           "timeout": args.timeout, "mutants_per_task": args.mutants_per_task, "seed": args.seed, "results": []}
+           "timeout": args.timeout, "mutants_per_task": args.mutants_per_task, "seed": args.seed, "known": args.known, "results": []}
     for b in benches:
         res = agree(args, b)
         out["results"].append(res)

