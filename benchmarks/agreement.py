@@ -158,6 +158,7 @@ def agree(args, bench) -> dict:
         timing = not stable or rows[i]["mutant"] in TIMING
         kind = "known" if rows[i]["mutant"] in KNOWN else "timing" if timing else "stable"
         diffs.append({"task_id": rows[i]["task_id"], "mutant": rows[i]["mutant"], "kind": kind,
+                      "differed": f"{sum(p['passed'] != o['passed'] for p, o in seen)}/{len(seen)}",
                       "peer": [p["result"] for p, _ in seen], "ours": [o["result"] for _, o in seen],
                       "program": rows[i].get("completion", rows[i].get("solution"))})
     per_class = {}
@@ -189,8 +190,9 @@ def table(res: dict) -> str:
         lines += [f"known, deliberate ({', '.join(KNOWN)}, not in the numbers above): {res['known_differences']} of "
                   f"{res['known_samples']} differ", ""]
     if res["differences"]:
-        lines += ["| task | class | kind | peer | ours |", "|---|---|---|---|---|"]
-        lines += [f"| {d['task_id']} | {d['mutant']} | {d['kind']} | {'; '.join(d['peer'])[:120]} | {'; '.join(d['ours'])[:160]} |"
+        lines += ["| task | class | kind | differed (runs) | peer | ours |", "|---|---|---|---|---|---|"]
+        lines += [f"| {d['task_id']} | {d['mutant']} | {d['kind']} | {d['differed']} | {'; '.join(d['peer'])[:120]} | "
+                  f"{'; '.join(d['ours'])[:160]} |"
                   for d in res["differences"]]
     return "\n".join(lines)
 
