@@ -21,7 +21,6 @@ class, task and both verdicts. Prints a markdown table; ``--json`` writes everyt
 from __future__ import annotations
 
 import argparse
-import collections
 import json
 import os
 import subprocess
