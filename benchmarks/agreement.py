@@ -188,11 +188,11 @@ def table(res: dict) -> str:
     if res["known_samples"]:
         lines += [f"known, deliberate ({', '.join(KNOWN)}, not in the numbers above): {res['known_differences']} of "
                   f"{res['known_samples']} differ", ""]
-    if res["differences"]:
+    listed = [d for d in res["differences"] if d["kind"] != "known"]  # the known ones are all in the JSON
+    if listed:
         lines += ["| task | class | kind | differed (runs) | peer | ours |", "|---|---|---|---|---|---|"]
         lines += [f"| {d['task_id']} | {d['mutant']} | {d['kind']} | {d['differed']} | {'; '.join(d['peer'])[:120]} | "
-                  f"{'; '.join(d['ours'])[:160]} |"
-                  for d in res["differences"]]
+                  f"{'; '.join(d['ours'])[:160]} |" for d in listed]
     return "\n".join(lines)
 
 
