@@ -15,7 +15,10 @@ ours (``per_input`` limits). Equal load: the samples go in chunks, each chunk th
 to back (the order alternating), each tool as its own command with the same workers. Every sample
 whose ``passed`` differs is re-run ``--rounds`` more times through both: a difference that does not
 repeat every time is timing (near the limit), reported apart; one that does is listed with its
-class, task and both verdicts. Prints a markdown table; ``--json`` writes everything.
+class, task and both verdicts (a near-limit class is timing either way). ``--known`` adds the known,
+deliberate difference (a timeout swallowed by ``except Exception``), counted apart. Mbpp/255, 392 and
+599 (20-30 s of CPU per correct sample) get the canonical and the exception mutant only. Prints a
+markdown table; ``--json`` writes everything (each difference with its program).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from agreement_samples import CLASSES, KNOWN, TIMING, humaneval_samples, mbppplus_samples  # noqa: E402
 from common import write_jsonl  # noqa: E402
 
-HEAVY = {"Mbpp/255", "Mbpp/392", "Mbpp/599"}  # 20-30 s of CPU per correct sample: canonical + exception only
+HEAVY = {"Mbpp/255", "Mbpp/392", "Mbpp/599"}
 
 
 # ---- the peers, run as `agreement.py --peer BENCH CHUNK OUT` (one command per chunk, as ours) ----
