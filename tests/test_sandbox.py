@@ -3,15 +3,20 @@ the host is untouched afterwards. Every test here needs a working bubblewrap san
 with the reason where there is none (CI installs bubblewrap and sets LINTSEQ_REQUIRE=sandbox, so
 there they run), and conftest's guard makes running them on the host impossible."""
 
+import json
 import os
+import shutil
 import subprocess
+import sys
 import uuid
 
 import pytest
 
-from helpers import Listener
+from helpers import Listener, write_jsonl
 
 from lintseq.evaluate.sandbox import Limits, run_program
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 pytestmark = pytest.mark.usefixtures("sandbox")
 TEST = {"kind": "asserts", "setup": "", "asserts": ["assert f() == 1"]}
@@ -156,3 +161,45 @@ def test_nothing_a_program_leaves_reaches_the_next_one():
         assert pool.run(first, TEST).status == "passed"
         out = pool.run(second, TEST)
         assert out.status == "passed", out.detail
+
+
+def test_a_venv_under_tmp_is_seen_read_only_by_every_sandbox(sandbox, tmp_path):
+    """Each sandbox mounts a fresh /tmp; an interpreter whose venv lies under /tmp must still find
+    its site-packages and executable there (bound back read-only), and a sample cannot change it."""
+    import site
+    import tempfile
+
+    venv = tempfile.mkdtemp(prefix="lintseq-venv-", dir="/tmp")
+    os.chmod(venv, 0o755)  # as `python -m venv /tmp/x` makes it (mkdtemp's 0700 keeps every other uid out)
+    try:
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True, timeout=120)
+        purelib = subprocess.run([os.path.join(venv, "bin", "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                 capture_output=True, text=True, check=True).stdout.strip()
+        here = [p for p in site.getsitepackages() + [os.path.join(ROOT, "src")] if os.path.isdir(p)]
+        with open(os.path.join(purelib, "lintseq_host.pth"), "w") as fh:  # lintseq and its needs, for the host side
+            fh.write("\n".join(here) + "\n")
+        with open(os.path.join(purelib, "tmpvenv_marker.py"), "w") as fh:
+            fh.write("VALUE = 42\n")
+        program = ("    import sys, subprocess, tmpvenv_marker\n"
+                   "    assert tmpvenv_marker.VALUE == 42\n"
+                   "    assert subprocess.run([sys.executable, '-c', 'print(1)'], capture_output=True).stdout == b'1\\n'\n"
+                   "    try:\n"
+                   "        open(tmpvenv_marker.__file__, 'a').write('VALUE = 0\\n')\n"
+                   "        return False\n"
+                   "    except OSError:\n"
+                   "        pass\n"
+                   "    for i in range(len(numbers)):\n"
+                   "        for j in range(len(numbers)):\n"
+                   "            if i != j and abs(numbers[i] - numbers[j]) < threshold:\n"
+                   "                return True\n"
+                   "    return False\n")
+        samples = write_jsonl(tmp_path / "s.jsonl", [{"task_id": "HumanEval/0", "completion": program}] * 2)
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+        out = subprocess.run([os.path.join(venv, "bin", "python"), "-m", "lintseq.cli", "evaluate", str(samples), "-b", "humaneval",
+                              "--limit-tasks", "1", "--k", "1", "--workers", "1", "--json"],
+                             capture_output=True, text=True, env=env, timeout=300)
+        assert out.returncode == 0, out.stderr
+        assert json.loads(out.stdout)["verdicts"] == {"passed": 2}, open(f"{samples}_results.jsonl").read()
+        assert open(os.path.join(purelib, "tmpvenv_marker.py")).read() == "VALUE = 42\n"
+    finally:
+        shutil.rmtree(venv, ignore_errors=True)

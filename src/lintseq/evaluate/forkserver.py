@@ -46,6 +46,8 @@ def _load(name):
 
 
 runner = _load("runner")  # imported here, once: every sandbox starts with it loaded
+_KEEP = json.loads(sys.argv[2]) if __name__ == "__main__" and len(sys.argv) > 2 else []
+"""Read-only paths under /tmp that every sandbox sees again over its fresh /tmp (a venv there)."""
 
 
 def _check(ok, what):
@@ -89,12 +91,23 @@ def _pid1(req, job, reply, filter_):
     os.closerange(3, 1 << 16)
     size = b"size=%d,mode=1777" % (int(req["tmp_mb"]) << 20)
     _mount(None, b"/", None, _MS_REC | _MS_PRIVATE)  # nothing mounted here propagates anywhere
+    # what the interpreter needs under /tmp (a venv there), held before the fresh tmpfs hides it
+    held = [(path, os.open(path, os.O_PATH)) for path in _KEEP if os.path.exists(path)]
     _mount(b"proc", b"/proc", b"proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)  # this PID namespace's only
     _mount(b"/proc/sys", b"/proc/sys", None, _MS_BIND | _MS_REC)  # read-only, as bubblewrap keeps it
     _mount(None, b"/proc/sys", None, _MS_BIND | _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
     _mount(b"devpts", b"/dev/pts", b"devpts", _MS_NOSUID | _MS_NOEXEC, b"newinstance,ptmxmode=0666,mode=620")
     _mount(b"tmpfs", b"/tmp", b"tmpfs", _MS_NOSUID | _MS_NODEV, size)
     _mount(b"tmpfs", b"/dev/shm", b"tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, size)
+    for path, fd in held:  # bound back read-only, with what is shadowed inside it; root's, so it stays
+        if os.path.isdir(f"/proc/self/fd/{fd}"):
+            os.makedirs(path, 0o755, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(path), 0o755, exist_ok=True)
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o644))
+        _mount(b"/proc/self/fd/%d" % fd, path.encode(), None, _MS_BIND | _MS_REC)
+        _mount(None, path.encode(), None, _MS_BIND | _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
+        os.close(fd)
     os.mkdir("/tmp/home", 0o777)
     os.chmod("/tmp/home", 0o777)
     uid = int(req["uid"])
@@ -142,7 +155,7 @@ def _spawn(req, fds, filter_):
 
 
 def main():
-    """``forkserver.py FILTER_HEX``: serve requests on fd 0 until it closes (the host is gone).
+    """``forkserver.py FILTER_HEX [KEEP_JSON]``: serve requests on fd 0 until it closes (the host is gone).
     Each request's kill pipe is watched: when the host closes it (the sample is done, hung, or the
     host died), that sandbox's pid 1 gets SIGKILL, which ends every process of its namespace."""
     filter_ = bytes.fromhex(sys.argv[1])

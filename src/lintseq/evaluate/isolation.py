@@ -199,8 +199,10 @@ def server_command(filter_hex: str, mounts: tuple = ()) -> list[str]:
         args += ["--ro-bind", path, f"{INSIDE}/{os.path.basename(path)}"]
     for src, dst in mounts:
         args += ["--ro-bind", src, dst]
+    # a venv (or data) under /tmp: each sandbox's fresh /tmp would hide it, so its pid 1 binds it back
+    keep = sorted(p for p in bound + inside if _under(p, "/tmp"))
     args += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/", "--clearenv",
-             "--", sys.executable, "-I", f"{INSIDE}/forkserver.py", filter_hex]
+             "--", sys.executable, "-I", f"{INSIDE}/forkserver.py", filter_hex, json.dumps(keep)]
     return args
 
 
