@@ -88,3 +88,22 @@ class Listener:
         self._stop.set()
         self._thread.join()
         self._sock.close()
+
+
+def stdlib_sequences(folder) -> str:
+    """40 standard-library programs as s = 2 edit sequences (the training tests' small data)."""
+    from lintseq.generate import GenerateConfig, generate
+
+    out = os.path.join(str(folder), "seqs.jsonl")
+    generate(GenerateConfig(output=out, limit=40, samples=2, progress=False))
+    return out
+
+
+def tiny_train_config(data, out, **kw):
+    """A TrainConfig for a few quick steps of the tiny model on ``data`` (``kw`` overrides)."""
+    from lintseq.train.config import TrainConfig
+
+    base = dict(model="tiny", data=data, output_dir=str(out), global_batch=8, micro_batch=4, max_steps=4,
+                lr=3e-3, max_seq_len=256, warmup_ratio=0.1, seed=1)
+    base.update(kw)
+    return TrainConfig.load(None, [f"{k}={v}" for k, v in base.items()])

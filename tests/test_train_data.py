@@ -6,8 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from lintseq.generate import GenerateConfig, generate
-from lintseq.train.config import TrainConfig
+from helpers import stdlib_sequences, tiny_train_config
 from lintseq.train.data import Encoded, encode_file, encode_records, rows
 from lintseq.train.loop import train
 from lintseq.train.tokens import add_diff_token, load_examples, tiny_tokenizer
@@ -17,16 +16,10 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread_tmp_cache")
 
 @pytest.fixture(scope="module")
 def seqs(tmp_path_factory):
-    out = str(tmp_path_factory.mktemp("seqs") / "seqs.jsonl")
-    generate(GenerateConfig(output=out, limit=40, samples=2, progress=False))
-    return out
+    return stdlib_sequences(tmp_path_factory.mktemp("seqs"))
 
 
-def _cfg(data, out, **kw):
-    base = dict(model="tiny", data=data, output_dir=str(out), global_batch=8, micro_batch=4, max_steps=4,
-                lr=3e-3, max_seq_len=256, warmup_ratio=0.1, seed=1)
-    base.update(kw)
-    return TrainConfig.load(None, [f"{k}={v}" for k, v in base.items()])
+_cfg = tiny_train_config
 
 
 def test_label_token_counts():

@@ -150,12 +150,13 @@ def _recipe(args) -> tuple[str | None, list[str]]:
 
 def _train(args) -> int:
     from .train.config import TrainConfig
-    from .train.loop import train
+    from .train.loop import end_distributed, train
 
     cfg = TrainConfig.load(*_recipe(args))
     if not cfg.data or not os.path.isfile(cfg.data):
         raise LintseqError(f"data file {cfg.data!r} not found", fix="set data=PATH to records from `lintseq generate` (or pairs for view=baseline)")
     out = train(cfg)
+    end_distributed()  # every process has passed train()'s last wait_for_everyone
     print(present.train_result(out))
     return 0
 

@@ -187,6 +187,16 @@ def run_training(cfg: TrainConfig, model, tok, examples: list[dict] | Encoded) -
             "train_seconds": time.perf_counter() - started}
 
 
+def end_distributed() -> None:
+    """Leave the process group a multi-process run (torchrun, accelerate launch) joined, before
+    the process exits: left to interpreter exit, gloo's threads can be torn down mid-flight and
+    abort one process ("terminate called without an active exception", seen in CI)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
 class _Log:
     """Per-step losses stay on the device until a log point (every ``log_every`` steps, a
     checkpoint, the end): no host synchronisation inside the step. Rows go to log.csv, TensorBoard
