@@ -13,7 +13,13 @@ os.environ["LINTSEQ_FORBID_UNSANDBOXED"] = "1"  # inherited by every CLI subproc
 # MBPP+ expected outputs are cached in a folder of the run's own, never the user's ~/.cache
 os.environ["LINTSEQ_CACHE"] = tempfile.mkdtemp(prefix="lintseq-test-cache-")
 
-from helpers import data_dir, humaneval_programs, need, run_cli, write_jsonl  # noqa: E402,F401 (re-exported)
+from helpers import data_dir, humaneval_programs, need, run_cli, stdlib_sequences, write_jsonl  # noqa: E402,F401 (re-exported)
+
+
+@pytest.fixture(scope="module")
+def seqs(tmp_path_factory):
+    """40 standard-library programs as s = 2 edit sequences: the training tests' small data."""
+    return stdlib_sequences(tmp_path_factory.mktemp("seqs"))
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ import torch  # the [train] extra; CI installs it
 
 from conftest import run_cli
 from lintseq.formats import DIFF_TOKEN, editseq_completion
-from lintseq.generate import GenerateConfig, generate
 from lintseq.sample import resolve
 from lintseq.train.config import TrainConfig
 from lintseq.train.loop import train
@@ -17,14 +16,6 @@ from lintseq.generate.verify import verify_file
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread_tmp_cache")
-
-
-@pytest.fixture(scope="module")
-def seqs(tmp_path_factory):
-    d = tmp_path_factory.mktemp("seqs")
-    out = str(d / "seqs.jsonl")
-    generate(GenerateConfig(output=out, limit=40, samples=2, progress=False))
-    return out
 
 
 def test_labels_are_exactly_the_completion_tokens_and_diff_is_one_token():

@@ -6,20 +6,12 @@ import os
 import numpy as np
 import pytest
 
-from helpers import stdlib_sequences, tiny_train_config
+from helpers import tiny_train_config as _cfg
 from lintseq.train.data import Encoded, encode_file, encode_records, rows
 from lintseq.train.loop import train
 from lintseq.train.tokens import add_diff_token, load_examples, tiny_tokenizer
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread_tmp_cache")
-
-
-@pytest.fixture(scope="module")
-def seqs(tmp_path_factory):
-    return stdlib_sequences(tmp_path_factory.mktemp("seqs"))
-
-
-_cfg = tiny_train_config
 
 
 def test_label_token_counts():

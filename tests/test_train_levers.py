@@ -7,7 +7,7 @@ import json
 import pytest
 
 from lintseq.errors import LintseqError
-from helpers import stdlib_sequences, tiny_train_config
+from helpers import tiny_train_config as _cfg
 from lintseq.train.config import TrainConfig
 from lintseq.train.data import encode_file, rows
 from lintseq.train.loop import train
@@ -15,14 +15,6 @@ from lintseq.train.tokens import add_diff_token
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread_tmp_cache")
-
-
-@pytest.fixture(scope="module")
-def seqs(tmp_path_factory):
-    return stdlib_sequences(tmp_path_factory.mktemp("seqs"))
-
-
-_cfg = tiny_train_config
 
 
 def test_packing_needs_a_transformers_that_masks_across_documents():
