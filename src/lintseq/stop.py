@@ -4,9 +4,9 @@
   main thread, as Ctrl-C (SIGINT) does, so every command stops one way: the work in flight is
   dropped, what finished stays on disk, and running the same command again resumes.
 * Worker processes call :func:`worker_init` first: they ignore SIGINT (a terminal's Ctrl-C
-  reaches the whole process group; the parent decides), turn SIGTERM into ``SystemExit`` (so
-  their finalizers, e.g. temp folders, still run) and ask the kernel to send them SIGTERM when
-  their parent dies, ``kill -9`` included (``prctl(PR_SET_PDEATHSIG)``, Linux).
+  reaches the whole process group; the parent decides), on SIGTERM run what :func:`on_term`
+  registered (temp folders) in the handler itself and exit, and ask the kernel to send them
+  SIGTERM when their parent dies, ``kill -9`` included (``prctl(PR_SET_PDEATHSIG)``, Linux).
 * :class:`Deferred` holds SIGINT/SIGTERM back over a unit of work that must not be cut in two
   (an optimizer step): the signal is noted, the unit finishes, then ``stop_requested()`` says so;
   a second signal interrupts at once.
@@ -62,8 +62,24 @@ def die_with_parent(parent_pid: int | None = None, sig: int = signal.SIGTERM) ->
         os._exit(1)
 
 
+_ON_TERM: list = []
+
+
+def on_term(fn, *args) -> None:
+    """In a worker (:func:`worker_init`), run ``fn(*args)`` when SIGTERM stops it."""
+    _ON_TERM.append((fn, args))
+
+
 def _exit_on_term(signum, frame):
-    sys.exit(128 + signum)
+    # the clean-up runs here, not in finalizers reached by a SystemExit: raised while the worker
+    # is inside a weakref callback or __del__ (pylint and astroid make many), that exception is
+    # printed and dropped, and the worker later died with its temp folder left behind (seen in CI)
+    for fn, args in _ON_TERM:
+        try:
+            fn(*args)
+        except Exception:  # noqa: BLE001 - the process is going; nothing else may stop that
+            pass
+    os._exit(128 + signum)
 
 
 def worker_init(parent_pid: int | None = None) -> None:

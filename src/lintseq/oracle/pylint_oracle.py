@@ -22,6 +22,7 @@ import sys
 import tempfile
 
 from . import LintMessage
+from ..stop import on_term
 
 AUTHOR_FLAGS = (
     "--disable=C,R",
@@ -110,6 +111,7 @@ class PylintLinter:
         self._dir = tempfile.mkdtemp(prefix="lintseq-pylint-")
         # removed when the linter goes or its process exits (pool workers too, where atexit does not run)
         multiprocessing.util.Finalize(self, shutil.rmtree, args=(self._dir, True), exitpriority=0)
+        on_term(shutil.rmtree, self._dir, True)  # a worker stopped by SIGTERM (its parent gone)
         self._modname = "lintseq_state"
         self._path = os.path.join(self._dir, self._modname + ".py")
         with open(self._path, "w", encoding="utf-8"):
