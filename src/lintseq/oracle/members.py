@@ -159,9 +159,18 @@ def instance_member_messages(tree: ast.Module) -> list[LintMessage]:
     classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
     if not classes:
         return []
-    stored = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.ctx, (ast.Store, ast.Del))}
-    rebound = {n.id for n in tree.body for n in ast.walk(n) if isinstance(n, ast.Name)
-               and isinstance(n.ctx, ast.Store) and n.id in classes}
+    stored: set[str] = set()
+    rebound: set[str] = set()
+    scopes: list[ast.AST] = [tree]
+    for n in ast.walk(tree):  # one walk for the three (this rule runs on every state with a class)
+        if isinstance(n, ast.Attribute):
+            if isinstance(n.ctx, (ast.Store, ast.Del)):
+                stored.add(n.attr)
+        elif isinstance(n, ast.Name):
+            if isinstance(n.ctx, ast.Store) and n.id in classes:
+                rebound.add(n.id)
+        elif isinstance(n, FUNCS):
+            scopes.append(n)
     attrs_of: dict[str, set[str] | None] = {}
 
     def attrs(name):
@@ -171,7 +180,6 @@ def instance_member_messages(tree: ast.Module) -> list[LintMessage]:
         return attrs_of[name]
 
     out: list[LintMessage] = []
-    scopes = [tree] + [n for n in ast.walk(tree) if isinstance(n, FUNCS)]
     for scope in scopes:
         nodes = list(own_nodes(scope))
         stores: dict[str, list] = {}
