@@ -87,12 +87,13 @@ class Recording:
 
     def __init__(self, inner):
         self.inner, self.name, self.seen = inner, inner.name, {}
+        self.takes_base = getattr(inner, "takes_base", False)
 
-    def messages(self, source):
-        return self.inner.messages(source)
+    def messages(self, source, **base):
+        return self.inner.messages(source, **base)
 
-    def error_lines(self, source):
-        lines = self.inner.error_lines(source)
+    def error_lines(self, source, **base):
+        lines = self.inner.error_lines(source, **base)
         self.seen.setdefault(source, lines)
         return lines
 

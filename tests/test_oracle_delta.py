@@ -148,7 +148,7 @@ def test_hybrid_with_delta_keeps_real_states_pylint_clean(author_pylint, seed):
 
 
 def test_delta_gate_spares_pylint_calls():
-    with_delta, without = HybridLinter(delta=True), HybridLinter()
+    with_delta, without = HybridLinter(), HybridLinter(delta=False)
     for prog in _real_programs("click.types", limit=4, max_lines=80):
         for linter in (with_delta, without):
             for k in range(2):
@@ -185,3 +185,40 @@ def test_import_checks_agree_with_pylint(src, author_pylint):
     strict = ("E0401", "E0402")  # pylint adds E0611 beside E0401 for a missing submodule
     assert sorted((m.line, m.code) for m in ours if m.code in strict) == \
         sorted((m.line, m.code) for m in theirs if m.code in strict)
+
+
+def test_verify_reaches_the_samplers_verdicts_through_the_delta_gate():
+    """The delta gate's verdict is a function of (base, state): the sampler judges a candidate
+    against the state it came from, `verify` judges each state against its successor, and the
+    two agree on every state, though the gate spared pylint on some of them."""
+    from lintseq.data.sources import Row
+    from lintseq.generate import records
+    from lintseq.generate.verify import verify_records
+
+    sampler = HybridLinter()
+    records._LINTERS["hybrid"] = sampler
+    try:
+        spec = records.JobSpec(samples=2, linter="hybrid")
+        programs = _real_programs("click.types", limit=6, max_lines=80) + _real_programs("jinja2.utils", limit=6)
+        recs = [rec for i, prog in enumerate(programs)
+                for rec in records.process_row(Row(i, "doc", prog), spec).records]
+    finally:
+        records._LINTERS.pop("hybrid", None)
+    assert sampler.delta_skips > 0
+    report = verify_records(recs)
+    assert report["states"] > 20 and report["ok"], report["violations"]
+
+
+def test_the_gate_ignores_a_base_the_state_is_no_deletion_of():
+    hybrid = HybridLinter()
+    base = "import yaml\nclass A:\n    def f(self):\n        return yaml.dump(1)"
+    other = "import yaml\nclass A:\n    def f(self):\n        return yaml.dump(2)"
+    hybrid.messages(other, base=base)
+    assert (hybrid.pylint_calls, hybrid.delta_skips) == (1, 0)
+    hybrid.messages(other, base=None)
+    assert hybrid.pylint_calls == 2
+    base = "import yaml\nclass A:\n    def f(self):\n        print(1)\n        return yaml.dump(1)"
+    state = base.replace("\n        print(1)", "")
+    on, off = HybridLinter(), HybridLinter(delta=False)
+    assert on.messages(state, base=base) == off.messages(state, base=base) == []
+    assert (on.pylint_calls, on.delta_skips, off.pylint_calls, off.delta_skips) == (0, 1, 1, 0)

@@ -101,6 +101,10 @@ def lintseq_sample(program: str, linter: Linter, rng: random.Random, max_edits: 
     if not remaining:
         return None
     weight = [1.0 if indents[i] == 0 else indents[i] / tab_width for i in range(n)]
+    # a linter that takes a base (the hybrid's delta gate) judges each candidate against the
+    # current state, known clean: the program itself when it has no errors, then each new state
+    takes_base = getattr(linter, "takes_base", False)
+    base = program if takes_base and not linter.error_lines(program) else None
     deleted: set[int] = set()
     backward: list[list[int]] = []
     calls = fallbacks = 0
@@ -114,8 +118,10 @@ def lintseq_sample(program: str, linter: Linter, rng: random.Random, max_edits: 
             edit.update(affected)
             kept = [i for i in range(n) if i not in deleted and i not in edit]
             calls += 1
-            bad = linter.error_lines("\n".join(lines[i] for i in kept)) if kept else []
+            text = "\n".join(lines[i] for i in kept)
+            bad = (linter.error_lines(text, base=base) if takes_base else linter.error_lines(text)) if kept else []
             if not bad:
+                base = text if takes_base else None
                 break
             # line 0 / out of range: blame the last remaining line (the authors' rm[-1])
             affected = [kept[ln - 1] if 0 < ln <= len(kept) else kept[-1] for ln in bad]

@@ -59,15 +59,19 @@ def _linter(name: str):
 
 class _Memo:
     """One row's linter verdicts by state: the s sequences of a program ask about the same
-    states again (15% of the calls on HumanEval), and a linter is a pure function of the text."""
+    states again (15% of the calls on HumanEval), and a linter is a pure function of the text
+    (and of the base, for one that takes a base: the hybrid's delta gate)."""
 
     def __init__(self, linter) -> None:
         self.linter, self.name, self.cache = linter, linter.name, {}
+        self.takes_base = getattr(linter, "takes_base", False)
 
-    def error_lines(self, source: str) -> list[int]:
-        found = self.cache.get(source)
+    def error_lines(self, source: str, base: str | None = None) -> list[int]:
+        key = (source, base) if self.takes_base else source
+        found = self.cache.get(key)
         if found is None:
-            found = self.cache[source] = self.linter.error_lines(source)
+            found = self.cache[key] = (self.linter.error_lines(source, base=base) if self.takes_base
+                                       else self.linter.error_lines(source))
         return found
 
     def messages(self, source: str):

@@ -70,14 +70,23 @@ def verify_records(records: Iterable[dict], linter: str | None = None, max_viola
             continue
         if name not in linters:
             linters[name] = get_linter(name)
-        for k, state in enumerate(states, 1):
+        judge = linters[name]
+        # a linter that takes a base judges each state against its successor, as the sampler
+        # judged it against the state it came from (backward: the program first, when clean)
+        base = rec["program"] if getattr(judge, "takes_base", False) and not judge.messages(rec["program"]) else None
+        unclean = {}
+        for k in range(len(states), 0, -1):
+            state = states[k - 1]
             c["states"] += 1
-            msgs = linters[name].messages(state)
+            msgs = judge.messages(state, base=base) if getattr(judge, "takes_base", False) else judge.messages(state)
             if msgs:
-                m = msgs[0]
-                flag(rec, "unclean_state", f"after edit {k}: line {m.line} {m.code} {m.text}")
+                unclean[k] = msgs[0]
+                base = None
             else:
                 c["clean_states"] += 1
+                base = state
+        for k, m in sorted(unclean.items()):
+            flag(rec, "unclean_state", f"after edit {k}: line {m.line} {m.code} {m.text}")
     n = c["sequences"]
     return {
         "sequences": n,

@@ -11,10 +11,12 @@ iterating inferred values (E1136/E1133), and the like. Three gates keep pylint o
    building any module) must call the state clean;
 2. it must define a class or import something outside the standard library (what inference-only
    errors need to arise): HumanEval-like code never gets further, so it costs the fast oracle;
-3. optionally (``delta=True``), a recent state called clean must not explain it: when the state
-   is that one minus some lines
-   and the deleted lines bind nothing a remaining line refers to (:mod:`lintseq.oracle.delta`),
-   pylint would infer what it inferred before, and the state is clean.
+3. the delta gate (``delta=True``, the default): the caller may name a ``base``, a state this
+   linter called clean of which the state is a line deletion (the sampler's current state:
+   each candidate is it minus some lines). When the deleted lines bind nothing a remaining line
+   refers to (:mod:`lintseq.oracle.delta`), pylint would infer what it inferred on the base,
+   and the state is clean. The verdict is a function of (base, state): ``lintseq verify``
+   passes each state's successor as its base and reaches the sampler's verdicts.
 
 pylint then runs with only the counted messages enabled (its other checkers skip the state) and
 with its own import checks off (gate 1 did them: pylint's build every imported module, which was
@@ -28,6 +30,20 @@ once per process (astroid's cache). ``installed=False`` keeps inference to the s
     []
     >>> hybrid.pylint_calls
     0
+    >>> base = "import yaml\\nclass A:\\n    def f(self):\\n        x = yaml.dump(1)\\n        x = 2\\n        return x"
+    >>> hybrid.error_lines(base.replace("\\n        x = 2", ""), base=base)  # x is still read: pylint
+    []
+    >>> hybrid.pylint_calls
+    1
+    >>> hybrid.error_lines(base.replace("\\n        x = 2", "\\n        print(x)"), base=base)  # not a deletion
+    []
+    >>> hybrid.pylint_calls
+    2
+    >>> base = base.replace("\\n        x = 2", "\\n        print(x)")
+    >>> hybrid.error_lines(base.replace("\\n        print(x)", ""), base=base)  # binds nothing: no pylint
+    []
+    >>> hybrid.pylint_calls, hybrid.delta_skips
+    (2, 1)
 """
 
 from __future__ import annotations
@@ -92,32 +108,30 @@ def _imported(source: str):
 
 class HybridLinter:
     """Fast checks; pylint confirms the accepted states that need inference and whose deletion
-    from a recent clean state can change what pylint infers (pylint is loaded on first need,
+    from the given clean ``base`` can change what pylint infers (pylint is loaded on first need,
     so runs that never need it never pay its start-up).
 
     Counters (for benchmarks and tests): ``states`` asked, ``pylint_calls`` that went to
-    pylint, ``delta_skips`` that needed inference but whose deletion touched nothing a
-    remaining line leans on (:mod:`lintseq.oracle.delta`).
+    pylint, ``delta_skips`` that needed inference but whose deletion from their base touched
+    nothing a remaining line leans on (:mod:`lintseq.oracle.delta`).
 
     ``gate``: which fast-clean states may need pylint: ``thirdparty`` (default: a class or an
     import beyond the standard library), ``import`` (a class or any import: also catches errors
     in calls of standard-library functions, but sends HumanEval's ``typing`` imports to pylint),
-    ``class``. ``installed=False`` is ``hybrid-stdlib``. ``delta=True`` turns the delta gate
-    on: fewer pylint calls (35% -> 14% of states on real code), but the verdict then depends on
-    the states seen before, not on the text alone, so ``lintseq verify`` (which re-lints states
-    in another order) can disagree on the few states it lets through; off by default."""
+    ``class``. ``installed=False`` is ``hybrid-stdlib``. ``delta=False`` ignores ``base`` (every
+    gated state goes to pylint: a verdict of the text alone, ~2x the pylint calls on real code)."""
 
     name = "hybrid"
-    KEEP = 8  # recent clean states to diff against (the s sequences of one program interleave)
+    takes_base = True  # error_lines/messages accept base= (the sampler and verify pass it)
 
-    def __init__(self, delta: bool = False, gate: str = "thirdparty", installed: bool = True) -> None:
+    def __init__(self, delta: bool = True, gate: str = "thirdparty", installed: bool = True) -> None:
         self.fast = FastLinter()
         self.installed = installed
         self.name = "hybrid" if installed else "hybrid-stdlib"
         self.gate = gate
         self._pylint = None
         self.delta = delta
-        self._clean: list[list] = []  # recent clean states [lines, spans or None], newest last
+        self._spans: tuple[str, dict] | None = None  # the last base's statement spans
         self.states = self.pylint_calls = self.delta_skips = 0
 
     def _gated(self, source: str) -> bool:
@@ -127,20 +141,18 @@ class HybridLinter:
             return True
         return "class" in source and any(isinstance(n, ast.ClassDef) for n in stmts(self.fast.last_tree.body))
 
-    def _needs_pylint(self, lines: list[str]) -> bool:
-        """Whether no recent clean state explains this one: it is no deletion of any, or the
-        deletion touches what a remaining line leans on."""
-        if not self.delta:
-            return True
-        for base in reversed(self._clean):
-            if base[1] is None and len(base[0]) >= len(lines):  # spans: parsed once, when first needed
-                base[1] = statement_spans(base[0])
-            verdict = touched(base[0], lines, base[1])
-            if verdict is not None:
-                return verdict
-        return True
+    def _explained(self, source: str, base: str | None) -> bool:
+        """Whether ``source`` is the clean ``base`` minus lines that nothing left leans on."""
+        if not self.delta or base is None or len(base) < len(source):
+            return False
+        base_lines = base.split("\n")
+        if self._spans is None or self._spans[0] != base:  # one base serves all its candidates
+            self._spans = (base, statement_spans(base_lines))
+        return touched(base_lines, source.split("\n"), self._spans[1]) is False
 
-    def messages(self, source: str) -> list[LintMessage]:
+    def messages(self, source: str, base: str | None = None) -> list[LintMessage]:
+        """Messages for ``source``; ``base``: a state this linter called clean, of which
+        ``source`` is a line deletion (ignored when it is not one)."""
         self.states += 1
         out = self.fast.messages(source)
         if out:
@@ -149,15 +161,12 @@ class HybridLinter:
             out = import_messages(self.fast.last_tree)
             if out:
                 return out
-        lines = source.split("\n")
         if self._gated(source):
-            if not self._needs_pylint(lines):
+            if self._explained(source, base):
                 self.delta_skips += 1
             else:
                 self.pylint_calls += 1
                 out = self._pylint_linter().messages(source)
-        if not out:
-            self._clean = [*self._clean[-(self.KEEP - 1):], [lines, None]]
         return out
 
     def _pylint_linter(self):
@@ -176,5 +185,5 @@ class HybridLinter:
                     fix="pip install 'lintseq[pylint]' (pylint 3.2.6, astroid 3.2.4), or pass --linter fast") from None
         return self._pylint
 
-    def error_lines(self, source: str) -> list[int]:
-        return sorted({m.line for m in self.messages(source)})
+    def error_lines(self, source: str, base: str | None = None) -> list[int]:
+        return sorted({m.line for m in self.messages(source, base)})
