@@ -95,6 +95,46 @@ class D(JSONDecoder):
     assert touched(base, base[:3] + ["x = 1"]) is None  # not a deletion of base
 
 
+KINDS = '''from __future__ import annotations
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Request:
+    headers: dict = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return 1
+
+    @property
+    def url(self) -> str:
+        """The URL.
+
+        Read only.
+        """
+        return ""'''
+
+
+@pytest.mark.parametrize("drop,why", [
+    ((5,), "a decorator (@dataclass makes field() legal)"),
+    ((10, 11), "a def whose decorator remains (it now decorates the next one: E1101 on 'url')"),
+    ((1,), "from __future__: annotations evaluated, TYPE_CHECKING names used before assignment"),
+    ((15,), "an opening triple quote whose string stays: the remaining quotes pair anew"),
+    ((18,), "a closing triple quote likewise"),
+])
+def test_touched_by_what_changes_a_definitions_kind_or_the_files_reading(drop, why):
+    """Each was an unclean state the delta gate let through on the real-world set (E3701,
+    E1101, E0601, E1101): the deleted lines bind no name, yet pylint's reading changes."""
+    base, state = _after(KINDS, *drop)
+    assert touched(base, state) is True, why
+
+
+def test_a_whole_docstring_or_its_inside_lines_change_nothing():
+    assert touched(*_after(KINDS, 17)) is False            # a line inside the docstring
+    assert touched(*_after(KINDS, 15, 16, 17, 18)) is False  # the whole docstring
+
+
 def test_statement_spans_cover_multiline_statements_only():
     spans = statement_spans(CALLS.split("\n"))
     assert 8 not in spans                          # print(path): one line

@@ -102,17 +102,6 @@ def _line_effects(line: str) -> tuple[set[str], bool] | None:
     return None
 
 
-def _next_definition(lines: list[str], i: int) -> str | None:
-    """The name a decorator line at ``i`` decorates (the next ``def``/``class`` line)."""
-    for line in lines[i + 1:]:
-        m = _DEF.match(line)
-        if m:
-            return m.group(2)
-        if not line.lstrip().startswith("@"):
-            return None
-    return None
-
-
 _HEADER_FIELDS = {  # the parts of a compound statement on its header lines
     ast.If: ("test",), ast.While: ("test",), ast.For: ("target", "iter"), ast.AsyncFor: ("target", "iter"),
     ast.With: ("items",), ast.AsyncWith: ("items",), ast.Match: ("subject",),
@@ -175,6 +164,32 @@ def statement_spans(lines: list[str]) -> dict[int, tuple[set[str], bool]]:
     return spans
 
 
+def _changes_kind(baseline: list[str], i: int, gone: set[int]) -> bool:
+    """Whether deleting line ``i`` changes what a remaining definition is, or how the whole
+    file is read: a decorator (``@dataclass`` makes ``field()`` legal, ``@property`` makes a
+    member a value), a ``def``/``class`` line whose decorators remain (they now decorate the
+    next definition), or a ``from __future__`` import (annotations evaluated or not)."""
+    stripped = baseline[i].lstrip()
+    if stripped.startswith("@") or stripped.startswith("from __future__"):
+        return True
+    if _DEF.match(baseline[i]):
+        k = i - 1
+        while k >= 0 and not baseline[k].strip():
+            k -= 1
+        return k >= 0 and k not in gone and baseline[k].lstrip().startswith("@")
+    return False
+
+
+def _splits_string(baseline: list[str], i: int, gone: set[int], spans: dict) -> bool:
+    """Whether line ``i`` holds a triple quote of a multi-line statement that does not go
+    whole: the quotes that remain pair up anew, and code and text trade places."""
+    line = baseline[i]
+    if '"""' not in line and "'''" not in line or i not in spans:
+        return False
+    span = spans[i]
+    return any(spans.get(k) is span and k not in gone for k in range(len(baseline)))
+
+
 def touched(baseline: list[str], state: list[str], spans: dict | None = None) -> bool | None:
     """Whether deleting ``baseline`` lines to get ``state`` can change pylint's inference on what
     remains (see the module docstring); None when ``state`` is no deletion of ``baseline``.
@@ -185,8 +200,11 @@ def touched(baseline: list[str], state: list[str], spans: dict | None = None) ->
     if spans is None:
         spans = statement_spans(baseline)
     words: set[str] = set()
+    gone_set = set(gone)
     for i in gone:
         line = baseline[i]
+        if _changes_kind(baseline, i, gone_set) or _splits_string(baseline, i, gone_set, spans):
+            return True
         every = set(_WORD.findall(line))
         if i in spans:  # part of a multi-line statement (decorated definitions included)
             span_words, effect = spans[i]
@@ -199,11 +217,6 @@ def touched(baseline: list[str], state: list[str], spans: dict | None = None) ->
             continue
         if every & _CLASS_WIDE:
             return True
-        if line.lstrip().startswith("@"):  # a decorator: the decorated name changes kind
-            name = _next_definition(baseline, i)
-            if name:
-                words.add(name)
-            continue
         effects = _line_effects(line)
         if effects is None:  # part of a multi-line statement: every word may bind
             words |= every
