@@ -34,7 +34,6 @@ import threading
 import time
 import traceback
 import types
-import unittest
 
 
 _LIBC = ctypes.CDLL(None, use_errno=True)
@@ -218,6 +217,9 @@ def _child(job, w):
         resource.setrlimit(getattr(resource, name), (value, value))
     if job["test"]["kind"] == "stdio":  # this process judges nothing, but keep it out of the program's reach
         _prctl(4, 0)
+    if job["test"]["kind"] == "unittest":  # BigCodeBench's harness, imported before any of the program runs
+        global unittest  # (not preloaded: every sandbox's fork would copy it for the few tests that use it)
+        import unittest
     workdir = job.get("workdir", "/tmp/work")
     os.makedirs(workdir, exist_ok=True)
     os.chdir(workdir)
@@ -332,13 +334,17 @@ def _supervise(pid, r, job, max_procs):
     return header, report
 
 
+def sandbox_env():
+    """The whole environment of a sandbox's processes (the fork server sets it once, as its own)."""
+    return {"PATH": f"{os.path.dirname(sys.executable)}:/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp/home",
+            "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg"}
+
+
 def sandbox_main(max_procs):
     """A sandbox's pid 1 (``forkserver.py`` made it: own namespaces, uid, no capabilities,
     seccomp): non-dumpable, then the one job from fd 0, the reply to fd 1, and exit."""
     _prctl(4, 0)  # PR_SET_DUMPABLE 0: /proc/1/{mem,fd,environ} closed to the program
-    os.environ.clear()
-    os.environ.update(PATH=f"{os.path.dirname(sys.executable)}:/usr/local/bin:/usr/bin:/bin", HOME="/tmp/home",
-                      PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg")
+    # the environment is the fork server's, set once there (``sandbox_env``): nothing else is in it
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # pid 1 then ignores it (no handler), like every other signal
     _serve(0, 1, max_procs)
 
