@@ -154,22 +154,6 @@ def _spawn(req, fds, filter_):
         os._exit(0)
 
 
-def _no_reset():
-    pass
-
-
-def _skip_thread_reset():
-    """Make ``threading``'s after-fork hook a no-op in this server and everything forked from it.
-    It only matters where other threads existed at the fork, and none ever do: this server never
-    starts one, nor does a sandbox's pid 1 (the program's process forks before starting the
-    program's thread). Run in every child, it touched ~150 pages of the shared image, each a
-    copy-on-write fault: a third of the cost of a fork (``benchmarks/eval_speed.py``)."""
-    import threading
-
-    if threading.active_count() == 1 and threading._after_fork.__code__.co_freevars == ():
-        threading._after_fork.__code__ = _no_reset.__code__
-
-
 def main():
     """``forkserver.py FILTER_HEX [KEEP_JSON]``: serve requests on fd 0 until it closes (the host is gone).
     Each request's kill pipe is watched: when the host closes it (the sample is done, hung, or the
@@ -181,7 +165,7 @@ def main():
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.clear()  # bubblewrap cleared it; this is all every sandbox's processes inherit
     os.environ.update(runner.sandbox_env())
-    _skip_thread_reset()
+    runner.skip_thread_reset()
     gc.freeze()  # what is here now stays put: forked processes share it instead of copying it
     poll, live = select.poll(), {}  # kill pipe -> the pidfd of that sandbox's pid 1
     poll.register(sock, select.POLLIN)

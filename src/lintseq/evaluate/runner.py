@@ -208,6 +208,7 @@ def execute(job, fd):
 def _child(job, w):
     """The program's process: /dev/null for stdio, only the report pipe open, the rlimits set."""
     _prctl(15, b"lintseq-program")  # PR_SET_NAME: what ps and perf show
+    threading._after_fork.__code__ = _THREAD_RESET  # the program's forks reset threading as usual
     null = os.open("/dev/null", os.O_RDWR)
     for target in (0, 1, 2):
         os.dup2(null, target)
@@ -332,6 +333,24 @@ def _supervise(pid, r, job, max_procs):
     if late is not None:
         header.update(input=late, input_limit=float(steps[min(late, len(steps) - 1)]))
     return header, report
+
+
+_THREAD_RESET = threading._after_fork.__code__
+
+
+def _no_reset():
+    pass
+
+
+def skip_thread_reset():
+    """Called once by the fork server: ``threading``'s after-fork hook becomes a no-op in it and
+    in everything forked from it. The hook only matters where a second thread existed at the fork,
+    and none does there: the server never starts one, nor does a sandbox's pid 1. Run in every
+    fork it touched ~150 pages of the shared image, each a copy-on-write fault: a third of the
+    cost of a fork. The program's process puts it back (``_child``): the program's own code runs
+    on a thread of its own, so its forks need it (multiprocessing's children hang without it)."""
+    if threading.active_count() == 1 and threading._after_fork.__code__.co_freevars == ():
+        threading._after_fork.__code__ = _no_reset.__code__
 
 
 def sandbox_env():
