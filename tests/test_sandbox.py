@@ -203,3 +203,22 @@ def test_a_venv_under_tmp_is_seen_read_only_by_every_sandbox(sandbox, tmp_path):
         assert open(os.path.join(purelib, "tmpvenv_marker.py")).read() == "VALUE = 42\n"
     finally:
         shutil.rmtree(venv, ignore_errors=True)
+
+
+def test_threads_and_forked_processes_behave_as_on_a_plain_interpreter():
+    """The fork server makes threading's after-fork hook a no-op for its own forks (none of its
+    processes has a second thread); the program's process has the program's thread, so there the
+    hook must work again: a child the program forks joins cleanly (multiprocessing's fork start
+    method joins every thread it knows of at exit, which without the hook hangs on the forking
+    thread itself), and threads started in a child run."""
+    program = ("import multiprocessing as mp, threading\n"
+               "def work(q):\n"
+               "    t = threading.Thread(target=q.put, args=(threading.main_thread().is_alive(),))\n"
+               "    t.start(); t.join()\n"
+               "def f():\n"
+               "    q = mp.get_context('fork').Queue()\n"
+               "    p = mp.get_context('fork').Process(target=work, args=(q,))\n"
+               "    p.start(); p.join(3)\n"
+               "    return 1 if p.exitcode == 0 and q.get(timeout=1) is True else p.exitcode\n")
+    out = verdict(program, Limits(timeout=10))
+    assert out.status == "passed", out.detail

@@ -38,28 +38,8 @@ class Cgroup:
     @staticmethod
     def _parents(max_pids: int, memory_bytes: int) -> list[tuple[str, dict]]:
         """Writable parent cgroups: v2 with pids delegated, else the v1 pids/memory hierarchies."""
-        try:
-            lines = open("/proc/self/cgroup").read().splitlines()
-        except OSError:
-            return []
-        own = {c: p for _, cs, p in (ln.split(":", 2) for ln in lines if ln.count(":") >= 2) for c in cs.split(",")}
-        for mount in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
-            parent = mount + own.get("", "/").rstrip("/")
-            try:
-                enabled = open(os.path.join(parent, "cgroup.subtree_control")).read().split()
-            except OSError:
-                continue
-            if "pids" in enabled and os.access(parent, os.W_OK):
-                files = {"pids.max": max_pids}
-                if "memory" in enabled:
-                    files["memory.max"] = memory_bytes
-                return [(parent, files)]
-        found = []
-        for controller, files in (("pids", {"pids.max": max_pids}), ("memory", {"memory.limit_in_bytes": memory_bytes})):
-            parent = f"/sys/fs/cgroup/{controller}" + own.get(controller, "/").rstrip("/")
-            if controller in own and os.access(parent, os.W_OK):
-                found.append((parent, files))
-        return found
+        values = {"pids.max": max_pids, "memory.max": memory_bytes, "memory.limit_in_bytes": memory_bytes}
+        return [(parent, {f: values[f] for f in files}) for parent, files in _layout()]
 
     @classmethod
     @functools.lru_cache(maxsize=1)
@@ -113,6 +93,31 @@ class Cgroup:
         for path in self.dirs:
             _rmdir(path, self.kill)
         self.dirs = []
+
+
+@functools.lru_cache(maxsize=1)
+def _layout() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Where this process's sandbox cgroups go and which limit files each gets, found once per
+    process (it was read again for every sandbox): ((parent folder, (limit file, ...)), ...)."""
+    try:
+        lines = open("/proc/self/cgroup").read().splitlines()
+    except OSError:
+        return ()
+    own = {c: p for _, cs, p in (ln.split(":", 2) for ln in lines if ln.count(":") >= 2) for c in cs.split(",")}
+    for mount in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
+        parent = mount + own.get("", "/").rstrip("/")
+        try:
+            enabled = open(os.path.join(parent, "cgroup.subtree_control")).read().split()
+        except OSError:
+            continue
+        if "pids" in enabled and os.access(parent, os.W_OK):
+            return ((parent, ("pids.max", "memory.max") if "memory" in enabled else ("pids.max",)),)
+    found = []
+    for controller, fname in (("pids", "pids.max"), ("memory", "memory.limit_in_bytes")):
+        parent = f"/sys/fs/cgroup/{controller}" + own.get(controller, "/").rstrip("/")
+        if controller in own and os.access(parent, os.W_OK):
+            found.append((parent, (fname,)))
+    return tuple(found)
 
 
 def _rmdir(path: str, kill=None) -> None:

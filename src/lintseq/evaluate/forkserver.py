@@ -163,6 +163,9 @@ def main():
     sock = socket.socket(fileno=0)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # sandboxes' pid 1s are reaped by the kernel
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ.clear()  # bubblewrap cleared it; this is all every sandbox's processes inherit
+    os.environ.update(runner.sandbox_env())
+    runner.skip_thread_reset()
     gc.freeze()  # what is here now stays put: forked processes share it instead of copying it
     poll, live = select.poll(), {}  # kill pipe -> the pidfd of that sandbox's pid 1
     poll.register(sock, select.POLLIN)
