@@ -6,9 +6,10 @@ What it reports (each as the error line the sampler deletes):
   ``yield`` or ``await`` outside a function, ``break``/``continue`` outside a loop, ``nonlocal``
   without a binding, duplicate arguments (blamed as pylint blames E0001: "on line N" wins);
 * from pyflakes: undefined names (pylint E0602), use of a local before assignment (E0601),
-  undefined names in ``__all__`` (E0603), a bare ``except:`` not last, starred-assignment
+  a bare ``except:`` not last, starred-assignment
   errors, and %-/``str.format`` argument mismatches (E1300-E1310);
 * of our own, each modelled on pylint 3.2.6's code where no inference is needed:
+  :mod:`~lintseq.oracle.exports` (E0603-E0605 ``__all__``, on each string's line),
   :mod:`~lintseq.oracle.definitions` (E0102 redefinitions, E1111/E1128 no-return assignments),
   :mod:`~lintseq.oracle.attributes` (E1101 on ``self``, W0231 with a local base), :mod:`~lintseq.oracle.unbound` (E0606, E0602 for
   ``global`` names bound nowhere), :mod:`~lintseq.oracle.methods` (E0211/E0213 method
@@ -42,7 +43,6 @@ from .indentation import indentation_messages
 PYFLAKES_ERRORS: dict[type, str] = {
     pm.UndefinedName: "E0602",
     pm.UndefinedLocal: "E0601",
-    pm.UndefinedExport: "E0603",
     pm.DuplicateArgument: "E0108",
     pm.ReturnOutsideFunction: "E0104",
     pm.YieldOutsideFunction: "E0105",
