@@ -262,3 +262,22 @@ def test_the_gate_ignores_a_base_the_state_is_no_deletion_of():
     on, off = HybridLinter(), HybridLinter(delta=False)
     assert on.messages(state, base=base) == off.messages(state, base=base) == []
     assert (on.pylint_calls, on.delta_skips, off.pylint_calls, off.delta_skips) == (0, 1, 1, 0)
+
+
+def test_the_hybrids_pylint_skips_what_modules_set_on_others_and_the_exact_one_rebuilds(tmp_path, monkeypatch):
+    """The hybrid's pylint builds imported modules without the attribute assignments they make
+    on names they import (what made one tqdm program build all of pandas); the exact oracle,
+    used after it in the same process, must not inherit those modules."""
+    from lintseq.oracle.pylint_oracle import PylintLinter
+
+    (tmp_path / "lintseq_target_mod.py").write_text("class Box:\n    pass\n")
+    (tmp_path / "lintseq_patcher_mod.py").write_text(
+        "from lintseq_target_mod import Box\n\n\ndef install():\n    Box.extra = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    state = ("import lintseq_patcher_mod\nfrom lintseq_target_mod import Box\n"
+             "lintseq_patcher_mod.install()\nprint(Box().extra)\n")
+    partial = PylintLinter(COUNTED_FLAGS, own_attributes_only=True)
+    assert [m.code for m in partial.messages(state)] == ["E1101"]  # Box.extra was not recorded
+    exact = PylintLinter(AUTHOR_FLAGS)
+    assert exact.messages(state) == []                               # rebuilt in full: recorded
+    assert partial.messages(state) == []                             # and kept for the hybrid

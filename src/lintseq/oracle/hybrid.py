@@ -176,7 +176,8 @@ class HybridLinter:
 
                 # import errors were judged by imports.py; pylint's own import checks build
                 # every imported module, whether or not anything is inferred through it
-                self._pylint = PylintLinter((*COUNTED_FLAGS, "--disable=E0401,E0402,E0611"), stdlib_only=not self.installed)
+                self._pylint = PylintLinter((*COUNTED_FLAGS, "--disable=E0401,E0402,E0611"), stdlib_only=not self.installed,
+                                            own_attributes_only=True)
             except ImportError:
                 from ..errors import LintseqError
 
