@@ -64,7 +64,7 @@ def stdlib_only(own: str):
         yield
     finally:
         AstroidManager.ast_from_module_name = build
-_FOREIGN = {"skipped": 0}  # attribute assignments left out by own_attribute_assignments (a process-wide count)
+_PARTIAL: set[str] = set()  # modules built with assignments left out by own_attribute_assignments
 
 
 @contextlib.contextmanager
@@ -77,8 +77,9 @@ def own_attribute_assignments(own: str):
     assignments of one tqdm program built pandas, half of all the module building. What the
     module does to its own classes and instances (``self.x = ...``, ``Cls.x = ...``) is kept,
     and the state (module ``own``) is built in full. On the 400 real-world programs, s = 1, every
-    sequence is the same with it and without it. The exact oracle never enters this, and
-    clears astroid's cache when modules built under it exist (:meth:`PylintLinter.raw_messages`)."""
+    sequence is the same with it and without it. The exact oracle never enters this, and drops
+    the modules that left something out from astroid's cache before it runs
+    (:meth:`PylintLinter.raw_messages`): built again on demand, they patch as pylint's do."""
     from astroid import nodes
     from astroid.builder import AstroidBuilder
 
@@ -91,7 +92,7 @@ def own_attribute_assignments(own: str):
                 expr = expr.expr
             if isinstance(expr, nodes.Name) and any(
                     isinstance(a, (nodes.Import, nodes.ImportFrom)) for a in expr.lookup(expr.name)[1]):
-                _FOREIGN["skipped"] += 1
+                _PARTIAL.add(node.root().name)
                 return None
         return record(self, node)
 
@@ -191,9 +192,13 @@ class PylintLinter:
         from pylint.typing import FileItem
 
         self.reporter.messages.clear()
-        if _FOREIGN["skipped"] and not (self.own_attributes_only or self.stdlib_only):
-            MANAGER.clear_cache()  # modules built for the hybrid lack what they set on others: rebuild
-            _FOREIGN["skipped"] = 0
+        if _PARTIAL and not (self.own_attributes_only or self.stdlib_only):
+            from astroid.inference_tip import clear_inference_tip_cache
+
+            for name in _PARTIAL:  # built for the hybrid without what they set on others: rebuilt
+                MANAGER.astroid_cache.pop(name, None)
+            _PARTIAL.clear()
+            clear_inference_tip_cache()
         MANAGER.astroid_cache.pop(self._modname, None)
         lint = self.linter
         get_ast = functools.partial(lint.get_ast, data=source)
