@@ -7,7 +7,9 @@ something a remaining line leans on: a name or attribute the deleted lines bind 
 the body of a function that a remaining line calls. So a state needs pylint only when a word of
 the deleted lines, or the name of a function a deleted line sat in, is still referenced in the
 state (a ``def``/``class`` line naming itself does not count), or when the deleted lines touch
-what pylint checks about a class as a whole (``__init__``/``super`` calls, abstract methods).
+what pylint checks about a class as a whole (``__init__``/``super`` calls, abstract methods) or
+change how the rest is read (a decorator, a ``def`` under a decorator that stays, a
+``from __future__`` import, a triple quote of a string that stays).
 
     >>> base = "import yaml\ndef f(x):\n    y = yaml.load(x)\n    print(x)\n    return y"
     >>> touched(base.split("\n"), "import yaml\ndef f(x):\n    y = yaml.load(x)\n    return y".split("\n"))

@@ -1,6 +1,6 @@
 """The hybrid oracle (the default): the fast oracle first; pylint (in process) only for the
 states the fast checks accept, that hold what only inference can judge, and whose deletion from
-a recent clean state can change what pylint infers.
+their base (the clean state the sampler deletes from) can change what pylint infers.
 
 The fast oracle models pylint's structural rules exactly, but some of pylint's errors need type
 inference across modules: members of instances whose class comes from an installed package
@@ -21,7 +21,8 @@ iterating inferred values (E1136/E1133), and the like. Three gates keep pylint o
 pylint then runs with only the counted messages enabled (its other checkers skip the state) and
 with its own import checks off (gate 1 did them: pylint's build every imported module, which was
 most of its time on real code); imported modules are still built when inference reaches them,
-once per process (astroid's cache). ``installed=False`` keeps inference to the standard library
+once per process (astroid's cache), without the attribute assignments they make on names they
+import (:func:`~lintseq.oracle.pylint_oracle.own_attribute_assignments`). ``installed=False`` keeps inference to the standard library
 (much faster on code with many third-party imports, less faithful: see the README).
 
     >>> from lintseq.oracle import get_linter
