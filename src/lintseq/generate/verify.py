@@ -73,12 +73,13 @@ def verify_records(records: Iterable[dict], linter: str | None = None, max_viola
         judge = linters[name]
         # a linter that takes a base judges each state against its successor, as the sampler
         # judged it against the state it came from (backward: the program first, when clean)
-        base = rec["program"] if getattr(judge, "takes_base", False) and not judge.messages(rec["program"]) else None
+        takes_base = getattr(judge, "takes_base", False)
+        base = rec["program"] if takes_base and not judge.messages(rec["program"]) else None
         unclean = {}
         for k in range(len(states), 0, -1):
             state = states[k - 1]
             c["states"] += 1
-            msgs = judge.messages(state, base=base) if getattr(judge, "takes_base", False) else judge.messages(state)
+            msgs = judge.messages(state, base=base) if takes_base else judge.messages(state)
             if msgs:
                 unclean[k] = msgs[0]
                 base = None

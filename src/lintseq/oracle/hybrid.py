@@ -132,7 +132,7 @@ class HybridLinter:
         self.gate = gate
         self._pylint = None
         self.delta = delta
-        self._spans: tuple[str, dict] | None = None  # the last base's statement spans
+        self._base: tuple[str, list[str], dict] | None = None  # the last base, its lines and spans
         self.states = self.pylint_calls = self.delta_skips = 0
 
     def _gated(self, source: str) -> bool:
@@ -146,10 +146,10 @@ class HybridLinter:
         """Whether ``source`` is the clean ``base`` minus lines that nothing left leans on."""
         if not self.delta or base is None or len(base) < len(source):
             return False
-        base_lines = base.split("\n")
-        if self._spans is None or self._spans[0] != base:  # one base serves all its candidates
-            self._spans = (base, statement_spans(base_lines))
-        return touched(base_lines, source.split("\n"), self._spans[1]) is False
+        if self._base is None or self._base[0] is not base and self._base[0] != base:
+            lines = base.split("\n")  # one base serves all its candidates: split and parsed once
+            self._base = (base, lines, statement_spans(lines))
+        return touched(self._base[1], source.split("\n"), self._base[2]) is False
 
     def messages(self, source: str, base: str | None = None) -> list[LintMessage]:
         """Messages for ``source``; ``base``: a state this linter called clean, of which

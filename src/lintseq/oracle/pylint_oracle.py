@@ -64,6 +64,8 @@ def stdlib_only(own: str):
         yield
     finally:
         AstroidManager.ast_from_module_name = build
+
+
 _PARTIAL: set[str] = set()  # modules built with assignments left out by own_attribute_assignments
 
 
