@@ -9,6 +9,8 @@ local pool and Ray both run, so both engines produce the same records.
 
 from __future__ import annotations
 
+import gc
+import sys
 from dataclasses import asdict, dataclass, field
 
 from ..diffs import inserted_line_count
@@ -130,7 +132,38 @@ def process_row(row: Row, spec: JobSpec) -> RowResult:
 
 
 def process_rows(rows: list[Row], spec: JobSpec) -> list[RowResult]:
-    return [process_row(r, spec) for r in rows]
+    """What every engine runs on a chunk: :func:`process_row` on each row, the heap settled after
+    each (:func:`settle_heap`)."""
+    out = []
+    for r in rows:
+        out.append(process_row(r, spec))
+        settle_heap()
+    return out
+
+
+_astroid_modules_seen = [0]
+
+
+def settle_heap() -> bool:
+    """After astroid built modules (pylint inferred through imports), collect once and freeze
+    what survives: the cache of built modules lives as long as the process, and left in the
+    collector's reach every later collection walks it again. On the 400 real-world programs
+    (s = 1, one process) Python's cyclic collector was a third of the CPU, and interpreter
+    shutdown (collecting that heap once more) 7 s of a 35 s run; with this, 20 s in all, peak
+    memory +7%. Objects frozen are still freed by reference counting; only cycles among them
+    are never collected (a module astroid drops from its cache). A no-op until pylint has
+    built something, so runs of the fast oracle alone never pay a collection. True when it
+    collected."""
+    manager = sys.modules.get("astroid.manager")
+    if manager is None:
+        return False
+    built = len(manager.AstroidManager.brain["astroid_cache"])
+    if built == _astroid_modules_seen[0]:
+        return False
+    gc.collect()
+    gc.freeze()
+    _astroid_modules_seen[0] = built
+    return True
 
 
 class Tally:
