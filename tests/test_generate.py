@@ -285,3 +285,30 @@ def test_summary_counts_degenerate_sequences_and_warns(tmp_path):
     fine = write_jsonl(tmp_path / "fine.jsonl", [{"instruction": "a", "response": GOOD}] * 12)
     proc = run_cli("generate", fine, "-o", tmp_path / "f.jsonl", "-s", 2)
     assert "0 programs with lint errors" in proc.stdout and "warning" not in proc.stderr
+
+
+HEAP_CHECK = r'''
+import gc, sys
+from lintseq.data.sources import Row
+from lintseq.generate.records import JobSpec, process_row, process_rows
+
+spec = JobSpec(samples=2)
+process_rows([Row(0, "Add.", "def f(x):\n    return x + 1")], spec)
+assert "astroid.manager" not in sys.modules and gc.get_freeze_count() == 0, "fast oracle only: nothing frozen"
+cls = "import json\nclass A:\n    def f(self):\n        x = json.dumps(1)\n        return self.g(x)\n\n    def g(self, y):\n        return y\n"
+first = process_rows([Row(1, "A.", cls)], spec)
+frozen = gc.get_freeze_count()
+assert frozen > 0, "pylint built modules: the survivors are frozen"
+again = process_rows([Row(1, "A.", cls)], spec)
+assert gc.get_freeze_count() <= frozen, "nothing new built: nothing more frozen (frozen objects still go by refcount)"
+plain = process_row(Row(1, "A.", cls), spec)
+assert [r.records for r in first] == [r.records for r in again] == [plain.records]
+print("ok")
+'''
+
+
+def test_process_rows_freezes_what_astroid_built_and_the_records_do_not_change():
+    """settle_heap: a fresh interpreter, so what this test session imported does not count."""
+    out = subprocess.run([sys.executable, "-c", HEAP_CHECK], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
