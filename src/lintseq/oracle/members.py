@@ -97,15 +97,20 @@ def _class_level_names(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], seen
     return names
 
 
-def _instance_attrs(cls: ast.ClassDef) -> dict[str, list]:
-    """attr -> [(line, method, chain, augmented)] for ``self.attr = ...`` in regular methods."""
+def _instance_attrs(cls: ast.ClassDef, frames: dict | None = None) -> dict[str, list]:
+    """attr -> [(line, method, chain, augmented)] for ``self.attr = ...`` in regular methods.
+    ``frames``: a dict to keep each method's walk in (method -> list of (node, chain)), so a
+    caller that walks the method again reads it instead."""
     out: dict[str, list] = {}
     for fn in class_methods(cls):
         if method_kind(fn, cls) != "method" or not (fn.args.posonlyargs or fn.args.args):
             continue
         me = (fn.args.posonlyargs or fn.args.args)[0].arg
         aug = set()
-        for node, chain in _walk_frame(fn):
+        frame = list(_walk_frame(fn))
+        if frames is not None:
+            frames[fn] = frame
+        for node, chain in frame:
             if isinstance(node, ast.AugAssign):
                 aug.add(id(node.target))
             if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store) \
@@ -118,7 +123,8 @@ def member_order_messages(tree: ast.Module, all_classes: list[ast.ClassDef] | No
     classes, all_classes = module_classes(tree, all_classes)
     out: list[LintMessage] = []
     for cls in all_classes:
-        defs = _instance_attrs(cls)
+        frames: dict = {}  # each method walked once, not once per attribute it sets
+        defs = _instance_attrs(cls, frames)
         if not defs:
             continue
         class_names = None
@@ -134,7 +140,7 @@ def member_order_messages(tree: ast.Module, all_classes: list[ast.ClassDef] | No
             if method_kind(fn, cls) != "method":
                 continue
             me = (fn.args.posonlyargs or fn.args.args)[0].arg
-            frame = list(_walk_frame(fn))
+            frame = frames[fn]
             aug = {id(n.target) for n, _ in frame if isinstance(n, ast.AugAssign)}  # read, then written
             for node, chain in frame:
                 if (isinstance(node, ast.Attribute) and node.attr == attr and node.lineno < line
