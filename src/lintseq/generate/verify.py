@@ -23,6 +23,7 @@ from ..diffs import apply_authors, apply_edit, is_insertion_only
 from ..formats import editseq_completion
 from ..jsonl import read_jsonl
 from ..oracle import Linter, get_linter
+from .records import settle_heap
 
 
 def iter_records(path: str) -> Iterator[tuple[int, dict | None, str | None]]:
@@ -88,6 +89,7 @@ def verify_records(records: Iterable[dict], linter: str | None = None, max_viola
                 base = state
         for k, m in sorted(unclean.items()):
             flag(rec, "unclean_state", f"after edit {k}: line {m.line} {m.code} {m.text}")
+        settle_heap()  # as the generator does: astroid's built modules out of the collector's walks
     n = c["sequences"]
     return {
         "sequences": n,
