@@ -258,7 +258,7 @@ def main():
                 live[kill] = (_spawn_native if _NATIVE else _spawn)(json.loads(msg), fds, filter_)
                 poll.register(kill, select.POLLIN)
                 fds.remove(kill)
-            except (ValueError, OSError, IndexError):
+            except (ValueError, OSError, IndexError, KeyError, TypeError):
                 pass  # the host sees the reply pipe close and reports that sample's error
             finally:
                 for fd in fds:

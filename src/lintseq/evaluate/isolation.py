@@ -230,7 +230,18 @@ def facts():
 @functools.lru_cache(maxsize=1)
 def probe() -> Isolation:
     """Start one sandbox exactly as the evaluator will, run a real program in it, and check from
-    what it reports (never from an exit status) that it ran isolated."""
+    what it reports (never from an exit status) that it ran isolated. Where the sandbox with the
+    native pid 1 (``native.py``) does not pass, the Python pid 1 is probed and used instead."""
+    from . import native
+
+    found = _probe()
+    if not found.ok and native.paths() is not None:
+        native.disable()
+        found = _probe()
+    return found
+
+
+def _probe() -> Isolation:
     exe = bwrap_executable()
     if not exe or not os.path.exists(exe):
         where = f"LINTSEQ_BWRAP={exe} does not exist" if exe else "bubblewrap (bwrap) is not installed"
@@ -269,8 +280,9 @@ def probe() -> Isolation:
         return Isolation(False, "none", f"bubblewrap is installed but the sandbox is not isolated: {why}", _FIX)
     cap = "cgroup" if Cgroup.available() else ("rlimit" if privileged() else "watchdog")
     user = f"uid {UID_BASE}+ of its own" if privileged() else "uid 65534 in a user namespace (the invoking user's on the host)"
+    init = "a small C init (pid1.c)" if server_.native else "a copy of the interpreter (no C compiler: LINTSEQ_NATIVE=0 or none found)"
     detail = (f"bubblewrap sandbox ({exe}), a fresh one per program: {user}, private PID namespace, no network, "
-              f"read-only whitelisted filesystem, seccomp; processes capped by {cap}")
+              f"read-only whitelisted filesystem, seccomp; processes capped by {cap}; pid 1 {init}")
     return Isolation(True, "bwrap", detail, process_cap=cap)
 
 

@@ -79,6 +79,14 @@ def build() -> dict[str, str] | None:
         shutil.rmtree(work, ignore_errors=True)
 
 
+_disabled = []
+
+
+def disable() -> None:
+    """The probe found the native pid 1 failing here: this process uses the Python pid 1 from now on."""
+    _disabled.append(True)
+
+
 def paths() -> dict[str, str] | None:
     """What the fork server should use: the compiled helpers, or None (the Python pid 1)."""
-    return build() if wanted() else None
+    return build() if wanted() and not _disabled else None
