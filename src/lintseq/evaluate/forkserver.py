@@ -17,6 +17,14 @@ and /dev/pts and fresh, sized tmpfs on /tmp and /dev/shm, becomes the sample's o
 uid with no capabilities, installs the seccomp filter, turns non-dumpable, forks the program's
 process ahead of the job, and only then waits for its job (``runner.sandbox_main``).
 
+With ``native`` (the host compiled ``pid1.c`` and ``spawn.c``: ``native.py``), pid 1 is not a
+copy of this interpreter: ``spawn.c`` clones it into the same fresh namespaces sharing this
+process's memory until its exec (no page tables copied, no copy-on-write faults, no teardown of a
+copy), it joins the cgroups and forks the program's process (a copy of this server, as before),
+then exec's ``pid1.c``, which makes the mounts, takes a uid of its own (never the program's), drops
+every capability, installs the seccomp filter and supervises the program (``_spawn_native``). The
+program's process drops to the sample's uid itself and waits for pid 1's "go" (``_program``).
+
 Runs on a bare interpreter: imports nothing from lintseq.
 """
 
@@ -221,7 +229,7 @@ def _program(req, fds, filter_):
 
 
 def main():
-    """``forkserver.py FILTER_HEX [KEEP_JSON]``: serve requests on fd 0 until it closes (the host is gone).
+    """``forkserver.py FILTER_HEX [KEEP_JSON [native]]``: serve requests on fd 0 until it closes (the host is gone).
     Each request's kill pipe is watched: when the host closes it (the sample is done, hung, or the
     host died), that sandbox's pid 1 gets SIGKILL, which ends every process of its namespace."""
     filter_ = bytes.fromhex(sys.argv[1])

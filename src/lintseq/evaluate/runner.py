@@ -18,6 +18,11 @@ and exit, which ends every process left in the namespace. What the child reports
   program's process (HumanEval, BigCodeBench, DS-1000) does ``status`` decide the verdict; an
   audit hook (below) keeps the nonce out of the program's reach from Python.
 
+Where the host compiled the native pid 1 (``pid1.c``, ``native.py``), pid 1 is that small C
+init instead, which supervises the program exactly as ``_supervise`` does (and reaps orphans);
+the program's process here is then started by ``program_main`` and sends the job's limits as
+``native_control`` writes them.
+
 This file imports nothing from lintseq so that it runs on a bare interpreter.
 """
 
