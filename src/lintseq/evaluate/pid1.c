@@ -343,7 +343,7 @@ int main(int argc, char **argv) {
                     break;
             }
         }
-        if (fds[0].revents || (pidfd < 0 && program_done)) {
+        if (fds[0].revents || pidfd < 0) { /* no pidfd: it was gone before pid 1 looked */
             exited = 1;
             break;
         }
