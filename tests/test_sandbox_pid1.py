@@ -147,3 +147,25 @@ def test_without_a_compiler_the_python_pid_1_runs(monkeypatch):
         assert run("def f():\n    return 2")[0] == "failed"
     finally:
         native.build.cache_clear()
+
+
+def test_a_cache_others_can_write_is_not_used(monkeypatch, tmp_path):
+    """pid 1 starts as root in the sandbox: a helper from a cache another user could have written
+    is never run (the Python pid 1 is used instead)."""
+    if native.build() is None:
+        pytest.skip("no C compiler here")
+    shared = tmp_path / "shared"
+    monkeypatch.setenv("LINTSEQ_CACHE", str(shared))
+    native.build.cache_clear()
+    try:
+        assert native.build() is not None  # private: built and used
+        native.build.cache_clear()
+        os.chmod(shared / "native", 0o777)
+        assert native.build() is None
+        os.chmod(shared / "native", 0o700)
+        native.build.cache_clear()
+        helper = next((shared / "native").glob("*/pid1"))
+        os.chmod(helper, 0o777)
+        assert native.build() is None
+    finally:
+        native.build.cache_clear()

@@ -57,10 +57,15 @@ def build() -> dict[str, str] | None:
             digest.update(fh.read())
     folder = os.path.join(cache_root(), digest.hexdigest()[:16])
     paths = {out: os.path.join(folder, out) for out in SOURCES}
-    if all(os.path.exists(p) for p in paths.values()):
-        return paths
     try:
         os.makedirs(cache_root(), mode=0o700, exist_ok=True)
+    except OSError:
+        return None
+    if not _private(cache_root()):  # pid 1 starts as root in the sandbox: only this user may have written it
+        return None
+    if all(os.path.exists(p) for p in paths.values()):
+        return paths if all(_private(p) for p in (folder, *paths.values())) else None
+    try:
         work = tempfile.mkdtemp(dir=cache_root())
     except OSError:
         return None
@@ -85,6 +90,16 @@ _disabled = []
 def disable() -> None:
     """The probe found the native pid 1 failing here: this process uses the Python pid 1 from now on."""
     _disabled.append(True)
+
+
+def _private(path: str) -> bool:
+    """Owned by this user and writable by no one else (a cache somebody else could write would
+    let them choose the sandbox's pid 1)."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return st.st_uid == os.geteuid() and not st.st_mode & 0o022
 
 
 def paths() -> dict[str, str] | None:
