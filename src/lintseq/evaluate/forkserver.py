@@ -17,6 +17,14 @@ and /dev/pts and fresh, sized tmpfs on /tmp and /dev/shm, becomes the sample's o
 uid with no capabilities, installs the seccomp filter, turns non-dumpable, forks the program's
 process ahead of the job, and only then waits for its job (``runner.sandbox_main``).
 
+With ``native`` (the host compiled ``pid1.c`` and ``spawn.c``: ``native.py``), pid 1 is not a
+copy of this interpreter: ``spawn.c`` clones it into the same fresh namespaces sharing this
+process's memory until its exec (no page tables copied, no copy-on-write faults, no teardown of a
+copy), it joins the cgroups and forks the program's process (a copy of this server, as before),
+then exec's ``pid1.c``, which makes the mounts, takes a uid of its own (never the program's), drops
+every capability, installs the seccomp filter and supervises the program (``_spawn_native``). The
+program's process drops to the sample's uid itself and waits for pid 1's "go" (``_program``).
+
 Runs on a bare interpreter: imports nothing from lintseq.
 """
 
@@ -48,6 +56,11 @@ def _load(name):
 runner = _load("runner")  # imported here, once: every sandbox starts with it loaded
 _KEEP = json.loads(sys.argv[2]) if __name__ == "__main__" and len(sys.argv) > 2 else []
 """Read-only paths under /tmp that every sandbox sees again over its fresh /tmp (a venv there)."""
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_NATIVE = ctypes.PyDLL(os.path.join(_HERE, "spawn.so"), use_errno=True) \
+    if __name__ == "__main__" and len(sys.argv) > 3 and sys.argv[3] == "native" else None
+"""``spawn.c``, when the host compiled it (``native.py``): sandboxes then get ``pid1.c`` as pid 1."""
+_PID1 = os.path.join(_HERE, "pid1").encode()
 
 
 def _check(ok, what):
@@ -154,8 +167,69 @@ def _spawn(req, fds, filter_):
         os._exit(0)
 
 
+def _spawn_native(req, fds, filter_):
+    """One sandbox, its pid 1 ``pid1.c`` (``spawn.c`` makes it: no copy of this process for it);
+    the program's process, a copy of this one, comes back here as 0. Returns pid 1's pidfd."""
+    job, reply, _kill, *cgroups = fds
+    r, w = os.pipe()  # the report: the program's process -> pid 1
+    cr, cw = os.pipe()  # the job's limits, from trusted code, before the program runs
+    gr, gw = os.pipe()  # "go": pid 1 has made its mounts and dropped its privileges
+    try:
+        keep = sorted({reply, r, cr, gw})
+        argv = [_PID1, *(b"%d" % fd for fd in (reply, r, cr, gw)), b"%d" % int(req.get("init_uid", 0)),
+                b"%d" % int(req["tmp_mb"]), b"%d" % int(req["max_procs"]), filter_.hex().encode(),
+                *(path.encode() for path in _KEEP)]
+        c_argv = (ctypes.c_char_p * (len(argv) + 1))(*argv, None)
+        c_cgroups = (ctypes.c_int * max(1, len(cgroups)))(*cgroups)
+        c_keep = (ctypes.c_int * len(keep))(*keep)
+        pidfd = ctypes.c_int(-1)
+        _api.PyOS_BeforeFork()
+        pid = _NATIVE.lintseq_spawn(ctypes.c_ulong(_NEW), c_cgroups, len(cgroups), c_keep, len(keep), _PID1, c_argv,
+                                    ctypes.byref(pidfd))
+        if pid == 0:
+            _api.PyOS_AfterFork_Child()
+            try:
+                _program(req, (job, w, cw, gr), filter_)
+            finally:
+                os._exit(0)
+        _api.PyOS_AfterFork_Parent()
+        if pid < 0:
+            raise OSError(-pid, f"spawn: {os.strerror(-pid)}")
+        return pidfd.value
+    finally:
+        for fd in (r, w, cr, cw, gr, gw):
+            os.close(fd)
+
+
+def _program(req, fds, filter_):
+    """The program's process under the native pid 1 (pid 2, root until it drops): its own
+    descriptors only, the sample's uid, no capabilities, seccomp; it waits for pid 1's mounts."""
+    _libc.prctl(15, b"lintseq-program", 0, 0, 0)
+    job, w, cw, go = fds
+    start = 0
+    for fd in sorted(fds):  # the server's own descriptors (its socket, other sandboxes' pipes) go first
+        os.closerange(start, fd)
+        start = fd + 1
+    os.closerange(start, 1 << 16)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    uid = int(req["uid"])
+    if uid:
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+    _drop_capabilities()
+    _seccomp(filter_)
+    _libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0, as under the Python pid 1
+    if os.read(go, 1) != b"1":  # pid 1 failed its set-up (and is gone, and with it this sandbox)
+        return
+    os.close(go)
+    os.chdir("/tmp")
+    runner.program_main(job, w, cw, runner.native_control)
+
+
 def main():
-    """``forkserver.py FILTER_HEX [KEEP_JSON]``: serve requests on fd 0 until it closes (the host is gone).
+    """``forkserver.py FILTER_HEX [KEEP_JSON [native]]``: serve requests on fd 0 until it closes (the host is gone).
     Each request's kill pipe is watched: when the host closes it (the sample is done, hung, or the
     host died), that sandbox's pid 1 gets SIGKILL, which ends every process of its namespace."""
     filter_ = bytes.fromhex(sys.argv[1])
@@ -189,10 +263,10 @@ def main():
                 return
             kill = fds[2] if len(fds) >= 3 else -1
             try:
-                live[kill] = _spawn(json.loads(msg), fds, filter_)
+                live[kill] = (_spawn_native if _NATIVE else _spawn)(json.loads(msg), fds, filter_)
                 poll.register(kill, select.POLLIN)
                 fds.remove(kill)
-            except (ValueError, OSError, IndexError):
+            except (ValueError, OSError, IndexError, KeyError, TypeError):
                 pass  # the host sees the reply pipe close and reports that sample's error
             finally:
                 for fd in fds:

@@ -88,11 +88,17 @@ _serial = itertools.count()
 
 
 def next_uid() -> int:
-    """The host uid for the next sandbox: one of 1000 of this evaluator's own as root (a sandbox
-    lives far shorter than 1000 starts), else this user's."""
+    """The host uid for the next sandbox's program: one of 999 of this evaluator's own as root (a
+    sandbox lives far shorter than 999 starts), else this user's."""
     if not privileged():
         return os.getuid()
-    return UID_BASE + 1000 * (os.getpid() % 100000) + next(_serial) % 1000
+    return UID_BASE + 1000 * (os.getpid() % 100000) + next(_serial) % 999
+
+
+def init_uid() -> int:
+    """The host uid of every native pid 1 (``pid1.c``) of this evaluator as root: never a program's
+    (0 as any other user: the kernel gives no second uid, and pid 1 relies on being non-dumpable)."""
+    return UID_BASE + 1000 * (os.getpid() % 100000) + 999 if privileged() else 0
 
 
 def own_uids() -> range:
@@ -168,11 +174,12 @@ def data_mount(folder: str) -> str:
     return real
 
 
-def server_command(filter_hex: str, mounts: tuple = ()) -> list[str]:
+def server_command(filter_hex: str, mounts: tuple = (), native: dict | None = None) -> list[str]:
     """The bubblewrap command that starts the fork server (``forkserver.py``) on the sandboxes'
     filesystem. It runs no model code; what each sandbox gets of its own (namespaces, /proc, /tmp,
     /dev/shm, uid, seccomp) the server's forked processes set up. ``mounts``: (host folder, inside
-    path) pairs bound read-only too (``--seaborn-data``, checked by ``data_mount``)."""
+    path) pairs bound read-only too (``--seaborn-data``, checked by ``data_mount``). ``native``:
+    the compiled pid 1 and spawn helper (``native.build``), bound beside the runner, or None."""
     args = [bwrap_executable() or "bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--as-pid-1", "--cap-drop", "ALL"]
     if not privileged():
@@ -197,12 +204,14 @@ def server_command(filter_hex: str, mounts: tuple = ()) -> list[str]:
             args += ["--tmpfs", path]
     for path in (RUNNER, CHECKS, SERVER, GUARD):
         args += ["--ro-bind", path, f"{INSIDE}/{os.path.basename(path)}"]
+    for name, path in sorted((native or {}).items()):
+        args += ["--ro-bind", path, f"{INSIDE}/{name}"]
     for src, dst in mounts:
         args += ["--ro-bind", src, dst]
     # a venv (or data) under /tmp: each sandbox's fresh /tmp would hide it, so its pid 1 binds it back
     keep = sorted(p for p in bound + inside if _under(p, "/tmp"))
     args += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/", "--clearenv",
-             "--", sys.executable, "-I", f"{INSIDE}/forkserver.py", filter_hex, json.dumps(keep)]
+             "--", sys.executable, "-I", f"{INSIDE}/forkserver.py", filter_hex, json.dumps(keep)] + (["native"] if native else [])
     return args
 
 
@@ -212,7 +221,7 @@ def facts():
     status = dict(l.split(':', 1) for l in open('/proc/self/status').read().splitlines() if ':' in l)
     nets = [l.split(':')[0].strip() for l in open('/proc/net/dev').read().splitlines()[2:]]
     return {'uid': os.getuid(), 'pid_ns': os.readlink('/proc/self/ns/pid'), 'net_ns': os.readlink('/proc/self/ns/net'),
-            'init': b'/run/lintseq/forkserver.py' in open('/proc/1/cmdline', 'rb').read().split(bytes(1)),
+            'init': bool({b'/run/lintseq/forkserver.py', b'/run/lintseq/pid1'} & set(open('/proc/1/cmdline', 'rb').read().split(bytes(1)))),
             'writable': [p for p in ('/', '/usr', '/etc', '/dev') if not os.statvfs(p).f_flag & os.ST_RDONLY],
             'ifaces': nets, 'seccomp': status['Seccomp'].strip(), 'caps': status['CapEff'].strip(), 'token': %r}
 """
@@ -221,7 +230,18 @@ def facts():
 @functools.lru_cache(maxsize=1)
 def probe() -> Isolation:
     """Start one sandbox exactly as the evaluator will, run a real program in it, and check from
-    what it reports (never from an exit status) that it ran isolated."""
+    what it reports (never from an exit status) that it ran isolated. Where the sandbox with the
+    native pid 1 (``native.py``) does not pass, the Python pid 1 is probed and used instead."""
+    from . import native
+
+    found = _probe()
+    if not found.ok and native.paths() is not None:
+        native.disable()
+        found = _probe()
+    return found
+
+
+def _probe() -> Isolation:
     exe = bwrap_executable()
     if not exe or not os.path.exists(exe):
         where = f"LINTSEQ_BWRAP={exe} does not exist" if exe else "bubblewrap (bwrap) is not installed"
@@ -260,8 +280,9 @@ def probe() -> Isolation:
         return Isolation(False, "none", f"bubblewrap is installed but the sandbox is not isolated: {why}", _FIX)
     cap = "cgroup" if Cgroup.available() else ("rlimit" if privileged() else "watchdog")
     user = f"uid {UID_BASE}+ of its own" if privileged() else "uid 65534 in a user namespace (the invoking user's on the host)"
+    init = "a small C init (pid1.c)" if server_.native else "a copy of the interpreter (no C compiler: LINTSEQ_NATIVE=0 or none found)"
     detail = (f"bubblewrap sandbox ({exe}), a fresh one per program: {user}, private PID namespace, no network, "
-              f"read-only whitelisted filesystem, seccomp; processes capped by {cap}")
+              f"read-only whitelisted filesystem, seccomp; processes capped by {cap}; pid 1 {init}")
     return Isolation(True, "bwrap", detail, process_cap=cap)
 
 

@@ -18,6 +18,11 @@ and exit, which ends every process left in the namespace. What the child reports
   program's process (HumanEval, BigCodeBench, DS-1000) does ``status`` decide the verdict; an
   audit hook (below) keeps the nonce out of the program's reach from Python.
 
+Where the host compiled the native pid 1 (``pid1.c``, ``native.py``), pid 1 is that small C
+init instead, which supervises the program exactly as ``_supervise`` does (and reaps orphans);
+the program's process here is then started by ``program_main`` and sends the job's limits as
+``native_control`` writes them.
+
 This file imports nothing from lintseq so that it runs on a bare interpreter.
 """
 
@@ -59,7 +64,7 @@ checks = _load("checks", "lintseq_checks")
 _write, _exc_info, _format_exc, _encode = os.write, sys.exc_info, traceback.format_exception, checks.dumps
 _PROTECTED = frozenset({os.path.abspath(__file__), os.path.abspath(checks.__file__)})
 _SECRET_HOLDERS = frozenset({"execute", "_child", "_supervise", "main", "sandbox_main", "_serve", "_reference",
-                             "_fork_program", "_read_job", "_untrusted", "arm"})
+                             "_fork_program", "_read_job", "_untrusted", "arm", "program_main"})
 _load("guard", "lintseq_guard").install(
     _PROTECTED, _SECRET_HOLDERS, ("unittest.", "lintseq_", "__main__", "runner", "forkserver"))
 
@@ -248,22 +253,39 @@ def _fork_program(job_fd):
     cr, cw = os.pipe()
     pid = os.fork()
     if pid == 0:
-        try:
-            os.close(r)
-            os.close(cr)
-            job = _read_job(job_fd)
-            if job is None:  # closed unused: the pool is shutting down
-                return
-            _write_all(cw, json.dumps({k: job.get(k) for k in ("timeout", "cap", "nonce", "steps")}).encode())
-            os.close(cw)
-            _child(job, w)
-        except BaseException:  # the harness itself failed (never the program: execute catches that)
-            _write(w, _line("X", "".join(_format_exc(*_exc_info())[-2:]).encode("unicode_escape").decode()))
-        finally:
-            os._exit(0)
+        os.close(r)
+        os.close(cr)
+        program_main(job_fd, w, cw, _json_control)
     os.close(w)
     os.close(cw)
     return pid, r, cr
+
+
+def _json_control(job):
+    return json.dumps({k: job.get(k) for k in ("timeout", "cap", "nonce", "steps")}).encode()
+
+
+def native_control(job):
+    """The job's limits for the native pid 1 (``pid1.c``): ``TIMEOUT CAP nNONCEHEX NSTEPS STEP...``."""
+    steps = [repr(float(s)) for s in job.get("steps") or ()]
+    return " ".join([repr(float(job["timeout"])), str(int(job["cap"])), "n" + str(job["nonce"]).encode().hex(),
+                     str(len(steps)), *steps]).encode() + b"\n"
+
+
+def program_main(job_fd, w, cw, control):
+    """The program's process: read the job, tell the supervisor its limits on ``cw`` (then closed;
+    trusted code, before any of the program runs), run it reporting on ``w``; never returns."""
+    try:
+        job = _read_job(job_fd)
+        if job is None:  # closed unused: the pool is shutting down
+            return
+        _write_all(cw, control(job))
+        os.close(cw)
+        _child(job, w)
+    except BaseException:  # the harness itself failed (never the program: execute catches that)
+        _write(w, _line("X", "".join(_format_exc(*_exc_info())[-2:]).encode("unicode_escape").decode()))
+    finally:
+        os._exit(0)
 
 
 def _supervise(pid, r, job, max_procs):

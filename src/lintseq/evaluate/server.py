@@ -20,17 +20,21 @@ import time
 
 from . import seccomp
 from .cgroup import Cgroup
-from .isolation import next_uid, privileged, server_command
+from . import native as native_
+from .isolation import init_uid, next_uid, privileged, server_command
 
 
 class Server:
     """The fork server: ``spawn`` asks it for one fresh sandbox; thread-safe."""
 
-    def __init__(self, mounts: tuple = ()):
+    def __init__(self, mounts: tuple = (), native: dict | None = None):
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.err = tempfile.TemporaryFile()  # what bubblewrap says when it fails (a file: it can never block it)
+        self.native = bool(native)
+        """Its sandboxes' pid 1 is ``pid1.c`` (else a copy of the interpreter: ``forkserver._pid1``)."""
         try:
-            self.proc = subprocess.Popen(server_command(seccomp.program().hex(), mounts), stdin=theirs, stdout=subprocess.DEVNULL,
+            self.proc = subprocess.Popen(server_command(seccomp.program().hex(), mounts, native), stdin=theirs,
+                                         stdout=subprocess.DEVNULL,
                                          stderr=self.err, env={}, start_new_session=True)
         finally:
             theirs.close()
@@ -49,7 +53,8 @@ class Server:
         job_r, job_w = os.pipe()
         reply_r, reply_w = os.pipe()
         kill_r, kill_w = os.pipe()
-        req = json.dumps({"uid": uid if privileged() else 0, "max_procs": max_procs, "tmp_mb": tmp_size_mb}).encode()
+        req = json.dumps({"uid": uid if privileged() else 0, "init_uid": init_uid(), "max_procs": max_procs,
+                          "tmp_mb": tmp_size_mb}).encode()
         try:
             socket.send_fds(self.sock, [req], [job_r, reply_w, kill_r, *cgroup_fds])
         except OSError:
@@ -77,12 +82,14 @@ _server_lock = threading.Lock()
 def server(mounts: tuple = ()) -> Server:
     """This evaluator's fork server for the given read-only ``mounts`` ((host folder, inside path)
     pairs; none by default), started on first use and again if it died."""
+    native = native_.paths()  # LINTSEQ_NATIVE=0, or no C compiler: the Python pid 1
+    key = (mounts, bool(native))
     with _server_lock:
-        found = _servers.get(mounts)
+        found = _servers.get(key)
         if found is None or not found.alive():
             if found is not None:
                 found.close()
-            found = _servers[mounts] = Server(mounts)
+            found = _servers[key] = Server(mounts, native)
         return found
 
 
