@@ -7,7 +7,7 @@ once; that saved start-up (a new bubblewrap and interpreter per program) is wher
 comes from. Isolation does not come from it: each request forks a process that builds a sandbox
 no earlier program touched, and the server itself never receives a job, only descriptors.
 
-A request is one datagram on fd 0, ``{"uid", "max_procs", "tmp_mb"}`` with the descriptors
+A request is one datagram on fd 0, ``b"UID INIT_UID MAX_PROCS TMP_MB"``, with the descriptors
 [job (read end), reply (write end), kill (read end), cgroup.procs files...]. The server clones
 the sandbox's pid 1 straight into new PID, mount, IPC, network, UTS and cgroup namespaces (one
 clone, no intermediate process) and keeps only its pidfd and the kill pipe: when the host closes
@@ -22,7 +22,7 @@ copy of this interpreter: ``spawn.c`` clones it into the same fresh namespaces s
 process's memory until its exec (no page tables copied, no copy-on-write faults, no teardown of a
 copy), it joins the cgroups and forks the program's process (a copy of this server, as before),
 then exec's ``pid1.c``, which makes the mounts, takes a uid of its own (never the program's), drops
-every capability, installs the seccomp filter and supervises the program (``_spawn_native``). The
+every capability, installs the seccomp filter and supervises the program (``spawn.c``: ``lintseq_serve``). The
 program's process drops to the sample's uid itself and waits for pid 1's "go" (``_program``).
 
 Runs on a bare interpreter: imports nothing from lintseq.
@@ -167,40 +167,6 @@ def _spawn(req, fds, filter_):
         os._exit(0)
 
 
-def _spawn_native(req, fds, filter_):
-    """One sandbox, its pid 1 ``pid1.c`` (``spawn.c`` makes it: no copy of this process for it);
-    the program's process, a copy of this one, comes back here as 0. Returns pid 1's pidfd."""
-    job, reply, _kill, *cgroups = fds
-    r, w = os.pipe()  # the report: the program's process -> pid 1
-    cr, cw = os.pipe()  # the job's limits, from trusted code, before the program runs
-    gr, gw = os.pipe()  # "go": pid 1 has made its mounts and dropped its privileges
-    try:
-        keep = sorted({reply, r, cr, gw})
-        argv = [_PID1, *(b"%d" % fd for fd in (reply, r, cr, gw)), b"%d" % int(req.get("init_uid", 0)),
-                b"%d" % int(req["tmp_mb"]), b"%d" % int(req["max_procs"]), filter_.hex().encode(),
-                *(path.encode() for path in _KEEP)]
-        c_argv = (ctypes.c_char_p * (len(argv) + 1))(*argv, None)
-        c_cgroups = (ctypes.c_int * max(1, len(cgroups)))(*cgroups)
-        c_keep = (ctypes.c_int * len(keep))(*keep)
-        pidfd = ctypes.c_int(-1)
-        _api.PyOS_BeforeFork()
-        pid = _NATIVE.lintseq_spawn(ctypes.c_ulong(_NEW), c_cgroups, len(cgroups), c_keep, len(keep), _PID1, c_argv,
-                                    ctypes.byref(pidfd))
-        if pid == 0:
-            _api.PyOS_AfterFork_Child()
-            try:
-                _program(req, (job, w, cw, gr), filter_)
-            finally:
-                os._exit(0)
-        _api.PyOS_AfterFork_Parent()
-        if pid < 0:
-            raise OSError(-pid, f"spawn: {os.strerror(-pid)}")
-        return pidfd.value
-    finally:
-        for fd in (r, w, cr, cw, gr, gw):
-            os.close(fd)
-
-
 def _program(req, fds, filter_):
     """The program's process under the native pid 1 (pid 2, root until it drops): its own
     descriptors only, the sample's uid, no capabilities, seccomp; it waits for pid 1's mounts."""
@@ -228,19 +194,49 @@ def _program(req, fds, filter_):
     runner.program_main(job, w, cw, runner.native_control)
 
 
+class _Request(ctypes.Structure):
+    """``struct request`` of ``spawn.c``: what ``lintseq_serve`` hands each program's process."""
+    _fields_ = [(name, ctypes.c_int) for name in ("uid", "init_uid", "max_procs", "tmp_mb", "job", "report", "control",
+                                                  "go")]
+
+
+def _serve_native(filter_):
+    """The native loop (``spawn.c``: ``lintseq_serve``): returns in the server when the host is
+    gone; in each program's process it sets that process up and runs its job, never returning."""
+    out = _Request()
+    keep = [path.encode() for path in _KEEP]
+    c_keep = (ctypes.c_char_p * (len(keep) + 1))(*keep, None)
+    hooks = [ctypes.cast(getattr(_api, name), ctypes.c_void_p) for name in ("PyOS_BeforeFork", "PyOS_AfterFork_Parent")]
+    if _NATIVE.lintseq_serve(0, ctypes.c_ulong(_NEW), _PID1, filter_.hex().encode(), c_keep, len(keep), *hooks,
+                             ctypes.byref(out)) != 0:
+        return
+    _api.PyOS_AfterFork_Child()
+    try:
+        _program({"uid": out.uid}, (out.job, out.report, out.control, out.go), filter_)
+    finally:
+        os._exit(0)
+
+
+def _parse(msg):
+    uid, init_uid, max_procs, tmp_mb = (int(v) for v in msg.split())
+    return {"uid": uid, "init_uid": init_uid, "max_procs": max_procs, "tmp_mb": tmp_mb}
+
+
 def main():
     """``forkserver.py FILTER_HEX [KEEP_JSON [native]]``: serve requests on fd 0 until it closes (the host is gone).
     Each request's kill pipe is watched: when the host closes it (the sample is done, hung, or the
     host died), that sandbox's pid 1 gets SIGKILL, which ends every process of its namespace."""
     filter_ = bytes.fromhex(sys.argv[1])
     _libc.prctl(15, b"lintseq-server", 0, 0, 0)  # PR_SET_NAME: what ps and perf show
-    sock = socket.socket(fileno=0)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # sandboxes' pid 1s are reaped by the kernel
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.clear()  # bubblewrap cleared it; this is all every sandbox's processes inherit
     os.environ.update(runner.sandbox_env())
     runner.skip_thread_reset()
     gc.freeze()  # what is here now stays put: forked processes share it instead of copying it
+    if _NATIVE:
+        return _serve_native(filter_)
+    sock = socket.socket(fileno=0)
     poll, live = select.poll(), {}  # kill pipe -> the pidfd of that sandbox's pid 1
     poll.register(sock, select.POLLIN)
     while True:
@@ -263,7 +259,7 @@ def main():
                 return
             kill = fds[2] if len(fds) >= 3 else -1
             try:
-                live[kill] = (_spawn_native if _NATIVE else _spawn)(json.loads(msg), fds, filter_)
+                live[kill] = _spawn(_parse(msg), fds, filter_)
                 poll.register(kill, select.POLLIN)
                 fds.remove(kill)
             except (ValueError, OSError, IndexError, KeyError, TypeError):

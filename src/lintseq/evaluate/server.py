@@ -53,8 +53,7 @@ class Server:
         job_r, job_w = os.pipe()
         reply_r, reply_w = os.pipe()
         kill_r, kill_w = os.pipe()
-        req = json.dumps({"uid": uid if privileged() else 0, "init_uid": init_uid(), "max_procs": max_procs,
-                          "tmp_mb": tmp_size_mb}).encode()
+        req = b"%d %d %d %d" % (uid if privileged() else 0, init_uid(), max_procs, tmp_size_mb)
         try:
             socket.send_fds(self.sock, [req], [job_r, reply_w, kill_r, *cgroup_fds])
         except OSError:
