@@ -233,6 +233,8 @@ def main():
     os.environ.clear()  # bubblewrap cleared it; this is all every sandbox's processes inherit
     os.environ.update(runner.sandbox_env())
     runner.skip_thread_reset()
+    for lib, name in ((_libc, "capset"), (_libc, "prctl"), (runner._LIBC, "prctl"), (_api, "PyOS_AfterFork_Child")):
+        getattr(lib, name)  # looked up (and cached by ctypes) here, once, not in every program's process
     gc.freeze()  # what is here now stays put: forked processes share it instead of copying it
     if _NATIVE:
         return _serve_native(filter_)
