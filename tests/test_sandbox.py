@@ -64,6 +64,10 @@ def test_patching_builtins_or_the_harness_does_not_pass():
         "import builtins\nbuiltins.AssertionError = None\nbuiltins.Exception = object\ndef f():\n    return 2",
         "import sys\nsys.modules['__main__']._run_tests = lambda *a: None\ndef f():\n    return 2",
         "import sys\nm = sys.modules['__main__']\nm._report = lambda fd, nonce, status, detail='': m._write(fd, b'')\ndef f():\n    return 2",
+        # an exec that skips the tests: the harness must run them with the builtins as they were
+        "import builtins\nreal = builtins.exec\n"
+        "def skip(code, *a):\n    return None if getattr(code, 'co_filename', '') == 'test.py' else real(code, *a)\n"
+        "builtins.exec = skip\ndef f():\n    return 2",
     ]
     for prog in progs:
         assert verdict(prog).status == "failed", prog

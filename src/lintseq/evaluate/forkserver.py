@@ -235,6 +235,7 @@ def main():
     runner.skip_thread_reset()
     for lib, name in ((_libc, "capset"), (_libc, "prctl"), (runner._LIBC, "prctl"), (_api, "PyOS_AfterFork_Child")):
         getattr(lib, name)  # looked up (and cached by ctypes) here, once, not in every program's process
+    runner.snapshot()
     gc.freeze()  # what is here now stays put: forked processes share it instead of copying it
     if _NATIVE:
         return _serve_native(filter_)

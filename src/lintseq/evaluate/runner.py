@@ -78,14 +78,67 @@ def _final(fd, nonce, status, detail=""):
     _write(fd, _line("R", f"{nonce} {status} " + str(detail)[-1500:].encode("unicode_escape").decode("ascii")))
 
 
+def _dict_version_reader():
+    """CPython's version tag of a dict (``ma_version_tag``, bumped by every change to it), read
+    without touching its keys or values; None where this interpreter's dicts do not behave so
+    (checked here on dicts of its own)."""
+    try:
+        def version(d):
+            return ctypes.c_uint64.from_address(id(d) + 24).value  # after the object head and ma_used
+
+        probe, other = {"a": 1}, {}
+        seen = [version(probe)]
+        for change in (lambda: probe.__setitem__("a", 2), lambda: probe.__setitem__("b", 3),
+                       lambda: probe.pop("b"), probe.clear, lambda: probe.update(a=1)):
+            change()
+            seen.append(version(probe))
+        other["x"] = 1  # a change to another dict leaves this one's version alone
+        if sys.implementation.name == "cpython" and all(a < b for a, b in zip(seen, seen[1:])) \
+                and version(probe) == seen[-1]:
+            return version
+    except (ValueError, TypeError, OverflowError):
+        pass
+    return None
+
+
+_VERSION = _dict_version_reader()
+_SNAPSHOT = []
+"""(dict, its version, a copy) for each dict ``_restorer`` guards, taken once by the fork server."""
+
+
+def _guarded():
+    return globals(), builtins.__dict__, checks.__dict__
+
+
+def snapshot():
+    """Called once by the fork server, last before it serves: copies of the dicts ``_restorer``
+    guards, made there once. A forked process whose dicts are unchanged since (their version
+    says so) uses these instead of copying them: a copy touches every object a dict holds, and
+    in a forked process each page of them written is a copy-on-write fault (~80 a program)."""
+    if _VERSION is not None:
+        _SNAPSHOT[:] = [(d, _VERSION(d), dict(d)) for d in _guarded()]
+
+
 def _restorer():
-    """Puts back the builtins and these modules' globals as they are now (the program may patch them)."""
-    saved = [(d, dict(d)) for d in (globals(), builtins.__dict__, checks.__dict__)]
+    """Puts back the builtins and these modules' globals as they are now (the program may patch
+    them). Without version tags (not CPython) every dict is copied now and put back each time."""
+    version = _VERSION or (lambda d: None)
+    saved = []
+    for live in _guarded():
+        snap = next((entry for entry in _SNAPSHOT if entry[0] is live), None)
+        if snap is not None and version(live) == snap[1]:  # unchanged since the server's copy
+            saved.append([live, snap[2], snap[1]])
+        else:
+            saved.append([live, dict(live), version(live)])
 
     def restore():
-        for live, copy_ in saved:
+        for entry in saved:
+            live, copy_, seen = entry
+            if seen is not None and version(live) == seen:  # nothing changed it: nothing to put back
+                continue
             live.clear()
             live.update(copy_)
+            entry[2] = version(live)
         sys.modules["lintseq_checks"] = checks
 
     return restore
