@@ -32,15 +32,24 @@ def wanted() -> bool:
     return os.environ.get("LINTSEQ_NATIVE", "1") not in ("0", "")
 
 
+def _musl() -> str | None:
+    """musl's compiler wrapper (Debian's musl-tools), if installed: pid 1 built with it starts in a
+    third of the time a static glibc pid 1 takes (glibc's start-up reads the CPU's cache layout
+    with cpuid, which traps in a virtual machine: ~0.35 ms of every sandbox here)."""
+    return shutil.which("musl-gcc")
+
+
 def _compile(cc: str, source: str, out: str, shared: bool) -> bool:
     base = [cc, "-O2", "-Wall", "-o", out, source]
     tries = [base + ["-shared", "-fPIC"]] if shared else [base + ["-static", "-s"], base + ["-s"]]
+    if not shared and _musl():  # pid 1: static against musl first, then the system C library
+        tries.insert(0, [_musl(), "-O2", "-Wall", "-static", "-s", "-o", out, source])
     for cmd in tries:  # pid1 static where the C library allows: an exec without the dynamic loader
         try:
             if subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120).returncode == 0:
                 return True
         except (OSError, subprocess.SubprocessError):
-            return False
+            continue
     return False
 
 
@@ -51,7 +60,7 @@ def build() -> dict[str, str] | None:
     cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
     if not cc or platform.machine() not in ("x86_64", "aarch64"):
         return None
-    digest = hashlib.sha256(cc.encode() + platform.machine().encode())
+    digest = hashlib.sha256(cc.encode() + platform.machine().encode() + (_musl() or "").encode())
     for name in sorted(SOURCES.values()):
         with open(os.path.join(HERE, name), "rb") as fh:
             digest.update(fh.read())

@@ -21,11 +21,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <linux/capability.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +35,20 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+/* The kernel's structures this file needs, spelled out here rather than taken from <linux/...>:
+ * it builds against musl too (native.py prefers musl-gcc, whose static start-up costs a third of
+ * glibc's: glibc's reads the CPU's cache layout with cpuid, which traps in a virtual machine). */
+struct cap_header { uint32_t version; int pid; };   /* __user_cap_header_struct */
+struct cap_data { uint32_t effective, permitted, inheritable; };  /* __user_cap_data_struct */
+struct sock_filter_op { uint16_t code; uint8_t jt, jf; uint32_t k; };  /* struct sock_filter */
+struct filter_prog { unsigned short len; struct sock_filter_op *filter; };  /* struct sock_fprog */
+#define CAP_VERSION_3 0x20080522
+#define SECCOMP_FILTER_MODE 2
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_CLEAR_ALL 4
+#endif
 
 #define MAX_STEPS 100000
 #define MAX_NONCE 256
@@ -119,8 +131,8 @@ static void drop(long uid, const char *filter_hex) {
     }
     check(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)); /* again: a uid change resets it */
     check(prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0));
-    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
-    struct __user_cap_data_struct d[2];
+    struct cap_header h = {CAP_VERSION_3, 0};
+    struct cap_data d[2];
     memset(d, 0, sizeof d);
     check(syscall(SYS_capset, &h, d));
     check(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
@@ -133,8 +145,8 @@ static void drop(long uid, const char *filter_hex) {
         if (sscanf(filter_hex + 2 * i, "%2x", &byte) != 1) die();
         prog[i] = byte;
     }
-    struct sock_fprog fprog = {(unsigned short)(n / 16), (struct sock_filter *)prog};
-    check(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0));
+    struct filter_prog fprog = {(unsigned short)(n / 16), (struct sock_filter_op *)prog};
+    check(prctl(PR_SET_SECCOMP, SECCOMP_FILTER_MODE, &fprog, 0, 0));
 }
 
 /* the report as read so far, after a leading '\n' (so that a line at the very start counts as one) */
