@@ -68,6 +68,9 @@ def test_patching_builtins_or_the_harness_does_not_pass():
         "import builtins\nreal = builtins.exec\n"
         "def skip(code, *a):\n    return None if getattr(code, 'co_filename', '') == 'test.py' else real(code, *a)\n"
         "builtins.exec = skip\ndef f():\n    return 2",
+        # the tests' code comes precompiled from the host: a decoder the program patched never reads it
+        "import marshal, binascii\nmarshal.loads = lambda b: compile('pass', 'test.py', 'exec')\n"
+        "binascii.a2b_base64 = lambda s: b''\ndef f():\n    return 2",
     ]
     for prog in progs:
         assert verdict(prog).status == "failed", prog

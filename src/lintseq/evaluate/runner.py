@@ -26,10 +26,12 @@ the program's process here is then started by ``program_main`` and sends the job
 This file imports nothing from lintseq so that it runs on a bare interpreter.
 """
 
+import binascii
 import builtins
 import ctypes
 import importlib.util
 import json
+import marshal
 import os
 import resource
 import select
@@ -62,6 +64,7 @@ def _load(name, module_name):
 checks = _load("checks", "lintseq_checks")
 "".encode("unicode_escape")  # its codec loaded once, here, not in every program's process
 _write, _exc_info, _format_exc, _encode = os.write, sys.exc_info, traceback.format_exception, checks.dumps
+_unmarshal, _unbase64 = marshal.loads, binascii.a2b_base64  # bound here: the program may patch the modules
 _PROTECTED = frozenset({os.path.abspath(__file__), os.path.abspath(checks.__file__)})
 _SECRET_HOLDERS = frozenset({"execute", "_child", "_supervise", "main", "sandbox_main", "_serve", "_reference",
                              "_fork_program", "_read_job", "_untrusted", "arm", "program_main"})
@@ -157,17 +160,31 @@ def _unittest(ns, test):
                              f"{result.testsRun}: {bad[0][1][-400:] if bad else ''}")
 
 
-def _run_tests(ns, test, emit):
+def _test_code(test):
+    """A check/asserts test's code object as the host compiled it once per task (``code``:
+    marshal, base64, for this interpreter only), decoded before any of the program runs; None:
+    compile it here from its source."""
+    blob = test.get("code")
+    if not blob or test.get("code_for") != sys.implementation.cache_tag:
+        return None
+    try:
+        code = _unmarshal(_unbase64(blob))
+    except (ValueError, EOFError, TypeError):
+        return None
+    return code if type(code) is types.CodeType else None
+
+
+def _run_tests(ns, test, emit, code=None):
     kind = test["kind"]
     if kind == "stdio":
         checks.run_stdio(ns["__source__"], test, lambda out: emit(json.dumps(out)))
     elif kind == "ds1000":
         checks.check_ds1000(ns["__source__"], test)
     elif kind == "check":
-        exec(compile(test["test"], "test.py", "exec"), ns)
+        exec(code or compile(test["test"], "test.py", "exec"), ns)
         ns["check"](ns[test["entry_point"]])
     elif kind == "asserts":
-        exec(compile(test["setup"] + "\n" + "\n".join(test["asserts"]), "test.py", "exec"), ns)
+        exec(code or compile(test["setup"] + "\n" + "\n".join(test["asserts"]), "test.py", "exec"), ns)
     elif kind == "io":
         fn = ns[test["entry_point"]]
         for args in checks.restored_inputs(test):
@@ -207,6 +224,7 @@ def _untrusted(box):
     Its arguments come in ``box``, emptied at once, so that the thread object (reachable from the
     program) holds none of them: not the result list, not the key that arms the audit hook."""
     program, test, emit, result, key = box.pop()
+    code = _test_code(test)
     restore, run_tests, exc_info, fmt, audit = _restorer(), _run_tests, _exc_info, _format_exc, sys.audit
 
     def arm(on):
@@ -232,7 +250,7 @@ def _untrusted(box):
     restore()
     arm(True)
     try:
-        run_tests(ns, test, emit)
+        run_tests(ns, test, emit, code)
     except BaseException:
         arm(False)
         restore()

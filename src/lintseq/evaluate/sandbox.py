@@ -23,8 +23,11 @@ refused outright when ``LINTSEQ_FORBID_UNSANDBOXED`` is set (the test suite sets
 
 from __future__ import annotations
 
+import base64
 import codecs
+import functools
 import json
+import marshal
 import os
 import queue
 import secrets
@@ -96,9 +99,25 @@ def _clean(text: str) -> str:
     return text[-DETAIL_CHARS:]
 
 
+@functools.lru_cache(maxsize=4096)
+def _compiled(source: str) -> str | None:
+    """A check/asserts test compiled here once per task for every sample's sandbox (marshal,
+    base64): the code object the runner would compile (same interpreter, file name and flags),
+    without compiling it again in each sandbox. None when it does not compile (the runner says why)."""
+    try:
+        code = compile(source, "test.py", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    return base64.b64encode(marshal.dumps(code)).decode("ascii")
+
+
 def for_sandbox(test: dict, mode: str) -> dict:
     """What of a task's test goes into the sandbox: never the expected answers (MBPP+'s reference
     only in ``expected`` mode; CodeContests' inputs without their outputs)."""
+    if test["kind"] in ("check", "asserts"):
+        source = test["test"] if test["kind"] == "check" else test["setup"] + "\n" + "\n".join(test["asserts"])
+        code = _compiled(source)
+        return {**test, "code": code, "code_for": sys.implementation.cache_tag} if code else test
     if test["kind"] == "io":
         keep = ("kind", "entry_point", "inputs", "restore", "oracle") + (("reference", "alternative") if mode == "expected" else ())
         return {k: test[k] for k in keep if k in test}
