@@ -89,6 +89,18 @@ def test_pid_1_cannot_be_read_traced_or_changed(pid1):
         assert out.status == "passed", out.detail
 
 
+def test_the_program_runs_with_no_privilege(pid1):
+    # what the program's process itself holds, whichever code set it up (Python, or spawn.c
+    # with the native pid 1): no capability, no new privileges, the seccomp filter, not
+    # dumpable, not root, in /tmp
+    prog = (LIBC + "status = dict(l.split(':', 1) for l in open('/proc/self/status').read().splitlines() if ':' in l)\n"
+            "facts = [status[k].strip() for k in ('CapEff', 'CapPrm', 'CapInh', 'CapBnd', 'CapAmb', 'NoNewPrivs', "
+            "'Seccomp')] + [libc.prctl(3, 0, 0, 0, 0), os.getuid() != 0 or not %r, os.getcwd().startswith('/tmp')]\n"
+            "def f():\n    return 1 if facts[:2] == ['0000000000000000'] * 2 and facts[2] == facts[4] == '0000000000000000' "
+            "and facts[5:] == ['1', '2', 0, True, True] else facts" % privileged())
+    assert run(prog) == ("passed", "")
+
+
 def test_the_program_holds_no_descriptor_but_its_report(pid1):
     # the program's process is a copy of the fork server, which holds its socket and other
     # sandboxes' pipes and pidfds: none may survive into the program

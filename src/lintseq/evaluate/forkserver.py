@@ -167,30 +167,12 @@ def _spawn(req, fds, filter_):
         os._exit(0)
 
 
-def _program(req, fds, filter_):
-    """The program's process under the native pid 1 (pid 2, root until it drops): its own
-    descriptors only, the sample's uid, no capabilities, seccomp; it waits for pid 1's mounts."""
-    _libc.prctl(15, b"lintseq-program", 0, 0, 0)
-    job, w, cw, go = fds
-    start = 0
-    for fd in sorted(fds):  # the server's own descriptors (its socket, other sandboxes' pipes) go first
-        os.closerange(start, fd)
-        start = fd + 1
-    os.closerange(start, 1 << 16)
+def _program(job, w, cw):
+    """The program's process under the native pid 1, which ``spawn.c`` set up before handing it
+    back (its own descriptors only, the sample's uid, no capabilities, seccomp, pid 1's "go"):
+    Python's own signal dispositions as on a plain interpreter, then the job."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    uid = int(req["uid"])
-    if uid:
-        os.setgroups([])
-        os.setresgid(uid, uid, uid)
-        os.setresuid(uid, uid, uid)
-    _drop_capabilities()
-    _seccomp(filter_)
-    _libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0, as under the Python pid 1
-    if os.read(go, 1) != b"1":  # pid 1 failed its set-up (and is gone, and with it this sandbox)
-        return
-    os.close(go)
-    os.chdir("/tmp")
     runner.program_main(job, w, cw, runner.native_control)
 
 
@@ -207,12 +189,12 @@ def _serve_native(filter_):
     keep = [path.encode() for path in _KEEP]
     c_keep = (ctypes.c_char_p * (len(keep) + 1))(*keep, None)
     hooks = [ctypes.cast(getattr(_api, name), ctypes.c_void_p) for name in ("PyOS_BeforeFork", "PyOS_AfterFork_Parent")]
-    if _NATIVE.lintseq_serve(0, ctypes.c_ulong(_NEW), _PID1, filter_.hex().encode(), c_keep, len(keep), *hooks,
-                             ctypes.byref(out)) != 0:
+    if _NATIVE.lintseq_serve(0, ctypes.c_ulong(_NEW), _PID1, filter_.hex().encode(), filter_, len(filter_), c_keep,
+                             len(keep), *hooks, ctypes.byref(out)) != 0:
         return
     _api.PyOS_AfterFork_Child()
     try:
-        _program({"uid": out.uid}, (out.job, out.report, out.control, out.go), filter_)
+        _program(out.job, out.report, out.control)
     finally:
         os._exit(0)
 

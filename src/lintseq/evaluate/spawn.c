@@ -132,12 +132,55 @@ static int receive(int sock, struct request *rq, int *fds, int *nfds) {
     return 1;
 }
 
+/* The program's process, in C before it goes back to Python (each Python step here cost
+ * copy-on-write faults): its own four descriptors only, the sample's uid and no groups, no
+ * capabilities, no_new_privs and the seccomp filter, non-dumpable; then it waits for pid 1's "go"
+ * (pid 1 has made the mounts and dropped its own privileges) and starts in /tmp. Any failure
+ * ends it (pid 1 then reports that the program's process exited). */
+static void program_setup(const struct request *o, const unsigned char *filter, int filter_len) {
+    int keep[4] = {o->job, o->report, o->control, o->go};
+    for (int a = 1; a < 4; a++)
+        for (int b = a; b > 0 && keep[b] < keep[b - 1]; b--) {
+            int t = keep[b];
+            keep[b] = keep[b - 1];
+            keep[b - 1] = t;
+        }
+    int from = 0; /* the server's own descriptors (its socket, other sandboxes' pipes) go first */
+    for (int i = 0; i < 4; i++) {
+        if (keep[i] > from)
+            syscall(SYS_close_range, from, keep[i] - 1, 0);
+        from = keep[i] + 1;
+    }
+    syscall(SYS_close_range, from, ~0U, 0);
+    if (o->uid && (syscall(SYS_setgroups, 0, NULL) != 0 || syscall(SYS_setresgid, o->uid, o->uid, o->uid) != 0 ||
+                   syscall(SYS_setresuid, o->uid, o->uid, o->uid) != 0))
+        _exit(0);
+    struct { unsigned int version; int pid; } head = {0x20080522, 0}; /* _LINUX_CAPABILITY_VERSION_3 */
+    unsigned int data[6] = {0};                                          /* every set empty */
+    struct { unsigned short len; const void *filter; } prog = {(unsigned short)(filter_len / 8), filter};
+    char go = 0;
+    if (syscall(SYS_capset, &head, data) != 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        filter_len <= 0 || filter_len % 8 || prctl(PR_SET_SECCOMP, 2 /* SECCOMP_MODE_FILTER */, &prog, 0, 0) != 0 ||
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        _exit(0);
+    ssize_t n;
+    do
+        n = read(o->go, &go, 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1 || go != '1') /* pid 1 failed its set-up (and is gone, and with it this sandbox) */
+        _exit(0);
+    close(o->go);
+    if (chdir("/tmp") != 0)
+        _exit(0);
+}
+
 /* The fork server's loop (see the top of this file). Returns 0 in each program's process, with
  * `out` filled (the caller runs PyOS_AfterFork_Child, then the program's set-up), and -1 in the
  * server when the host closed the socket. `before`/`after` are PyOS_BeforeFork and
  * PyOS_AfterFork_Parent, run around each fork as os.fork runs them. */
-int lintseq_serve(int sock, unsigned long flags, const char *path, const char *filter_hex, char *const *keep_paths,
-                  int nkeep_paths, void (*before)(void), void (*after)(void), struct request *out) {
+int lintseq_serve(int sock, unsigned long flags, const char *path, const char *filter_hex, const unsigned char *filter,
+                  int filter_len, char *const *keep_paths, int nkeep_paths, void (*before)(void), void (*after)(void),
+                  struct request *out) {
     int live = 0;
     watched[0] = (struct pollfd){sock, POLLIN, 0};
     for (;;) {
@@ -191,6 +234,7 @@ int lintseq_serve(int sock, unsigned long flags, const char *path, const char *f
             if (pid == 0) {
                 prctl(PR_SET_NAME, "lintseq-program", 0, 0, 0); /* what ps and perf show */
                 *out = (struct request){rq.uid, rq.init_uid, rq.max_procs, rq.tmp_mb, fds[0], r[1], c[1], g[0]};
+                program_setup(out, filter, filter_len);
                 return 0;
             }
             after();
