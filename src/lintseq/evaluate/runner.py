@@ -313,10 +313,12 @@ def _count_processes():
 
 
 def _read_job(fd):
+    """The job, as the host wrote it (``marshal``: plain data from trusted code, read before any
+    of the program runs; one C call, where json's decoder ran Python code in every sandbox)."""
     chunks = []
     while chunk := os.read(fd, 1 << 20):
         chunks.append(chunk)
-    return json.loads(b"".join(chunks)) if chunks else None
+    return _unmarshal(b"".join(chunks)) if chunks else None
 
 
 def _fork_program(job_fd):

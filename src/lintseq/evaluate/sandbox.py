@@ -343,7 +343,7 @@ def _run_unsandboxed(job: dict, limits: Limits | None = None) -> tuple[dict, byt
                                 env={"PATH": "/usr/bin:/bin", "HOME": workdir})
         try:
             job = {"nonce": "", "mode": "run", "cap": REPORT_CAP, "rlimits": _rlimits(limits or Limits(), job["timeout"]), **job}
-            proc.stdin.write((json.dumps({**job, "workdir": workdir}) + "\n").encode())
+            proc.stdin.write(marshal.dumps({**job, "workdir": workdir}))
             proc.stdin.close()
             return read_reply(proc.stdout.fileno(), int(job["cap"]), time.monotonic() + float(job["timeout"]) + 15)
         except (OSError, ValueError):
