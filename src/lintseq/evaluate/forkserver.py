@@ -35,7 +35,6 @@ import json
 import os
 import select
 import signal
-import socket
 import sys
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -221,6 +220,9 @@ def main():
     gc.freeze()  # what is here now stays put: forked processes share it instead of copying it
     if _NATIVE:
         return _serve_native(filter_)
+    import socket  # only here: with the native loop no sandbox carries it (with selectors and its
+    # enums it was 1.5 of the server's 7 MB, page tables every fork copies and every exit tears down)
+
     sock = socket.socket(fileno=0)
     poll, live = select.poll(), {}  # kill pipe -> the pidfd of that sandbox's pid 1
     poll.register(sock, select.POLLIN)
