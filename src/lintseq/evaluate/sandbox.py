@@ -29,7 +29,6 @@ import functools
 import json
 import marshal
 import os
-import queue
 import secrets
 import shutil
 import signal
@@ -139,18 +138,18 @@ class SandboxPool:
 
     def __init__(self, workers: int = 1, limits: Limits = Limits(), allow_unsandboxed: bool = False,
                  seaborn_data: str | None = None):
-        """``workers`` programs run at once; as many sandboxes again are kept started ahead (0: none).
+        """``workers`` programs run at once (the callers' threads); each thread keeps one sandbox
+        started ahead for its next program.
         ``seaborn_data``: a folder of seaborn-data CSVs, bound read-only into every sandbox, whose
         path DS-1000 programs get as ``SEABORN_DATA`` (``seaborn.load_dataset`` then reads it)."""
         self.limits = limits
         host_data = data_mount(seaborn_data) if seaborn_data else None
         self.status = probe()
         self.bwrap = self.status.ok
-        # C queues (SimpleQueue), not queue.Queue or a Semaphore: those are Python code on a
-        # Condition, and their handoffs were a third of this side's time per program
-        self._ready: queue.SimpleQueue = queue.SimpleQueue()
-        self._need: queue.SimpleQueue = queue.SimpleQueue()  # one item per sandbox to start
-        self._done: queue.SimpleQueue = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._local = threading.local()  # .next: the sandbox this thread started for its next program
+        self._warm: set = set()  # started, not yet given a program: close() ends them
+        self._retired: list = []  # (deadline, cgroup): ended sandboxes whose cgroups were not empty yet
         self._expected: dict = {}
         self._closed = False
         self.mounts = ((host_data, SEABORN_INSIDE),) if host_data and self.bwrap else ()
@@ -161,53 +160,44 @@ class SandboxPool:
             print("lintseq: WARNING: running model-written programs WITHOUT isolation (--unsafe-no-sandbox): "
                   "they can read, write and signal anything this user can", file=sys.stderr)
             return
-        self._threads = [threading.Thread(target=self._fill, daemon=True), threading.Thread(target=self._reap, daemon=True)]
-        for t in self._threads:
-            t.start()
-        for _ in range(2 * workers):
-            self._need.put(None)
 
     @property
     def isolation(self) -> str:
         """``bwrap`` or ``none (--unsafe-no-sandbox)``: what the summary records."""
         return "bwrap" if self.bwrap else "none (--unsafe-no-sandbox)"
 
-    def _fill(self) -> None:
-        """Start a sandbox whenever one is taken, so the next program finds one warm."""
-        while True:
-            self._need.get()
-            if self._closed:
-                return
-            try:
-                self._ready.put(Sandbox(self.limits.max_processes, (self.limits.memory_mb + 512) << 20, self.limits.tmp_size_mb,
-                                        self.mounts))
-            except Exception as exc:  # e.g. out of processes: that program gets an error, the run goes on
-                self._ready.put(exc)
+    def _start(self):
+        """A fresh sandbox for this thread's next program, or the exception that kept it from
+        starting (e.g. out of processes: that program gets an error, the run goes on)."""
+        try:
+            sb = Sandbox(self.limits.max_processes, (self.limits.memory_mb + 512) << 20, self.limits.tmp_size_mb,
+                         self.mounts)
+        except Exception as exc:
+            return exc
+        with self._lock:
+            if not self._closed:
+                self._warm.add(sb)
+                return sb
+        self._retire(sb)
+        return SandboxUnavailable("the pool is closed")
 
-    def _reap(self) -> None:
-        """End used sandboxes (their pid 1 exits after replying; closing the kill pipe makes sure)
-        and remove their cgroups once empty, retrying in batches rather than waiting on each; a
-        cgroup still busy after a second has whatever is in it killed."""
-        pending: list = []
-        while True:
-            try:
-                sb = self._done.get(timeout=0.02 if pending else None)
-            except queue.Empty:
-                sb = False
-            if sb is None:
-                break
-            if sb:
-                sb.end()
-                pending.append((time.monotonic() + 1.0, sb.cgroup))
-            now, left = time.monotonic(), []
-            for deadline, group in pending:
-                if not group.try_remove():
-                    if now > deadline:
-                        group.kill()
-                    left.append((deadline, group))
-            pending = left
-        for _, group in pending:
-            group.close()
+    def _retire(self, sb: Sandbox) -> None:
+        """End a sandbox (its pid 1 exits after replying; closing its kill pipe makes the server
+        kill it, whatever it is doing) and remove its cgroups once empty: tried now and again at
+        later retirements, never waited for; a cgroup still busy after a second has whatever is
+        in it killed. close() waits for the rest."""
+        sb.end()
+        now = time.monotonic()
+        with self._lock:
+            pending, self._retired = self._retired + [(now + 1.0, sb.cgroup)], []
+        left = []
+        for deadline, group in pending:
+            if not group.try_remove():
+                if now > deadline:
+                    group.kill()
+                left.append((deadline, group))
+        with self._lock:
+            self._retired.extend(left)
 
     def run(self, program: str, test: dict, expected: str = "", timeout: float | None = None,
             mode: str = "run", key: str | None = None, steps: list[float] | None = None) -> Outcome:
@@ -241,14 +231,24 @@ class SandboxPool:
             return Outcome("error", f"the program's report could not be judged: {type(exc).__name__}")
 
     def _run_sandboxed(self, job: dict) -> tuple[dict, bytes] | None:
-        sb = self._ready.get()
-        self._need.put(None)
+        """One program in a sandbox this thread started ahead (the first on demand). Once the job
+        is sent, the thread starts its next sandbox while the program runs: start-up overlaps the
+        run with no thread or queue between them (handing sandboxes between threads cost this
+        side about a third of its time per program)."""
+        sb = getattr(self._local, "next", None) or self._start()
+        self._local.next = None
         if isinstance(sb, Exception):
             return None
+        with self._lock:
+            self._warm.discard(sb)
         try:
-            return sb.run(job)
+            sb.send(job)
+            self._local.next = self._start() if not self._closed else None
+            return sb.receive(job)
+        except (OSError, ValueError):
+            return None
         finally:
-            self._done.put(sb)  # ended (killed, whatever it is doing) and removed off this thread
+            self._retire(sb)
 
     def _stored(self, test: dict, expected: str, key: str | None):
         """An io task's expected outputs, decoded (once per key), or the Outcome saying why there are none."""
@@ -274,17 +274,21 @@ class SandboxPool:
         return stored
 
     def close(self) -> None:
+        """End every sandbox started ahead and remove every cgroup left (killing what is in it).
+        A program still running on another thread ends its own sandbox when it returns."""
         if self._closed or not self.bwrap:
             return
-        self._closed = True
-        self._need.put(None)
-        self._threads[0].join()
-        while not self._ready.empty():
-            sb = self._ready.get()
-            if isinstance(sb, Sandbox):
-                self._done.put(sb)
-        self._done.put(None)
-        self._threads[1].join()
+        with self._lock:
+            self._closed = True
+            warm, self._warm = list(self._warm), set()
+        for sb in warm:
+            sb.end()
+            with self._lock:
+                self._retired.append((0.0, sb.cgroup))
+        with self._lock:
+            pending, self._retired = self._retired, []
+        for _, group in pending:
+            group.close()
 
     def __enter__(self) -> "SandboxPool":
         return self

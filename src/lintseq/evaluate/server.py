@@ -137,15 +137,23 @@ class Sandbox:
         (self.job_w, self.reply_r, self.kill_w), self.cgroup, self.uid = start(server(mounts), max_procs, memory_bytes,
                                                                                tmp_size_mb)
 
-    def run(self, job: dict) -> tuple[dict, bytes] | None:
+    def send(self, job: dict) -> None:
+        """Give it its job (its program starts); OSError when the sandbox is gone."""
+        self.deadline = time.monotonic() + float(job["timeout"]) + 15.0
+        data = marshal.dumps(job)  # plain data, read by trusted code in the sandbox (runner._read_job)
+        while data:
+            data = data[os.write(self.job_w, data):]
+        self.close_job()
+
+    def receive(self, job: dict) -> tuple[dict, bytes] | None:
         """(header, report), or None when the sandbox died or hung."""
-        deadline = time.monotonic() + float(job["timeout"]) + 15.0
+        return read_reply(self.reply_r, int(job["cap"]), self.deadline)
+
+    def run(self, job: dict) -> tuple[dict, bytes] | None:
+        """``send`` then ``receive``: (header, report), or None when the sandbox died or hung."""
         try:
-            data = marshal.dumps(job)  # plain data, read by trusted code in the sandbox (runner._read_job)
-            while data:
-                data = data[os.write(self.job_w, data):]
-            self.close_job()
-            return read_reply(self.reply_r, int(job["cap"]), deadline)
+            self.send(job)
+            return self.receive(job)
         except (OSError, ValueError):
             return None
 
