@@ -62,19 +62,43 @@ def _op(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
     return struct.pack("=HBBI", code, jt, jf, k)
 
 
-def program() -> bytes:
-    """The filter as bytes (``struct sock_filter`` array), for this machine's architecture."""
-    arch, nr = _TABLES[platform.machine()]
+def _action(name: str) -> list[bytes]:
+    """What a filtered call gets, as instructions ending in a return."""
+    if name == "clone3":  # ENOSYS: libc falls back to clone, whose flags a filter can read
+        return [_op(_RET, _ENOSYS)]
+    if name == "clone":  # flags are the first argument (low word at offset 16)
+        return [_op(_LD, 16), _op(_JSET, _NS_FLAGS, 0, 1), _op(_RET, _EPERM), _op(_RET, _ALLOW)]
+    if name == "prlimit64":  # only on itself: pid 0, both words of the first argument zero
+        return [_op(_LD, 16), _op(_JEQ, 0, 0, 2), _op(_LD, 20), _op(_JEQ, 0, 1, 0), _op(_RET, _EPERM),
+                _op(_RET, _ALLOW)]
+    return [_op(_RET, _EPERM)]
+
+
+def _search(calls: list[tuple[int, str]]) -> list[bytes]:
+    """A binary search over the sorted ``(number, name)`` calls, on the call number in the
+    accumulator: ~6 comparisons to any verdict instead of one per listed call. The kernel runs
+    the filter on every system call, and on attaching it runs it once for every call number to
+    cache the ones always allowed: with a linear list that was ~2% of all the evaluator's CPU
+    (two filters a sandbox)."""
+    if len(calls) <= 4:
+        ops: list[bytes] = []
+        for number, name in calls:
+            act = _action(name)
+            ops += [_op(_JEQ, number, 0, len(act))] + act
+        return ops + [_op(_RET, _ALLOW)]
+    mid = len(calls) // 2
+    low, high = _search(calls[:mid]), _search(calls[mid:])
+    assert len(low) < 256  # a jump's offset is one byte
+    return [_op(_JGE, calls[mid][0], len(low), 0)] + low + high
+
+
+def program(machine: str | None = None) -> bytes:
+    """The filter as bytes (``struct sock_filter`` array), for this machine's architecture (or
+    ``machine``'s: the tests build both)."""
+    machine = machine or platform.machine()
+    arch, nr = _TABLES[machine]
     ops = [_op(_LD, 4), _op(_JEQ, arch, 1, 0), _op(_RET, _KILL), _op(_LD, 0)]
-    if platform.machine() == "x86_64":  # the x32 ABI's numbers have bit 30 set
+    if machine == "x86_64":  # the x32 ABI's numbers have bit 30 set
         ops += [_op(_JGE, 0x40000000, 0, 1), _op(_RET, _KILL)]
-    for name in _DENIED:
-        ops += [_op(_JEQ, nr[name], 0, 1), _op(_RET, _EPERM)]
-    ops += [_op(_JEQ, nr["clone3"], 0, 1), _op(_RET, _ENOSYS)]
-    # clone: flags are the first argument (low word at offset 16)
-    ops += [_op(_JEQ, nr["clone"], 0, 4), _op(_LD, 16), _op(_JSET, _NS_FLAGS, 0, 1), _op(_RET, _EPERM), _op(_RET, _ALLOW)]
-    # prlimit64: only on itself (pid 0: both words of the first argument zero)
-    ops += [_op(_JEQ, nr["prlimit64"], 0, 5), _op(_LD, 16), _op(_JEQ, 0, 0, 2), _op(_LD, 20), _op(_JEQ, 0, 1, 0),
-            _op(_RET, _EPERM)]
-    ops += [_op(_RET, _ALLOW)]
+    ops += _search(sorted((nr[name], name) for name in (*_DENIED, "clone3", "clone", "prlimit64")))
     return b"".join(ops)
