@@ -23,7 +23,9 @@ process's memory until its exec (no page tables copied, no copy-on-write faults,
 copy), it joins the cgroups and forks the program's process (a copy of this server, as before),
 then exec's ``pid1.c``, which makes the mounts, takes a uid of its own (never the program's), drops
 every capability, installs the seccomp filter and supervises the program (``spawn.c``: ``lintseq_serve``). The
-program's process drops to the sample's uid itself and waits for pid 1's "go" (``_program``).
+program's process drops to the sample's uid itself and waits for pid 1's "go", in C before it
+returns to Python (``spawn.c``: ``program_setup``). The loop itself is C too (``lintseq_serve``):
+after each fork the server writes to a few pages, not to the Python objects a loop here touched.
 
 Runs on a bare interpreter: imports nothing from lintseq.
 """
@@ -221,7 +223,7 @@ def main():
     if _NATIVE:
         return _serve_native(filter_)
     import socket  # only here: with the native loop no sandbox carries it (with selectors and its
-    # enums it was 1.5 of the server's 7 MB, page tables every fork copies and every exit tears down)
+    # enums ~0.4 MB of the server's image: page tables every fork copies and every exit tears down)
 
     sock = socket.socket(fileno=0)
     poll, live = select.poll(), {}  # kill pipe -> the pidfd of that sandbox's pid 1
