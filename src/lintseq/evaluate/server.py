@@ -149,14 +149,6 @@ class Sandbox:
         """(header, report), or None when the sandbox died or hung."""
         return read_reply(self.reply_r, int(job["cap"]), self.deadline)
 
-    def run(self, job: dict) -> tuple[dict, bytes] | None:
-        """``send`` then ``receive``: (header, report), or None when the sandbox died or hung."""
-        try:
-            self.send(job)
-            return self.receive(job)
-        except (OSError, ValueError):
-            return None
-
     def close_job(self) -> None:
         """End of its job: an unused sandbox's pid 1 then exits at once."""
         if self.job_w >= 0:
