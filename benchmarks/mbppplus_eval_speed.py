@@ -69,12 +69,16 @@ def compare(rows: list[dict], work: str, tree: str, args, env: dict, partial: bo
         ref_flag = flag if "allow_partial" in fh.read() else []
     out = {"samples": len(rows), "ours_cold_cache": run(ROOT, ours, args, env, flag),
            "ours_warm_cache": run(ROOT, ours, args, env, flag), "ref": run(tree, theirs, args, env, ref_flag)}
+    if "allow_partial" in open(os.path.join(tree, "src", "lintseq", "evaluate", "pipeline.py"), encoding="utf-8").read():
+        # an earlier evaluator with the cache (the key holds the runner's hash: it filled its own)
+        out["ref_warm_cache"] = run(tree, theirs, args, env, ref_flag)
+        out["ref_warm_cache"].pop("rows")
     a, b = out["ours_cold_cache"].pop("rows"), out["ref"].pop("rows")
     out["ours_warm_cache"].pop("rows")
     out["rows_passing_only_ours"] = sum(x and not y for x, y in zip(a, b))
     out["rows_passing_only_ref"] = sum(y and not x for x, y in zip(a, b))
     out["speedup_cold_cache"] = round(out["ref"]["seconds"] / out["ours_cold_cache"]["seconds"], 2)
-    out["speedup_warm_cache"] = round(out["ref"]["seconds"] / out["ours_warm_cache"]["seconds"], 2)
+    out["speedup_warm_cache"] = round(out.get("ref_warm_cache", out["ref"])["seconds"] / out["ours_warm_cache"]["seconds"], 2)
     return out
 
 
