@@ -23,7 +23,8 @@ from __future__ import annotations
 import ast
 import keyword
 import re
-from collections import Counter
+
+from .reach import reaches
 
 _WORD = re.compile(r"[A-Za-z_]\w*")
 _DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?(def|class)[ \t]+([A-Za-z_]\w*)")
@@ -50,8 +51,9 @@ def deleted(baseline: list[str], state: list[str]) -> list[int] | None:
     return gone if j == len(state) else None
 
 
-def _enclosing_function(lines: list[str], i: int) -> str | None:
-    """Name of the innermost ``def`` whose block holds line ``i`` (by indentation)."""
+def _enclosing_definition(lines: list[str], i: int) -> tuple[str, str] | None:
+    """(``def`` or ``class``, name) of the innermost definition whose block holds line ``i``
+    (by indentation); None at module level."""
     text = lines[i]
     depth = len(text) - len(text.lstrip())
     for k in range(i - 1, -1, -1):
@@ -62,17 +64,23 @@ def _enclosing_function(lines: list[str], i: int) -> str | None:
         lead = len(line) - len(stripped)
         if lead < depth:
             m = _DEF.match(line)
-            if m and m.group(1) == "def":
-                return m.group(2)
-            if m:  # a class body line: no function around it
-                return None
+            if m:
+                return m.group(1), m.group(2)
             depth = lead
     return None
 
 
-def _line_effects(line: str) -> tuple[set[str], bool] | None:
-    """(names the line binds, whether it returns/yields/raises) for one line parsed alone;
-    None when it does not parse alone (part of a multi-line statement: take all its words)."""
+def _enclosing_function(lines: list[str], i: int) -> str | None:
+    """Name of the innermost ``def`` whose block holds line ``i`` (None in a class body)."""
+    found = _enclosing_definition(lines, i)
+    return found[1] if found and found[0] == "def" else None
+
+
+def _line_effects(line: str) -> tuple[set[str], set[str], bool, bool] | None:
+    """(names the line binds, those of them bound as variables rather than attributes,
+    whether it returns/yields/raises, whether it may leave its block: a ``return``, ``raise``,
+    ``break``, ``continue`` or a call that may never return) for one line parsed alone; None
+    when it does not parse alone (part of a multi-line statement: take all its words)."""
     text = line.strip()
     for attempt in (text, text + "\n pass"):
         try:
@@ -80,12 +88,13 @@ def _line_effects(line: str) -> tuple[set[str], bool] | None:
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
         bound: set[str] = set()
+        attributes: set[str] = set()
         effect = False
         for n in ast.walk(tree):
             if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load):
                 bound.add(n.id)
             elif isinstance(n, ast.Attribute) and not isinstance(n.ctx, ast.Load):
-                bound.add(n.attr)
+                attributes.add(n.attr)
             elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 bound.add(n.name)
             elif isinstance(n, ast.arg):
@@ -100,7 +109,10 @@ def _line_effects(line: str) -> tuple[set[str], bool] | None:
                 bound.add(n.name)
             elif isinstance(n, (ast.Return, ast.Yield, ast.YieldFrom, ast.Raise, ast.Await)):
                 effect = True
-        return bound, effect
+        first = tree.body[0] if tree.body else None
+        exits = isinstance(first, (ast.Return, ast.Raise, ast.Break, ast.Continue)) or (
+            isinstance(first, ast.Expr) and isinstance(first.value, ast.Call))
+        return bound | attributes, bound, effect, exits
     return None
 
 
@@ -166,76 +178,218 @@ def statement_spans(lines: list[str]) -> dict[int, tuple[set[str], bool]]:
     return spans
 
 
-def _changes_kind(baseline: list[str], i: int, gone: set[int]) -> bool:
-    """Whether deleting line ``i`` changes what a remaining definition is, or how the whole
-    file is read: a decorator (``@dataclass`` makes ``field()`` legal, ``@property`` makes a
-    member a value), a ``def``/``class`` line whose decorators remain (they now decorate the
-    next definition), or a ``from __future__`` import (annotations evaluated or not)."""
+_BRANCH = re.compile(r"^[ \t]*(elif|else|except|finally)\b")
+# special names the language reads without naming them (x[k], for, with, in, calls, operators,
+# attribute fallbacks, slots, hashing, reversed(), __all__): deleting one needs pylint
+_OPERATORS = ("add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "divmod", "pow", "lshift", "rshift",
+              "and", "xor", "or")
+_IMPLICIT = frozenset(
+    {f"__{n}__" for n in ("getitem", "setitem", "delitem", "class_getitem", "missing", "iter", "aiter", "next",
+                          "anext", "reversed", "len", "contains", "call", "enter", "exit", "aenter", "aexit",
+                          "await", "getattr", "getattribute", "setattr", "delattr", "slots", "all", "index",
+                          "get", "set", "delete", "set_name", "mro_entries", "hash", "eq", "neg", "pos",
+                          "invert", "abs", "init_subclass", "metaclass")}
+    | {f"__{p}{op}__" for op in _OPERATORS for p in ("", "r", "i")})
+_KIND_DECORATORS = re.compile(r"staticmethod|classmethod|property|setter|getter|deleter|overload|abstract"
+                              r"|singledispatch|register")
+
+
+def _changes_kind(baseline: list[str], i: int, gone: set[int]) -> bool | str | None:
+    """What deleting line ``i`` does to a remaining definition or to how the file is read:
+    True where pylint must look (a ``from __future__`` import: annotations evaluated or not; a
+    decorator of a class, or one that makes a method static, a class method, a property, an
+    overload or abstract: ``self`` and the callers read it anew; a ``def``/``class`` line whose
+    decorators remain: they now decorate the next definition); the decorated function's name
+    where another decorator goes (its value changed: :mod:`lintseq.oracle.reach` follows
+    it); None otherwise."""
     stripped = baseline[i].lstrip()
-    if stripped.startswith("@") or stripped.startswith("from __future__"):
+    if stripped.startswith("from __future__"):
         return True
+    if stripped.startswith("@"):
+        k = i + 1
+        while k < len(baseline) and (not baseline[k].strip() or baseline[k].lstrip()[:1] in "@#"):
+            k += 1
+        m = _DEF.match(baseline[k]) if k < len(baseline) else None
+        if m is None or m.group(1) == "class" or _KIND_DECORATORS.search(stripped):
+            return True
+        return None if k in gone else m.group(2)  # a definition deleted whole changes no kind
     if _DEF.match(baseline[i]):
         k = i - 1
         while k >= 0 and not baseline[k].strip():
             k -= 1
-        return k >= 0 and k not in gone and baseline[k].lstrip().startswith("@")
-    return False
+        return True if k >= 0 and k not in gone and baseline[k].lstrip().startswith("@") else None
+    return None
 
 
 def _splits_string(baseline: list[str], i: int, gone: set[int], spans: dict) -> bool:
-    """Whether line ``i`` holds a triple quote of a multi-line statement that does not go
-    whole: the quotes that remain pair up anew, and code and text trade places."""
+    """Whether line ``i`` holds a triple quote of a multi-line statement whose other non-blank
+    lines do not all go: the quotes that remain pair up anew, and code and text trade places.
+    (A blank line left behind is nothing either way: the greedy match of :func:`deleted` keeps
+    a string's blank line where the blank line after it went.)"""
     line = baseline[i]
     if '"""' not in line and "'''" not in line or i not in spans:
         return False
     span = spans[i]
-    return any(spans.get(k) is span and k not in gone for k in range(len(baseline)))
+    return any(spans.get(k) is span and k not in gone and baseline[k].strip() for k in range(len(baseline)))
 
 
-def touched(baseline: list[str], state: list[str], spans: dict | None = None) -> bool | None:
-    """Whether deleting ``baseline`` lines to get ``state`` can change pylint's inference on what
-    remains (see the module docstring); None when ``state`` is no deletion of ``baseline``.
-    ``spans`` is :func:`statement_spans` of ``baseline`` when the caller keeps it."""
+def _statement_around(baseline: list[str], i: int) -> range | None:
+    """The lines of the outermost compound statement of its function (or module) body that
+    holds line ``i`` (with its ``elif``/``else``/``except``/``finally`` branches); None when
+    line ``i`` sits directly in a function, class or module body. A ``return``, ``raise``,
+    ``break``, ``continue`` or a call that never returns (pylint's ``is_terminating_func``:
+    ``sys.exit``, functions annotated ``NoReturn``) deleted inside it lets the names it binds
+    reach the code after it, which pylint's used-before-assignment checks (E0601/E0606) judge
+    by flow."""
+    depth = len(baseline[i]) - len(baseline[i].lstrip())
+    top = None
+    for k in range(i - 1, -1, -1):
+        stripped = baseline[k].lstrip()
+        lead = len(baseline[k]) - len(stripped)
+        if not stripped or stripped[0] == "#" or lead >= depth:
+            continue
+        if _DEF.match(baseline[k]):
+            break
+        top, depth = k, lead
+        if lead == 0:
+            break
+    if top is None:
+        return None
+    while top > 0 and _BRANCH.match(baseline[top]):  # an elif/else/except/finally: its `if`/`try`
+        k = top - 1
+        while k > 0 and (not baseline[k].strip() or len(baseline[k]) - len(baseline[k].lstrip()) > depth):
+            k -= 1
+        top = k
+    end = top + 1
+    while end < len(baseline):
+        stripped = baseline[end].lstrip()
+        if stripped and stripped[0] != "#" and len(baseline[end]) - len(stripped) <= depth \
+                and not _BRANCH.match(baseline[end]):
+            break
+        end += 1
+    return range(top, end)
+
+
+def _bound_in(baseline: list[str], lines: range) -> set[str]:
+    """Names the lines bind as variables (every word of a line that does not parse alone)."""
+    out: set[str] = set()
+    for k in lines:
+        effects = _line_effects(baseline[k])
+        out |= set(_WORD.findall(baseline[k])) if effects is None else effects[1]
+    return out - _NEUTRAL
+
+
+def _deleted_constructors(baseline: list[str], gone: set[int], spans: dict) -> set[int]:
+    """Lines of ``__init__``/``__new__`` definitions deleted whole (header and block): what
+    they mention of ``super`` or ``__init__`` no longer matters to W0231, which needs an
+    ``__init__`` to report on."""
+    out: set[int] = set()
+    for i in gone:
+        m = _DEF.match(baseline[i])
+        if not m or m.group(2) not in ("__init__", "__new__"):
+            continue
+        depth = len(baseline[i]) - len(baseline[i].lstrip())
+        header = spans.get(i)
+        block = [i] + [k for k in range(i + 1, len(baseline)) if header is not None and spans.get(k) is header]
+        for k in range(block[-1] + 1, len(baseline)):
+            stripped = baseline[k].lstrip()
+            if stripped and stripped[0] != "#" and len(baseline[k]) - len(stripped) <= depth:
+                break
+            block.append(k)
+        if gone.issuperset(block):
+            out.update(block)
+    return out
+
+
+def _class_wide(words: set[str], baseline: list[str], i: int) -> bool:
+    """Whether line ``i`` (with ``words``) touches what pylint checks about a class as a whole:
+    ``__init__``, abstract methods, or ``super`` inside an ``__init__`` (W0231)."""
+    hit = words & _CLASS_WIDE
+    if hit == {"super"}:
+        return _enclosing_function(baseline, i) in ("__init__", "__new__")
+    return bool(hit)
+
+
+def changed_names(baseline: list[str], gone: list[int], spans: dict) -> tuple[set, set, dict] | None:
+    """What deleting lines ``gone`` of ``baseline`` changes: (``value`` names the lines bound or
+    a multi-line statement they were part of bound or called, ``result`` functions whose body
+    lost a line that returns, yields or raises, and for each name bound as a variable the
+    functions where, by name, None at module or class level); None where the deletion changes
+    how the rest is read (see :func:`_changes_kind`, :func:`_splits_string`) or what pylint
+    checks about a class as a whole (``super``/``__init__`` calls, abstract methods)."""
+    gone_set = set(gone)
+    constructors = _deleted_constructors(baseline, gone_set, spans)
+    value: set[str] = set()
+    result: set[str] = set()
+    flow: dict[str, set] = {}
+    for i in gone:
+        line = baseline[i]
+        kind = _changes_kind(baseline, i, gone_set)
+        if kind is True or _splits_string(baseline, i, gone_set, spans):
+            return None
+        if kind:
+            value.add(kind)
+        every = set(_WORD.findall(line))
+        class_wide = i not in constructors
+        if i in constructors and _DEF.match(line):
+            owner = _enclosing_definition(baseline, i)
+            value.add(_DEF.match(line).group(2))
+            if owner and owner[0] == "class":
+                value.add(owner[1])  # its instantiations: E1120/E1121 against another __init__
+        if i in spans:  # part of a multi-line statement (decorated definitions included)
+            span_words, effect = spans[i]
+            if class_wide and _class_wide(span_words | every, baseline, i):
+                return None
+            bound = variables = span_words
+        else:
+            if class_wide and _class_wide(every, baseline, i):
+                return None
+            effects = _line_effects(line)
+            if effects is None:  # part of a multi-line statement: every word may bind
+                bound = variables = every
+                effect = True
+            else:
+                bound, variables, effect, exits = effects
+                top = _statement_around(baseline, i) if exits else None
+                if top is not None:  # its branch's names now reach what follows
+                    fn = _enclosing_function(baseline, i)
+                    for name in _bound_in(baseline, top):
+                        flow.setdefault(name, set()).add(fn)
+        value |= bound
+        fn = _enclosing_function(baseline, i) if variables or effect else None
+        for name in variables:
+            flow.setdefault(name, set()).add(fn)
+        if effect and fn is not None:
+            result.add(fn)
+    value -= _NEUTRAL
+    result -= _NEUTRAL
+    if not value.isdisjoint(_IMPLICIT):
+        return None
+    return value, result, flow
+
+
+def touched(baseline: list[str], state: list[str], spans: dict | None = None,
+            tree: ast.Module | None = None) -> bool | None:
+    """Whether deleting ``baseline`` lines to get ``state`` can change a counted message of
+    pylint on what remains (see the module docstring); None when ``state`` is no deletion of
+    ``baseline``. ``spans`` is :func:`statement_spans` of ``baseline`` and ``tree`` the parsed
+    ``state`` when the caller has them."""
     gone = deleted(baseline, state)
     if gone is None:
         return None
     if spans is None:
         spans = statement_spans(baseline)
-    words: set[str] = set()
-    gone_set = set(gone)
-    for i in gone:
-        line = baseline[i]
-        if _changes_kind(baseline, i, gone_set) or _splits_string(baseline, i, gone_set, spans):
-            return True
-        every = set(_WORD.findall(line))
-        if i in spans:  # part of a multi-line statement (decorated definitions included)
-            span_words, effect = spans[i]
-            if (span_words | every) & _CLASS_WIDE:
-                return True
-            words |= span_words
-            fn = _enclosing_function(baseline, i) if effect else None
-            if fn is not None:
-                words.add(fn)
-            continue
-        if every & _CLASS_WIDE:
-            return True
-        effects = _line_effects(line)
-        if effects is None:  # part of a multi-line statement: every word may bind
-            words |= every
-            effect = True
-        else:
-            bound, effect = effects
-            words |= bound
-        if effect or effects is None:
-            fn = _enclosing_function(baseline, i)
-            if fn is not None:
-                words.add(fn)
-    words -= _NEUTRAL
-    if not words:
+    changed = changed_names(baseline, gone, spans)
+    if changed is None:
+        return True
+    value, result, flow = changed
+    names = value | result | set(flow)
+    text = "\n".join(state)
+    if not names or names.isdisjoint(_WORD.findall(text)):
         return False
-    refs = Counter(w for w in _WORD.findall("\n".join(state)) if w in words)
-    for line in state:  # a def/class line names itself: no reference
-        m = _DEF.match(line)
-        if m and m.group(2) in refs:
-            refs[m.group(2)] -= 1
-    return any(n > 0 for n in refs.values())
+    if tree is None:
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return True
+    return reaches(tree, value, result, flow)

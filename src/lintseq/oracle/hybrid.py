@@ -149,7 +149,7 @@ class HybridLinter:
         if self._base is None or self._base[0] is not base and self._base[0] != base:
             lines = base.split("\n")  # one base serves all its candidates: split and parsed once
             self._base = (base, lines, statement_spans(lines))
-        return touched(self._base[1], source.split("\n"), self._base[2]) is False
+        return touched(self._base[1], source.split("\n"), self._base[2], self.fast.last_tree) is False
 
     def messages(self, source: str, base: str | None = None) -> list[LintMessage]:
         """Messages for ``source``; ``base``: a state this linter called clean, of which

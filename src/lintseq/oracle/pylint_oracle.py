@@ -159,6 +159,11 @@ class PylintLinter:
         self._path = os.path.join(self._dir, self._modname + ".py")
         with open(self._path, "w", encoding="utf-8"):
             pass  # pylint resolves sibling imports from the file's folder, as for a temp file
+        from astroid import MANAGER
+
+        from .transforms import index_transforms
+
+        index_transforms(MANAGER)  # the same transforms, fewer predicate calls (transforms.py)
         self.reporter = CollectingReporter()
         self.linter = PyLinter(reporter=self.reporter)
         self.linter.load_default_plugins()
