@@ -1,6 +1,7 @@
 """astroid's transforms looked up by name (oracle/transforms.py): the same trees as astroid's own
 dispatch, node by node, on code that every indexed family fires on and on real modules."""
 
+import functools
 import importlib.util
 
 import pytest
@@ -30,9 +31,19 @@ def _signature(module) -> list[tuple]:
     out = []
     for node in _walk(module):
         tip = getattr(node, "_explicit_inference", None)
-        out.append((type(node).__name__, node.lineno, node.col_offset, node.as_string()[:80],
-                    getattr(tip, "__qualname__", None) if tip is not None else None))
+        out.append((type(node).__name__, node.lineno, node.col_offset, node.as_string()[:80], _named(tip)))
     return out
+
+
+def _named(fn) -> str | None:
+    """What an inference tip wraps, down to the brain function and its arguments: when several
+    transforms apply to one node, the last one's tip must win, as in astroid's own loop."""
+    if fn is None:
+        return None
+    if isinstance(fn, functools.partial):
+        return f"{_named(fn.func)}{fn.args!r}{sorted(fn.keywords.items())!r}"
+    inner = [_named(c.cell_contents) for c in (getattr(fn, "__closure__", None) or ()) if callable(c.cell_contents)]
+    return f"{getattr(fn, '__qualname__', type(fn).__name__)}<{','.join(inner)}>"
 
 
 def _walk(node):
