@@ -31,6 +31,7 @@ from common import timed, write_jsonl  # noqa: E402
 from fidelity import load, pylint_clean_fraction, states  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+SEED = 1  # both tools' --seed, and the in-process recount of the states asked
 
 
 def subset(rows: list[dict], n: int) -> list[dict]:
@@ -50,10 +51,11 @@ def pylint_share(path: str, samples: int, linter: str = "hybrid") -> dict:
 
     hybrid = HybridLinter(installed=linter == "hybrid")
     records._LINTERS[linter] = hybrid  # the per-process linter generate would build: ours, counted
-    spec = records.JobSpec(samples=samples, linter=linter)
+    spec = records.JobSpec(samples=samples, linter=linter, seed=SEED)
     for i, r in enumerate(load(path)):
         records.process_row(Row(i, r["instruction"], r["response"]), spec)
     return {"states": hybrid.states, "pylint_calls": hybrid.pylint_calls, "delta_skips": hybrid.delta_skips,
+            "inert_skips": hybrid.inert_skips,
             "share": round(hybrid.pylint_calls / max(hybrid.states, 1), 4)}
 
 
@@ -82,7 +84,7 @@ def main() -> None:
                 for linter in linters:
                     out = os.path.join(args.out_dir, f"ours_{linter}_s{s}_w{w}.jsonl")
                     cmd = [sys.executable, "-m", "lintseq.cli", "generate", src, "-o", out, "-s", str(s),
-                           "--workers", str(w), "--linter", linter, "--seed", "1", "--overwrite", "-q"]
+                           "--workers", str(w), "--linter", linter, "--seed", str(SEED), "--overwrite", "-q"]
                     tag_runs[linter].append(timed(cmd)[0])
 
             for _ in range(args.repeat):
@@ -92,7 +94,7 @@ def main() -> None:
                 dest = os.path.join(args.out_dir, f"peer_s{s}_w{w}")
                 shutil.rmtree(dest, ignore_errors=True)
                 peer_cmd = [sys.executable, os.path.join(HERE, "_pylintseq_shim.py"), "-p", src, "-d", dest,
-                            "-c", str(w), "-s", str(s), "--seed", "1"]
+                            "-c", str(w), "-s", str(s), "--seed", str(SEED)]
                 sec, _ = timed(peer_cmd)
                 (peer_out,) = glob.glob(os.path.join(dest, "*.jsonl"))
                 peer = {"seconds": round(sec, 1), "seq_per_s": round(len(load(peer_out)) / sec, 3)}

@@ -138,8 +138,8 @@ def test_a_whole_docstring_or_its_inside_lines_change_nothing():
 def test_statement_spans_cover_multiline_statements_only():
     spans = statement_spans(CALLS.split("\n"))
     assert 8 not in spans                          # print(path): one line
-    assert spans[10] == ({"data", "load", "open"}, False)  # the call's binding and callables
-    assert spans[5][0] == set()                    # the docstring names nothing
+    assert spans[10] == ({"data", "load", "open"}, False, False)  # the call's binding and callables
+    assert spans[5][0] == set() and spans[5][2]    # the docstring names nothing: text only
 
 
 def _real_programs(module, limit=4, max_lines=50):
@@ -193,7 +193,7 @@ def test_delta_gate_spares_pylint_calls():
         for linter in (with_delta, without):
             for k in range(2):
                 lintseq_sample(prog, linter, rng_for(1, 0, k))
-    assert with_delta.delta_skips > 0
+    assert with_delta.delta_skips + with_delta.inert_skips > 0
     assert with_delta.pylint_calls < without.pylint_calls
 
 
@@ -244,7 +244,7 @@ def test_verify_reaches_the_samplers_verdicts_through_the_delta_gate():
                 for rec in records.process_row(Row(i, "doc", prog), spec).records]
     finally:
         records._LINTERS.pop("hybrid", None)
-    assert sampler.delta_skips > 0
+    assert sampler.delta_skips > 0 and sampler.inert_skips > 0
     report = verify_records(recs)
     assert report["states"] > 20 and report["ok"], report["violations"]
 
@@ -261,7 +261,7 @@ def test_the_gate_ignores_a_base_the_state_is_no_deletion_of():
     state = base.replace("\n        print(1)", "")
     on, off = HybridLinter(), HybridLinter(delta=False)
     assert on.messages(state, base=base) == off.messages(state, base=base) == []
-    assert (on.pylint_calls, on.delta_skips, off.pylint_calls, off.delta_skips) == (0, 1, 1, 0)
+    assert (on.pylint_calls, on.inert_skips, off.pylint_calls, off.inert_skips) == (0, 1, 1, 0)
 
 
 def test_the_hybrids_pylint_skips_what_modules_set_on_others_and_the_exact_one_rebuilds(tmp_path, monkeypatch):
@@ -281,3 +281,54 @@ def test_the_hybrids_pylint_skips_what_modules_set_on_others_and_the_exact_one_r
     exact = PylintLinter(AUTHOR_FLAGS)
     assert exact.messages(state) == []                               # rebuilt in full: recorded
     assert partial.messages(state) == []                             # and kept for the hybrid
+
+
+def _candidates(prog: str, seed: int):
+    """(base, candidate) pairs as the sampler asks them on ``prog``: each deletion of a line
+    with its children from the states of one sampled path."""
+    from lintseq.backward_sampling import children, indentation
+
+    lines = prog.split("\n")
+    indents, _ = indentation(lines)
+    seq = lintseq_sample(prog, HybridLinter(), rng_for(seed, 0, 0))
+    for kept in seq.states[1:]:
+        base = [lines[i] for i in kept]
+        for pos, i in enumerate(kept):
+            if lines[i].strip():
+                gone = {i, *children(i, indents)}
+                yield base, [lines[k] for k in kept if k not in gone]
+
+
+def test_inert_deletions_of_a_clean_state_leave_every_check_silent(author_pylint):
+    """The hybrid's shortcut: a candidate that is its clean base minus statements nothing left
+    mentions gets no check at all. On every such candidate of real classes, the fast oracle,
+    the import checks and pylint (the paper's flags) agree that it is clean; and the shortcut
+    does fire on many of them, and does not on some that pylint or the fast oracle flags."""
+    import ast
+
+    from lintseq.oracle.delta import inert
+    from lintseq.oracle.fast import FastLinter
+    from lintseq.oracle.imports import import_messages
+
+    fast, fired, refused = FastLinter(), 0, 0
+    programs = [p for m in ("click.types", "jinja2.utils", "json.decoder", "textwrap")
+                for p in _real_programs(m, limit=8, max_lines=60)]
+    for prog in programs:
+        for base, state in _candidates(prog, seed=3):
+            text = "\n".join(state)
+            base_text = "\n".join(base)
+            if fast.messages(base_text) or import_messages(fast.last_tree) or [
+                    m for m in author_pylint.messages(base_text) if not environment_dependent(m.code, m.text)]:
+                continue  # only a clean base counts (as the hybrid judges it)
+            try:
+                ast.parse(text)
+            except SyntaxError:
+                continue
+            found = fast.messages(text) or import_messages(fast.last_tree) or [
+                m for m in author_pylint.messages(text) if not environment_dependent(m.code, m.text)]
+            if inert(base, state, statement_spans(base)):
+                fired += 1
+                assert found == [], (text, found)
+            elif found:
+                refused += 1
+    assert fired > 20 and refused > 0

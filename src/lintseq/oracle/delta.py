@@ -123,18 +123,20 @@ _HEADER_FIELDS = {  # the parts of a compound statement on its header lines
 _EFFECTS = (ast.Return, ast.Raise, ast.Yield, ast.YieldFrom, ast.Await)
 
 
-def _statement_words(node: ast.stmt) -> tuple[set[str], bool]:
+def _statement_words(node: ast.stmt) -> tuple[set[str], bool, bool]:
     """(what deleting a line of a multi-line statement can change, whether it returns, yields
-    or raises). For a ``def``/``class`` header: its name (a parameter the body still reads is
+    or raises, whether it is a bare string: a docstring, whose inner lines are only text). For a ``def``/``class`` header: its name (a parameter the body still reads is
     an undefined name the fast oracle reports; one it does not read matters only to callers).
     Otherwise: the names it
     binds and the callables it calls (a call that loses an argument line is what pylint then
     judges); names merely read, and string contents (a docstring), change nothing elsewhere."""
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return {node.name}, False
+        return {node.name}, False, False
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+        return set(), False, True
     fields = _HEADER_FIELDS.get(type(node))
     if fields is None and hasattr(node, "body"):
-        return set(), False  # try:, else: ... headers hold no names
+        return set(), False, False  # try:, else: ... headers hold no names
     roots = [node] if fields is None else [v for f in fields for v in
                                            (getattr(node, f) if isinstance(getattr(node, f), list) else [getattr(node, f)])
                                            if isinstance(v, ast.AST)]
@@ -146,23 +148,25 @@ def _statement_words(node: ast.stmt) -> tuple[set[str], bool]:
                 out.add(n.id)
             elif isinstance(n, ast.Attribute) and not isinstance(n.ctx, ast.Load):
                 out.add(n.attr)
+            elif isinstance(n, ast.alias):  # a multi-line import binds its names
+                out.add((n.asname or n.name).split(".")[0])
             elif isinstance(n, ast.Call):
                 f = n.func
                 out.add(f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", ""))
             elif isinstance(n, _EFFECTS):
                 effect = True
     out.discard("")
-    return out, effect
+    return out, effect, False
 
 
-def statement_spans(lines: list[str]) -> dict[int, tuple[set[str], bool]]:
+def statement_spans(lines: list[str]) -> dict[int, tuple[set[str], bool, bool]]:
     """0-based line -> :func:`_statement_words` of the statement (or compound-statement header,
     decorators included) it is part of, for statements spanning more than one line."""
     try:
         tree = ast.parse("\n".join(lines))
     except (SyntaxError, ValueError, RecursionError, MemoryError):  # unknown: every word counts
-        return {i: (set(_WORD.findall(line)), True) for i, line in enumerate(lines)}
-    spans: dict[int, set[str]] = {}
+        return {i: (set(_WORD.findall(line)), True, False) for i, line in enumerate(lines)}
+    spans: dict[int, tuple[set[str], bool, bool]] = {}
     for node in ast.walk(tree):
         if not isinstance(node, ast.stmt):
             continue
@@ -337,7 +341,7 @@ def changed_names(baseline: list[str], gone: list[int], spans: dict) -> tuple[se
             if owner and owner[0] == "class":
                 value.add(owner[1])  # its instantiations: E1120/E1121 against another __init__
         if i in spans:  # part of a multi-line statement (decorated definitions included)
-            span_words, effect = spans[i]
+            span_words, effect, _ = spans[i]
             if class_wide and _class_wide(span_words | every, baseline, i):
                 return None
             bound = variables = span_words
@@ -366,6 +370,38 @@ def changed_names(baseline: list[str], gone: list[int], spans: dict) -> tuple[se
     if not value.isdisjoint(_IMPLICIT):
         return None
     return value, result, flow
+
+
+def inert(baseline: list[str], state: list[str], spans: dict) -> bool:
+    r"""Whether ``state`` is ``baseline`` minus whole statements (or inner lines of a docstring)
+    whose changed names (:func:`changed_names`) nothing in the state mentions: not a word of it
+    anywhere, comments and strings included. Then no rule of the fast oracle, no import check
+    and no pylint message can newly fire on what remains (each needs a name the deletion
+    changed, or a statement it cut short), and a clean ``baseline`` means a clean state, once it
+    parses (a deleted ``try:`` leaves its ``except:`` behind, a syntax error).
+
+        >>> base = "import os\n\ndef f():\n    x = 1\n    print(os.sep)".split("\n")
+        >>> inert(base, base[:3] + base[4:], statement_spans(base))   # x = 1: x is read nowhere
+        True
+        >>> inert(base, base[:4], statement_spans(base))              # print(...): x still there
+        True
+        >>> inert(base, base[1:], statement_spans(base))              # import os: os is read
+        False
+    """
+    gone = deleted(baseline, state)
+    if gone is None:
+        return False
+    gone_set = set(gone)
+    for i in gone:
+        span = spans.get(i)
+        if span is not None and not span[2] and any(
+                spans.get(k) is span and k not in gone_set and baseline[k].strip() for k in range(len(baseline))):
+            return False  # a statement cut short: what is left of it is another statement
+    changed = changed_names(baseline, gone, spans)
+    if changed is None:
+        return False
+    names = changed[0] | changed[1] | set(changed[2])
+    return not names or names.isdisjoint(_WORD.findall("\n".join(state)))
 
 
 def touched(baseline: list[str], state: list[str], spans: dict | None = None,

@@ -5,18 +5,21 @@ their base (the clean state the sampler deletes from) can change what pylint inf
 The fast oracle models pylint's structural rules exactly, but some of pylint's errors need type
 inference across modules: members of instances whose class comes from an installed package
 (E1101), argument counts of imported callables (E1120/E1121/E1123/E1125), subscripting and
-iterating inferred values (E1136/E1133), and the like. Three gates keep pylint off most states:
+iterating inferred values (E1136/E1133), and the like. The caller may name a ``base``: a state
+this linter called clean of which the state is a line deletion (the sampler's current state:
+each candidate is it minus some lines). A state that is its base minus whole statements that
+nothing left mentions (:func:`~lintseq.oracle.delta.inert`) is clean once it parses, with no
+check at all (``inert_skips``). Otherwise three gates keep pylint off most states:
 
 1. the fast checks and the import checks (:mod:`lintseq.oracle.imports`: E0401/E0402 without
    building any module) must call the state clean;
 2. it must define a class or import something outside the standard library (what inference-only
    errors need to arise): HumanEval-like code never gets further, so it costs the fast oracle;
-3. the delta gate (``delta=True``, the default): the caller may name a ``base``, a state this
-   linter called clean of which the state is a line deletion (the sampler's current state:
-   each candidate is it minus some lines). When the deleted lines bind nothing a remaining line
-   refers to (:mod:`lintseq.oracle.delta`), pylint would infer what it inferred on the base,
-   and the state is clean. The verdict is a function of (base, state): ``lintseq verify``
-   passes each state's successor as its base and reaches the sampler's verdicts.
+3. the delta gate (``delta=True``, the default): when no remaining use of what the deleted
+   lines changed can carry a counted message (:mod:`lintseq.oracle.delta`,
+   :mod:`lintseq.oracle.reach`), pylint would say on the state what it said on the base, and
+   the state is clean. The verdict is a function of (base, state): ``lintseq verify`` passes
+   each state's successor as its base and reaches the sampler's verdicts.
 
 pylint then runs with only the counted messages enabled (its other checkers skip the state) and
 with its own import checks off (gate 1 did them: pylint's build every imported module, which was
@@ -41,7 +44,11 @@ import (:func:`~lintseq.oracle.pylint_oracle.own_attribute_assignments`). ``inst
     >>> hybrid.pylint_calls
     2
     >>> base = base.replace("\\n        x = 2", "\\n        print(x)")
-    >>> hybrid.error_lines(base.replace("\\n        print(x)", ""), base=base)  # binds nothing: no pylint
+    >>> hybrid.error_lines(base.replace("\\n        print(x)", ""), base=base)  # binds nothing: no check
+    []
+    >>> hybrid.pylint_calls, hybrid.inert_skips
+    (2, 1)
+    >>> hybrid.error_lines(base.replace("\\n        return x", ""), base=base)  # f: named, never called
     []
     >>> hybrid.pylint_calls, hybrid.delta_skips
     (2, 1)
@@ -55,7 +62,7 @@ import sys
 
 from . import LintMessage
 from .astutil import stmts
-from .delta import statement_spans, touched
+from .delta import inert, statement_spans, touched
 from .fast import FastLinter
 from .imports import import_messages
 
@@ -133,7 +140,7 @@ class HybridLinter:
         self._pylint = None
         self.delta = delta
         self._base: tuple[str, list[str], dict] | None = None  # the last base, its lines and spans
-        self.states = self.pylint_calls = self.delta_skips = 0
+        self.states = self.pylint_calls = self.delta_skips = self.inert_skips = 0
 
     def _gated(self, source: str) -> bool:
         if self.gate == "thirdparty":
@@ -146,15 +153,36 @@ class HybridLinter:
         """Whether ``source`` is the clean ``base`` minus lines that nothing left leans on."""
         if not self.delta or base is None or len(base) < len(source):
             return False
+        lines, spans = self._base_lines(base)
+        return touched(lines, source.split("\n"), spans, self.fast.last_tree) is False
+
+    def _base_lines(self, base: str) -> tuple[list[str], dict]:
         if self._base is None or self._base[0] is not base and self._base[0] != base:
             lines = base.split("\n")  # one base serves all its candidates: split and parsed once
             self._base = (base, lines, statement_spans(lines))
-        return touched(self._base[1], source.split("\n"), self._base[2], self.fast.last_tree) is False
+        return self._base[1], self._base[2]
+
+    def _inert(self, source: str, base: str | None) -> bool:
+        """Whether ``source`` is the clean ``base`` minus statements nothing left mentions
+        (:func:`~lintseq.oracle.delta.inert`) and parses: clean without any check."""
+        if not self.delta or base is None or len(base) < len(source):
+            return False
+        lines, spans = self._base_lines(base)
+        if not inert(lines, source.split("\n"), spans):
+            return False
+        try:
+            ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return False  # the fast oracle says which line
+        return True
 
     def messages(self, source: str, base: str | None = None) -> list[LintMessage]:
         """Messages for ``source``; ``base``: a state this linter called clean, of which
         ``source`` is a line deletion (ignored when it is not one)."""
         self.states += 1
+        if self._inert(source, base):
+            self.inert_skips += 1
+            return []
         out = self.fast.messages(source)
         if out:
             return out
