@@ -21,6 +21,7 @@ change how the rest is read (a decorator, a ``def`` under a decorator that stays
 from __future__ import annotations
 
 import ast
+import functools
 import keyword
 import re
 
@@ -76,7 +77,8 @@ def _enclosing_function(lines: list[str], i: int) -> str | None:
     return found[1] if found and found[0] == "def" else None
 
 
-def _line_effects(line: str) -> tuple[set[str], set[str], bool, bool] | None:
+@functools.lru_cache(maxsize=1 << 16)  # a program's lines come back in state after state
+def _line_effects(line: str) -> tuple[frozenset[str], frozenset[str], bool, bool] | None:
     """(names the line binds, those of them bound as variables rather than attributes,
     whether it returns/yields/raises, whether it may leave its block: a ``return``, ``raise``,
     ``break``, ``continue`` or a call that may never return) for one line parsed alone; None
@@ -112,7 +114,7 @@ def _line_effects(line: str) -> tuple[set[str], set[str], bool, bool] | None:
         first = tree.body[0] if tree.body else None
         exits = isinstance(first, (ast.Return, ast.Raise, ast.Break, ast.Continue)) or (
             isinstance(first, ast.Expr) and isinstance(first.value, ast.Call))
-        return bound | attributes, bound, effect, exits
+        return frozenset(bound | attributes), frozenset(bound), effect, exits
     return None
 
 
