@@ -5,6 +5,8 @@ makes pylint speak (issue 18)."""
 import ast
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lintseq.oracle.delta import touched
 from lintseq.oracle.pylint_oracle import AUTHOR_FLAGS, PylintLinter
@@ -170,3 +172,31 @@ def test_deletions_the_gate_spares_leave_pylint_silent(src, drop, pylint):
     assert _counted(pylint, src) == []
     assert touched(base, state) is False
     assert _counted(pylint, "\n".join(state)) == []
+
+
+def _words_of_real_programs():
+    import importlib.util
+    import re
+
+    path = importlib.util.find_spec("click.types").origin
+    with open(path, encoding="utf-8") as fh:
+        source = fh.read()
+    tree = ast.parse(source)
+    return tree, sorted(set(re.findall(r"[A-Za-z_]\w*", source)))
+
+
+_TREE, _WORDS = _words_of_real_programs()
+
+
+@settings(deadline=None, max_examples=40)
+@given(st.data())
+def test_more_changed_names_never_make_a_use_disappear(data):
+    """Monotone, as a conservative gate must be: if some changed names reach a use, any
+    superset of them does too (on click's types module, with names drawn from its own text)."""
+    pick = st.lists(st.sampled_from(_WORDS), max_size=6, unique=True)
+    value, result, more = data.draw(pick), data.draw(pick), data.draw(pick)
+    flow_fn = data.draw(st.sampled_from([None, "convert", "__init__"]))
+    flow = {w: {flow_fn} for w in data.draw(pick)}
+    small = reaches(_TREE, set(value), set(result), flow)
+    large = reaches(_TREE, set(value) | set(more), set(result) | set(more), {**flow, **{w: {flow_fn} for w in more}})
+    assert not small or large
