@@ -332,3 +332,23 @@ def test_inert_deletions_of_a_clean_state_leave_every_check_silent(author_pylint
             elif found:
                 refused += 1
     assert fired > 20 and refused > 0
+
+
+def test_the_hybrids_pylint_builds_no_module_for_an_unused_import(tmp_path, monkeypatch):
+    """pylint's unused-import check builds the module of every unused ``from x import y``; it
+    reports only warnings the counted flags turn off, so the hybrid's pylint skips it and
+    builds nothing, while the exact oracle still reports (and builds) as pylint does."""
+    from astroid import MANAGER
+
+    (tmp_path / "lintseq_unused_mod.py").write_text("VALUE = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    state = "from lintseq_unused_mod import VALUE\n\n\nclass A:\n    pass\n"
+    MANAGER.astroid_cache.pop("lintseq_unused_mod", None)
+    hybrids = HybridLinter()._pylint_linter()  # counted flags, import checks left to imports.py
+    assert hybrids.messages(state) == []
+    assert "lintseq_unused_mod" not in MANAGER.astroid_cache
+    exact = PylintLinter(AUTHOR_FLAGS)
+    assert [c for c, *_ in exact.raw_messages(state)] == ["W"]  # W0611 unused-import: uncounted
+    assert exact.messages(state) == []
+    assert "lintseq_unused_mod" in MANAGER.astroid_cache
+    MANAGER.astroid_cache.pop("lintseq_unused_mod", None)
