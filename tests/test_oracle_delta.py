@@ -352,3 +352,15 @@ def test_the_hybrids_pylint_builds_no_module_for_an_unused_import(tmp_path, monk
     assert exact.messages(state) == []
     assert "lintseq_unused_mod" in MANAGER.astroid_cache
     MANAGER.astroid_cache.pop("lintseq_unused_mod", None)
+
+
+@pytest.mark.parametrize("char,code", [("\u202e", "E2502"), ("\x1b", "E2513"), ("\u200b", "E2515"), ("\b", "E2510")])
+def test_the_unicode_checker_runs_where_its_characters_are(char, code, author_pylint):
+    """pylint's unicode checker reads each state again; it runs only on states holding what it
+    reports on, and reports there as before (and nothing is lost on the others)."""
+    state = f'class A:\n    NAME = "a{char}b"\n'
+    assert code in [m.code for m in author_pylint.messages(state)]
+    full = PylintLinter(AUTHOR_FLAGS)
+    full._plain_checker = full._checker  # every state through every checker
+    for prog in [state, *_real_programs("click.types", limit=3)]:
+        assert author_pylint.raw_messages(prog) == full.raw_messages(prog)

@@ -204,8 +204,11 @@ class HybridLinter:
                 from .pylint_oracle import COUNTED_FLAGS, PylintLinter
 
                 # import errors were judged by imports.py; pylint's own import checks build
-                # every imported module, whether or not anything is inferred through it
-                self._pylint = PylintLinter((*COUNTED_FLAGS, "--disable=E0401,E0402,E0611"), stdlib_only=not self.installed,
+                # every imported module, whether or not anything is inferred through it.
+                # W0311 (bad-indentation) was judged by the fast oracle, which models it
+                # exactly: without it pylint's format checker does not run at all
+                self._pylint = PylintLinter((*COUNTED_FLAGS, "--disable=E0401,E0402,E0611,W0311"),
+                                            stdlib_only=not self.installed,
                                             own_attributes_only=True)
             except ImportError:
                 from ..errors import LintseqError

@@ -17,6 +17,7 @@ import contextlib
 import functools
 import multiprocessing.util
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -105,6 +106,16 @@ def own_attribute_assignments(own: str):
         AstroidBuilder.delayed_assattr = record
 
 
+@functools.cache
+def _unicode_trigger() -> re.Pattern:
+    """What pylint's unicode checker reports on: its bidirectional and invalid characters, a
+    byte-order mark, and a coding declaration (a codec other than UTF-8)."""
+    from pylint.checkers.unicode import BAD_CHARS, BIDI_UNICODE
+
+    chars = [*BIDI_UNICODE, *(c.unescaped for c in BAD_CHARS), "\ufeff"]
+    return re.compile("|".join([*(re.escape(c) for c in chars), "coding"]))
+
+
 # Messages whose verdict depends on what is installed where the linter runs (DESIGN.md).
 ENVIRONMENT_DEPENDENT = frozenset({"E0401", "E0402", "E0611"})
 
@@ -189,10 +200,14 @@ class PylintLinter:
         self._checkers = self.linter.prepare_checkers()
         for checker in self._checkers:
             walker.add_checker(checker)
-        return functools.partial(
+        raw = [c for c in self._checkers if isinstance(c, checkers.BaseRawFileChecker)]
+        check = functools.partial(
             self.linter.check_astroid_module, walker=walker,
-            tokencheckers=[c for c in self._checkers if isinstance(c, checkers.BaseTokenChecker)],
-            rawcheckers=[c for c in self._checkers if isinstance(c, checkers.BaseRawFileChecker)])
+            tokencheckers=[c for c in self._checkers if isinstance(c, checkers.BaseTokenChecker)], rawcheckers=raw)
+        # the unicode checker reads the file again, line by line, for characters and codec
+        # declarations most states never hold: it runs only on the states that hold one
+        self._plain_checker = functools.partial(check, rawcheckers=[c for c in raw if c.name != "unicode_checker"])
+        return check
 
     def _skip_uncounted_checks(self) -> None:
         """Skip a check that infers, and builds modules, only for warnings the counted flags
@@ -237,7 +252,7 @@ class PylintLinter:
                 modes.enter_context(stdlib_only(self._modname))
             if self.own_attributes_only:
                 modes.enter_context(own_attribute_assignments(self._modname))
-            lint._check_file(get_ast, self._checker, item)
+            lint._check_file(get_ast, self._checker if _unicode_trigger().search(source) else self._plain_checker, item)
         for checker in reversed(self._checkers):
             checker.close()
         MANAGER.astroid_cache.pop(self._modname, None)
