@@ -110,6 +110,17 @@ def pick(items, root=None):
         self.x = 0
         self.y = 0
 """, (4,), "E0237"),  # a __slots__ entry: assigning to y is no longer legal
+    ("""import collections
+
+
+class Release(
+    collections.namedtuple(
+        "ReleaseBase",
+        "major minor")
+        ):
+    def parts(self):
+        return self.major, self.minor
+""", (6,), "E1120"),  # a line of a class header: the namedtuple base lost its first argument
 ]
 
 

@@ -307,6 +307,16 @@ def _deleted_constructors(baseline: list[str], gone: set[int], spans: dict) -> s
     return out
 
 
+def _cuts_header(baseline: list[str], i: int, gone: set[int], spans: dict) -> bool:
+    """Whether line ``i`` is a line of a multi-line ``def``/``class`` header (decorators,
+    parameters, bases) whose ``def``/``class`` line stays: the definition itself changed (a
+    base gone takes its members with it, a call in a base or a default loses an argument),
+    and pylint judges it where it stands (real case: a ``namedtuple(...)`` base that lost its
+    first argument, E1120 on the class line)."""
+    span = spans[i]
+    return any(spans.get(k) is span and k not in gone and _DEF.match(baseline[k]) for k in range(len(baseline)))
+
+
 def _class_wide(words: set[str], baseline: list[str], i: int) -> bool:
     """Whether line ``i`` (with ``words``) touches what pylint checks about a class as a whole:
     ``__init__``, abstract methods, or ``super`` inside an ``__init__`` (W0231)."""
@@ -346,6 +356,8 @@ def changed_names(baseline: list[str], gone: list[int], spans: dict) -> tuple[se
             span_words, effect, _ = spans[i]
             if class_wide and _class_wide(span_words | every, baseline, i):
                 return None
+            if kind is None and _cuts_header(baseline, i, gone_set, spans):
+                return None  # (a decorator line: _changes_kind said what it changes)
             bound = variables = span_words
         else:
             if class_wide and _class_wide(every, baseline, i):
