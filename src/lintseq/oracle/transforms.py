@@ -107,20 +107,16 @@ def index_transforms(manager) -> None:
         plan = plans.get(cls)
         if plan is None or plan.entries is not entries or plan.size != len(entries):
             plan = plans[cls] = _Plan(entries, families)
-        for pos, transform, predicate in plan.candidates(node):
+        for pos, _, predicate in plan.candidates(node):
             if predicate is None or predicate(node):
-                ret = transform(node)
-                if ret is not None:
-                    _invalidate_cache()
-                    node = ret
-                if ret.__class__ != cls:
-                    return node
-                return _rest(node, cls, entries[pos + 1:])
+                return _run_from(node, cls, entries, pos)
         return node
 
-    def _rest(node, cls, entries):
-        for transform, predicate in entries:  # astroid's own loop, from there on
-            if predicate is None or predicate(node):
+    def _run_from(node, cls, entries, pos):
+        """astroid's own loop from ``entries[pos]`` on (whose predicate just held)."""
+        for k in range(pos, len(entries)):
+            transform, predicate = entries[k]
+            if k == pos or predicate is None or predicate(node):
                 ret = transform(node)
                 if ret is not None:
                     _invalidate_cache()
