@@ -2,14 +2,17 @@ r"""Which deletions can change what pylint infers: the hybrid oracle's second ga
 
 The sampler's states are line deletions of one text, and the state before (the baseline) was
 judged clean. pylint's inference-only errors (no-member, argument counts of imported callables,
-super-init-not-called, ...) sit on lines that remain; a deletion can only create one by removing
-something a remaining line leans on: a name or attribute the deleted lines bind or mention, or
-the body of a function that a remaining line calls. So a state needs pylint only when a word of
-the deleted lines, or the name of a function a deleted line sat in, is still referenced in the
-state (a ``def``/``class`` line naming itself does not count), or when the deleted lines touch
-what pylint checks about a class as a whole (``__init__``/``super`` calls, abstract methods) or
-change how the rest is read (a decorator, a ``def`` under a decorator that stays, a
-``from __future__`` import, a triple quote of a string that stays).
+super-init-not-called, ...) sit on lines that remain; a deletion can only create one by changing
+something a remaining line leans on. :func:`changed_names` says what a deletion changes: the
+names its lines bind (or that a multi-line statement they were part of binds or calls), the
+functions whose bodies lost a ``return``/``yield``/``raise``, and names whose flow changed (a
+binding gone, or a compound statement that lost an exit); or that pylint must look whatever the
+names (a decorator that changes a method's kind, a ``def`` under a decorator that stays, a
+``from __future__`` import, a triple quote of a string that stays, a cut ``def``/``class``
+header, ``__init__``/``super``/abstract methods, names the language reads implicitly such as
+``__getitem__``). :func:`touched` then asks :mod:`lintseq.oracle.reach` whether any remaining
+use of those names can carry a counted message; :func:`inert` is the stronger case where no
+word of the state names them at all (no check of any kind can newly fire).
 
     >>> base = "import yaml\ndef f(x):\n    y = yaml.load(x)\n    print(x)\n    return y"
     >>> touched(base.split("\n"), "import yaml\ndef f(x):\n    y = yaml.load(x)\n    return y".split("\n"))
@@ -127,7 +130,8 @@ _EFFECTS = (ast.Return, ast.Raise, ast.Yield, ast.YieldFrom, ast.Await)
 
 def _statement_words(node: ast.stmt) -> tuple[set[str], bool, bool]:
     """(what deleting a line of a multi-line statement can change, whether it returns, yields
-    or raises, whether it is a bare string: a docstring, whose inner lines are only text). For a ``def``/``class`` header: its name (a parameter the body still reads is
+    or raises, whether it is a bare string: a docstring, whose inner lines are only text).
+    For a ``def``/``class`` header: its name (a parameter the body still reads is
     an undefined name the fast oracle reports; one it does not read matters only to callers).
     Otherwise: the names it
     binds and the callables it calls (a call that loses an argument line is what pylint then
