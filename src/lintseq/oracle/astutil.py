@@ -9,11 +9,67 @@ skip expressions (cheap on every state), and what astroid calls a method's kind.
 from __future__ import annotations
 
 import ast
+import contextlib
 
 FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 OBJECT_ATTRS = frozenset(dir(object)) | {"__dict__", "__module__", "__weakref__"}
 BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+_AST = ast.AST
+_walks: dict[int, list] | None = None  # walk() lists by id(root) while one state is checked
+
+
+def children(node: ast.AST) -> list[ast.AST]:
+    """``ast.iter_child_nodes(node)`` as a list (a third of its cost: no generators)."""
+    out = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, _AST):
+            out.append(value)
+        elif value.__class__ is list:
+            out.extend([v for v in value if isinstance(v, _AST)])
+    return out
+
+
+def walk(node: ast.AST) -> list[ast.AST]:
+    """``ast.walk(node)`` as a list, in its order (breadth first). While a state is checked
+    (:func:`one_state`) each subtree is walked once, however many rules ask: the rule families
+    walk the same classes and functions again and again (a quarter of the fast oracle's time).
+    Callers must not change the list.
+
+        >>> [type(n).__name__ for n in walk(ast.parse("x = 1"))]
+        ['Module', 'Assign', 'Name', 'Constant', 'Store']
+    """
+    cache = _walks
+    if cache is not None:
+        found = cache.get(id(node))
+        if found is not None:
+            return found
+    todo = [node]
+    for n in todo:  # appending while iterating: breadth first, as ast.walk's deque
+        for name in n._fields:
+            value = getattr(n, name, None)
+            if isinstance(value, _AST):
+                todo.append(value)
+            elif value.__class__ is list:
+                todo.extend([v for v in value if isinstance(v, _AST)])
+    if cache is not None:
+        cache[id(node)] = todo
+    return todo
+
+
+@contextlib.contextmanager
+def one_state():
+    """Memoize :func:`walk` while one (unchanging) tree is checked; ids are only trusted while
+    that tree is alive, so the memo ends with the block."""
+    global _walks
+    outer, _walks = _walks, {}
+    try:
+        yield
+    finally:
+        _walks = outer
 
 
 def stmts(nodes):
@@ -52,7 +108,7 @@ def module_functions(tree: ast.Module) -> dict[str, ast.FunctionDef]:
         if isinstance(node, DEFS):
             bound.setdefault(node.name, []).append(node)
         else:
-            for sub in ast.walk(node):
+            for sub in walk(node):
                 if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
                     bound.setdefault(sub.id, []).append(sub)
                 elif isinstance(sub, ast.alias):
@@ -106,7 +162,7 @@ def own_nodes(fn: ast.AST):
         node = stack.pop()
         yield node
         if not isinstance(node, (*FUNCS, ast.Lambda, ast.ClassDef)):
-            stack.extend(ast.iter_child_nodes(node))
+            stack.extend(children(node))
 
 
 def module_classes(tree: ast.Module, all_classes: list[ast.ClassDef] | None = None):
@@ -114,5 +170,5 @@ def module_classes(tree: ast.Module, all_classes: list[ast.ClassDef] | None = No
     already collected them, else a walk of the tree."""
     classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
     if all_classes is None:
-        all_classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
+        all_classes = [n for n in walk(tree) if isinstance(n, ast.ClassDef)]
     return classes, all_classes

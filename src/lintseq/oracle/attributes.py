@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 
 from . import LintMessage
-from .astutil import DEFS, FUNCS, OBJECT_ATTRS, decorator_names
+from .astutil import DEFS, FUNCS, OBJECT_ATTRS, decorator_names, walk
 
 
 def class_attrs(cls: ast.ClassDef, classes: dict[str, ast.ClassDef]) -> set[str] | None:
@@ -39,8 +39,8 @@ def _defined_attrs(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], seen: se
         if inherited is None:
             return None
         attrs |= inherited
-    augmented = {id(n.target) for n in ast.walk(cls) if isinstance(n, ast.AugAssign)}  # reads first: no binding
-    for node in ast.walk(cls):
+    augmented = {id(n.target) for n in walk(cls) if isinstance(n, ast.AugAssign)}  # reads first: no binding
+    for node in walk(cls):
         if id(node) in augmented:
             continue
         if isinstance(node, DEFS):
@@ -68,8 +68,8 @@ def self_attribute_messages(cls: ast.ClassDef, classes: dict[str, ast.ClassDef])
         if not isinstance(fn, FUNCS) or not fn.args.args or decorator_names(fn) & {"staticmethod", "classmethod"}:
             continue
         me = fn.args.args[0].arg
-        augmented = {id(n.target) for n in ast.walk(fn) if isinstance(n, ast.AugAssign)}
-        for node in ast.walk(fn):
+        augmented = {id(n.target) for n in walk(fn) if isinstance(n, ast.AugAssign)}
+        for node in walk(fn):
             if (isinstance(node, ast.Attribute) and (isinstance(node.ctx, ast.Load) or id(node) in augmented)
                     and isinstance(node.value, ast.Name) and node.value.id == me and node.attr not in attrs):
                 out.append(LintMessage(node.lineno, "E1101", f"Instance of {cls.name!r} has no {node.attr!r} member"))
@@ -88,7 +88,7 @@ def super_init_messages(cls: ast.ClassDef, classes: dict[str, ast.ClassDef]) -> 
     bases = [classes[b.id] for b in cls.bases if isinstance(b, ast.Name) and b.id in classes]
     if not any(_inherits_init(b, classes, {cls.name}) for b in bases):
         return []
-    for node in ast.walk(init):
+    for node in walk(init):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "__init__":
             return []
     return [LintMessage(init.lineno, "W0231", "__init__ method from base class is not called")]

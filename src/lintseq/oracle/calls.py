@@ -22,7 +22,7 @@ import ast
 import re
 
 from . import LintMessage
-from .astutil import FUNCS, class_methods, method_kind, module_functions
+from .astutil import FUNCS, children, class_methods, method_kind, module_functions, walk
 
 _SCOPES = (*FUNCS, ast.Lambda)
 
@@ -47,7 +47,7 @@ def _bound_names(fn: ast.AST) -> set[str]:
             names |= {(x.asname or x.name).split(".")[0] for x in n.names}
         elif isinstance(n, ast.ExceptHandler) and n.name:
             names.add(n.name)
-        stack.extend(ast.iter_child_nodes(n))
+        stack.extend(children(n))
     return names
 
 
@@ -58,8 +58,8 @@ def _module_classes(tree: ast.Module) -> dict[str, ast.ClassDef]:
         if isinstance(node, (*FUNCS, ast.ClassDef)):
             names = [node.name]
         else:
-            names = [n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
-            names += [(a.asname or a.name).split(".")[0] for n in ast.walk(node)
+            names = [n.id for n in walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
+            names += [(a.asname or a.name).split(".")[0] for n in walk(node)
                       if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names]
         for name in names:
             counts[name] = counts.get(name, 0) + 1
@@ -135,7 +135,7 @@ def _bindings(cls: ast.ClassDef) -> dict[str, int]:
     stores): one walk per class and state, where a walk per call was a tenth of the fast
     oracle's time on real code."""
     counts: dict[str, int] = {}
-    for s in ast.walk(cls):
+    for s in walk(cls):
         if isinstance(s, (*FUNCS, ast.ClassDef)):
             name = s.name
         elif isinstance(s, ast.Name) and isinstance(s.ctx, ast.Store):
@@ -260,7 +260,7 @@ def call_messages(tree: ast.Module, source: str | None = None, has_classes: bool
                     or isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)
                     and (me and node.func.value.id == me[0] or node.func.value.id in classes)):
                 found.append((node, chain, cls, me))
-            stack.extend((n, chain, cls, me, class_body) for n in ast.iter_child_nodes(node))
+            stack.extend((n, chain, cls, me, class_body) for n in children(node))
     bound: dict[int, set[str]] = {}
     for call, chain, cls, me in found:
         for scope in chain:

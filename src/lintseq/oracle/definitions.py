@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 
 from . import LintMessage
-from .astutil import BLOCK_FIELDS, DEFS, FUNCS, bodies, decorator_names, module_functions
+from .astutil import BLOCK_FIELDS, DEFS, FUNCS, bodies, children, decorator_names, module_functions, walk
 
 
 def redefinition_messages(body: list[ast.stmt]) -> list[LintMessage]:
@@ -40,7 +40,7 @@ def _returns(fn: ast.AST) -> list[ast.Return]:
         if isinstance(node, ast.Return):
             found.append(node)
         if not isinstance(node, (*FUNCS, ast.Lambda)):
-            stack.extend(ast.iter_child_nodes(node))
+            stack.extend(children(node))
     return found
 
 
@@ -56,7 +56,7 @@ def _is_checkable(fn: ast.AST) -> bool:
         if isinstance(node, (ast.Yield, ast.YieldFrom)):
             return False
         if not isinstance(node, (*FUNCS, ast.Lambda, ast.ClassDef)):
-            stack.extend(ast.iter_child_nodes(node))
+            stack.extend(children(node))
     return True
 
 
@@ -84,7 +84,7 @@ def no_return_messages(tree: ast.Module, classes: dict[str, ast.ClassDef]) -> li
             args = fn.args
             names = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
             names |= {a.arg for a in (args.vararg, args.kwarg) if a}
-            names |= {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            names |= {n.id for n in walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
             local_names[id(fn)] = names
         return local_names[id(fn)]
 

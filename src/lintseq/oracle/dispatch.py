@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from . import LintMessage
-from .astutil import stmts
+from .astutil import one_state, stmts
 
 
 @dataclass
@@ -65,6 +65,7 @@ def custom_messages(tree: ast.Module, source: str | None = None, name_calls=None
         _RULES = _families()
     state = State(tree, source, name_calls)
     out: list[LintMessage] = []
-    for rule in _RULES:
-        out += rule(state)
+    with one_state():  # the families walk the same subtrees: each is walked once per state
+        for rule in _RULES:
+            out += rule(state)
     return out

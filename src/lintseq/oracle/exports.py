@@ -21,7 +21,7 @@ from __future__ import annotations
 import ast
 
 from . import LintMessage
-from .astutil import FUNCS, own_nodes
+from .astutil import FUNCS, children, own_nodes, walk
 
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
@@ -36,7 +36,7 @@ def _first_value(tree: ast.Module) -> ast.AST | None:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
                 return node.value if isinstance(node, ast.Assign) and len(targets) == 1 or isinstance(node, ast.AnnAssign) else None
-            if any("__all__" in {n.id for n in ast.walk(t) if isinstance(n, ast.Name)} for t in targets):
+            if any("__all__" in {n.id for n in walk(t) if isinstance(n, ast.Name)} for t in targets):
                 return None  # unpacked into __all__: not read here
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             if any((a.asname or a.name) == "__all__" for a in node.names):
@@ -71,7 +71,7 @@ def _bound_names(node: ast.AST, out: set[str]) -> None:
     if isinstance(node, ast.Lambda):
         return
     if isinstance(node, _COMPREHENSIONS):  # their own scope, but a walrus binds outside it
-        out.update(n.target.id for n in ast.walk(node) if isinstance(n, ast.NamedExpr))
+        out.update(n.target.id for n in walk(node) if isinstance(n, ast.NamedExpr))
         return
     if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
         out.add(node.id)
@@ -83,7 +83,7 @@ def _bound_names(node: ast.AST, out: set[str]) -> None:
         out.add(node.name)
     elif isinstance(node, ast.MatchMapping) and node.rest:
         out.add(node.rest)
-    for child in ast.iter_child_nodes(node):
+    for child in children(node):
         _bound_names(child, out)
 
 
@@ -91,7 +91,7 @@ def _module_locals(tree: ast.Module) -> set[str]:
     names: set[str] = set()
     for node in tree.body:
         _bound_names(node, names)
-    for fn in (n for n in ast.walk(tree) if isinstance(n, FUNCS)):
+    for fn in (n for n in walk(tree) if isinstance(n, FUNCS)):
         declared = {name for n in own_nodes(fn) if isinstance(n, ast.Global) for name in n.names}
         if not declared:
             continue
@@ -116,7 +116,7 @@ def export_messages(tree: ast.Module) -> list[LintMessage]:
     elts = _elements(value)
     if not elts:
         return []
-    if any(isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for n in ast.walk(tree)):
+    if any(isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for n in walk(tree)):
         return []  # what a * import adds depends on the module: left alone
     known = _module_locals(tree)
     out = []

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
 
 from . import LintMessage
-from .astutil import BLOCK_FIELDS, DEFS, FUNCS, class_methods, method_kind, module_classes, own_nodes
+from .astutil import BLOCK_FIELDS, DEFS, FUNCS, class_methods, method_kind, module_classes, own_nodes, walk
 from .attributes import class_attrs
 
 
@@ -71,7 +72,7 @@ def _class_level_names(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], seen
     """Class attributes of ``cls`` and its local bases, or None if a base is unknown here
     (then its attributes could be anything)."""
     names: set[str] = set()
-    for node in ast.walk(cls):
+    for node in walk(cls):
         if isinstance(node, DEFS) and node is not cls:
             names.add(node.name)
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
@@ -81,7 +82,7 @@ def _class_level_names(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], seen
     for fn in class_methods(cls):  # cls.x = ... in a classmethod binds a class attribute
         if method_kind(fn, cls) == "classmethod" and fn.args.args:
             first = fn.args.args[0].arg
-            names |= {n.attr for n in ast.walk(fn) if isinstance(n, ast.Attribute)
+            names |= {n.attr for n in walk(fn) if isinstance(n, ast.Attribute)
                       and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name) and n.value.id == first}
     for base in cls.bases:
         if isinstance(base, ast.Name) and base.id in classes and base.id not in seen:
@@ -152,7 +153,15 @@ def member_order_messages(tree: ast.Module, all_classes: list[ast.ClassDef] | No
     return out
 
 
-def instance_member_messages(tree: ast.Module) -> list[LintMessage]:
+def _instantiated(source: str, names) -> bool:
+    """Whether the text calls or reads an attribute of one of ``names`` (``C(``, ``C.``, spaces
+    and line continuations allowed) other than on the name's own ``class`` line: each way this
+    rule knows an instance starts so. A cheap test that spares the walk of every scope."""
+    pattern = re.compile(r"(\bclass\s+)?\b(?:" + "|".join(map(re.escape, names)) + r")[\s\\]*[(.]")
+    return any(m.group(1) is None for m in pattern.finditer(source))
+
+
+def instance_member_messages(tree: ast.Module, source: str | None = None) -> list[LintMessage]:
     """E1101 (no-member) on an instance of a class defined in the file: ``v.x`` where ``v`` is
     bound once in its scope, by ``v = C(...)``, and no ``C`` instance ever gets ``x`` (the class,
     its local bases, or any ``something.x = ...`` in the file); ``C(...).x`` likewise.
@@ -163,12 +172,12 @@ def instance_member_messages(tree: ast.Module) -> list[LintMessage]:
         [(4, 'E1101')]
     """
     classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
-    if not classes:
+    if not classes or source is not None and not _instantiated(source, classes):
         return []
     stored: set[str] = set()
     rebound: set[str] = set()
     scopes: list[ast.AST] = [tree]
-    for n in ast.walk(tree):  # one walk for the three (this rule runs on every state with a class)
+    for n in walk(tree):  # one walk for the three (this rule runs on every state with a class)
         if isinstance(n, ast.Attribute):
             if isinstance(n.ctx, (ast.Store, ast.Del)):
                 stored.add(n.attr)
@@ -195,7 +204,7 @@ def instance_member_messages(tree: ast.Module) -> list[LintMessage]:
             elif isinstance(n, (ast.Global, ast.Nonlocal, ast.Import, ast.ImportFrom, *DEFS)):
                 for name in getattr(n, "names", None) or [getattr(n, "name", "")]:
                     stores.setdefault(getattr(name, "asname", None) or getattr(name, "name", name), []).extend([n, n])
-        params = {a.arg for a in ast.walk(scope.args) if isinstance(a, ast.arg)} if isinstance(scope, FUNCS) else set()
+        params = {a.arg for a in walk(scope.args) if isinstance(a, ast.arg)} if isinstance(scope, FUNCS) else set()
         instance_of: dict[str, tuple[str, int]] = {}
         for n in nodes:
             if (isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
@@ -242,7 +251,7 @@ def _member_order_rule(state) -> list[LintMessage]:
 
 
 def _instance_member_rule(state) -> list[LintMessage]:
-    return instance_member_messages(state.tree) if state.all_classes else []
+    return instance_member_messages(state.tree, state.source) if state.all_classes else []
 
 
 ORDER = 2

@@ -29,7 +29,7 @@ import sys
 import sysconfig
 
 from . import LintMessage
-from .astutil import DEFS, FUNCS
+from .astutil import DEFS, FUNCS, children, walk
 from .calls import check_call
 
 # modules whose functions astroid's brain rewrites or infers specially (their signatures are
@@ -59,7 +59,7 @@ def _bindings(tree: ast.Module) -> dict[str, list[ast.AST]]:
             bound.setdefault((node.asname or node.name).split(".")[0], []).append(node)
         elif isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
             bound.setdefault("*", []).append(node)
-        stack.extend(ast.iter_child_nodes(node))
+        stack.extend(children(node))
     return bound
 
 
@@ -96,7 +96,7 @@ def _file_bindings(tree: ast.Module) -> dict[str, int]:
     """How many times each name is bound anywhere in the file (every scope: definitions,
     parameters, stores, imports, handlers, globals)."""
     counts: dict[str, int] = {}
-    for n in ast.walk(tree):
+    for n in walk(tree):
         if isinstance(n, (*FUNCS, ast.ClassDef)):
             names = [n.name]
         elif isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load):
@@ -142,7 +142,7 @@ def stdlib_call_messages(tree: ast.Module, source: str | None = None) -> list[Li
     modules = {k: v for k, v in modules.items() if counts.get(k) == 1}
     functions = {k: v for k, v in functions.items() if counts.get(k) == 1}
     out: list[LintMessage] = []
-    for call in ast.walk(tree):
+    for call in walk(tree):
         if not isinstance(call, ast.Call):
             continue
         f = call.func

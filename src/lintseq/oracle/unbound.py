@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 
 from . import LintMessage
-from .astutil import BLOCK_FIELDS, DEFS, FUNCS, stmts
+from .astutil import BLOCK_FIELDS, DEFS, FUNCS, children, stmts, walk
 
 
 _NEW_SCOPE = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -30,7 +30,7 @@ def _expr_names(stmt: ast.AST) -> list[ast.Name]:
         elif isinstance(v, ast.Name):
             found.append(v)
         elif isinstance(v, ast.AST) and not isinstance(v, (*_NEW_SCOPE, ast.stmt)):
-            stack.extend(ast.iter_child_nodes(v))
+            stack.extend(children(v))
     return found
 
 
@@ -114,7 +114,7 @@ def undefined_globals(tree: ast.Module) -> list[LintMessage]:
             bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
     for stmt in tree.body:
         if not isinstance(stmt, FUNCS):
-            bound |= {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            bound |= {n.id for n in walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     for fn, decl in declared.items():
         for s in stmts(fn.body):
             bound |= {n.id for n in _expr_names(s) if n.id in decl and isinstance(n.ctx, ast.Store)}
@@ -126,7 +126,7 @@ def undefined_globals(tree: ast.Module) -> list[LintMessage]:
         body = tree.body if fn is None else fn.body
         own = [s for s in _own_stmts(body)]
         names_here = [n for s in own for n in _expr_names(s)]
-        local = set() if fn is None else {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
+        local = set() if fn is None else {a.arg for a in walk(fn.args) if isinstance(a, ast.arg)}
         local |= {n.id for n in names_here if isinstance(n.ctx, ast.Store)} - declared.get(fn, set())
         out += [LintMessage(n.lineno, "E0602", f"Undefined variable {n.id!r}")
                 for n in names_here if n.id in missing - local and isinstance(n.ctx, ast.Load)]
