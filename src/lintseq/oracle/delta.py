@@ -28,6 +28,7 @@ import functools
 import keyword
 import re
 
+from .astutil import stmts, walk
 from .reach import reaches
 
 _WORD = re.compile(r"[A-Za-z_]\w*")
@@ -149,7 +150,7 @@ def _statement_words(node: ast.stmt) -> tuple[set[str], bool, bool]:
     out: set[str] = set()
     effect = isinstance(node, _EFFECTS)
     for root in roots:
-        for n in ast.walk(root):
+        for n in walk(root):
             if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load):
                 out.add(n.id)
             elif isinstance(n, ast.Attribute) and not isinstance(n.ctx, ast.Load):
@@ -165,17 +166,19 @@ def _statement_words(node: ast.stmt) -> tuple[set[str], bool, bool]:
     return out, effect, False
 
 
-def statement_spans(lines: list[str]) -> dict[int, tuple[set[str], bool, bool]]:
+def statement_spans(lines: list[str], tree: ast.Module | None = None) -> dict[int, tuple[set[str], bool, bool]]:
     """0-based line -> :func:`_statement_words` of the statement (or compound-statement header,
-    decorators included) it is part of, for statements spanning more than one line."""
-    try:
-        tree = ast.parse("\n".join(lines))
-    except (SyntaxError, ValueError, RecursionError, MemoryError):  # unknown: every word counts
-        return {i: (set(_WORD.findall(line)), True, False) for i, line in enumerate(lines)}
+    decorators included) it is part of, for statements spanning more than one line. ``tree``:
+    the parsed text of ``lines``, when the caller has it."""
+    if tree is None:
+        try:
+            tree = ast.parse("\n".join(lines))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):  # unknown: every word counts
+            return {i: (set(_WORD.findall(line)), True, False) for i, line in enumerate(lines)}
     spans: dict[int, tuple[set[str], bool, bool]] = {}
-    for node in ast.walk(tree):
+    for node in stmts(tree.body):  # spans never overlap: the order of the walk does not matter
         if not isinstance(node, ast.stmt):
-            continue
+            continue  # except handlers and match cases: their statements come next
         body = getattr(node, "body", None)
         last = body[0].lineno - 1 if isinstance(body, list) and body else node.end_lineno
         first = node.lineno

@@ -140,6 +140,7 @@ class HybridLinter:
         self._pylint = None
         self.delta = delta
         self._base: tuple[str, list[str], dict] | None = None  # the last base, its lines and spans
+        self._parsed: tuple[str, ast.Module] | None = None  # the last state parsed, and its tree
         self.states = self.pylint_calls = self.delta_skips = self.inert_skips = 0
 
     def _gated(self, source: str) -> bool:
@@ -159,7 +160,10 @@ class HybridLinter:
     def _base_lines(self, base: str) -> tuple[list[str], dict]:
         if self._base is None or self._base[0] is not base and self._base[0] != base:
             lines = base.split("\n")  # one base serves all its candidates: split and parsed once
-            self._base = (base, lines, statement_spans(lines))
+            # the base is the state the sampler just heard was clean: its tree is usually at hand
+            parsed = self._parsed
+            tree = parsed[1] if parsed is not None and (parsed[0] is base or parsed[0] == base) else None
+            self._base = (base, lines, statement_spans(lines, tree))
         return self._base[1], self._base[2]
 
     def _inert(self, source: str, base: str | None) -> bool:
@@ -171,7 +175,7 @@ class HybridLinter:
         if not inert(lines, source.split("\n"), spans):
             return False
         try:
-            ast.parse(source)
+            self._parsed = (source, ast.parse(source))
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return False  # the fast oracle says which line
         return True
@@ -186,6 +190,7 @@ class HybridLinter:
         out = self.fast.messages(source)
         if out:
             return out
+        self._parsed = (source, self.fast.last_tree)
         if "import" in source:
             out = import_messages(self.fast.last_tree)
             if out:
