@@ -25,7 +25,7 @@ pylint then runs with only the counted messages enabled (its other checkers skip
 with its own import checks off (gate 1 did them: pylint's build every imported module, which was
 most of its time on real code); imported modules are still built when inference reaches them,
 once per process (astroid's cache), without the attribute assignments they make on names they
-import (:func:`~lintseq.oracle.pylint_oracle.own_attribute_assignments`). ``installed=False`` keeps inference to the standard library
+import (:func:`~lintseq.oracle.astroid_cache.own_attribute_assignments`). ``installed=False`` keeps inference to the standard library
 (much faster on code with many third-party imports, less faithful: see the README).
 
     >>> from lintseq.oracle import get_linter

@@ -21,7 +21,7 @@ import functools
 
 from . import LintMessage
 from .astutil import BLOCK_FIELDS
-from .pylint_oracle import STDLIB
+from .astroid_cache import STDLIB
 
 
 @functools.lru_cache(maxsize=4096)
