@@ -312,3 +312,26 @@ def test_process_rows_freezes_what_astroid_built_and_the_records_do_not_change()
     out = subprocess.run([sys.executable, "-c", HEAP_CHECK], capture_output=True, text=True, timeout=120,
                          env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
+ORDER_CHECK = r'''
+from lintseq.data.sources import Row
+from lintseq.generate.records import JobSpec, process_rows
+
+spec = JobSpec(samples=2)
+patcher = "import logging\n\n\nclass A:\n    def m(self):\n        f = logging.Formatter()\n        f.zzz = 1\n        return f\n"
+reader = "import logging\n\n\nclass B:\n    def m(self):\n        return logging.Formatter().zzz\n\n    def n(self):\n        return 1\n"
+alone = process_rows([Row(1, "B.", reader)], spec)
+after = process_rows([Row(0, "A.", patcher), Row(1, "B.", reader)], spec)[1:]
+assert alone[0].records and [r.records for r in alone] == [r.records for r in after], "B changed after A"
+print("ok")
+'''
+
+
+def test_a_rows_sequences_do_not_depend_on_the_rows_its_worker_saw_before():
+    """Row A assigns an attribute on a class of the logging module; row B reads it, and pylint
+    on B alone reports E1101. Before, A's assignment stayed in astroid's cached module and B's
+    sequences changed when its worker had done A first (fresh interpreters: order matters)."""
+    out = subprocess.run([sys.executable, "-c", ORDER_CHECK], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
