@@ -1,4 +1,6 @@
 import os
+import subprocess
+import sys
 import tempfile
 
 import pytest
@@ -89,3 +91,21 @@ def test_a_state_is_judged_as_if_it_came_first(name):
         other = f"from typing import NamedTuple\n\n\nclass Q{n}(NamedTuple):\n    a: int\n    b{n}: str\n"
         assert linter.error_lines(other) == []
     assert linter.error_lines(missing) == [8]
+
+
+TWICE = r'''
+from lintseq.oracle import get_linter
+walk = "import os\n\n\nclass A:\n    def f(self, root):\n        for top, _, names in os.walk(root):\n            print(top, names)\n"
+pylint = get_linter("hybrid")._pylint_linter()
+print(pylint.error_lines(walk), pylint.error_lines(walk))
+'''
+
+
+def test_what_astroid_builds_on_first_need_stays_for_the_next_state():
+    """The methods of builtins' generator class are built the first time a state needs them;
+    taking them back after that state (as if inference had added them) made the next check of
+    the same program call ``os.walk(...)`` non-iterable (E1133). A fresh interpreter, so that
+    nothing this test session checked before has built them."""
+    out = subprocess.run([sys.executable, "-c", TWICE], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert out.returncode == 0 and out.stdout.strip() == "[] []", out.stdout + out.stderr[-2000:]

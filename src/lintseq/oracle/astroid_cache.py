@@ -95,15 +95,17 @@ def cache_mutations_undone(own: str):
     * an attribute the state assigns on an object of another module: ``f.zzz = 1`` (with
       ``f = logging.Formatter()``) adds ``zzz`` to the cached ``logging`` module's class, and a
       later state reading ``logging.Formatter().zzz`` lost the E1101 that pylint gives it alone;
-    * names that inference adds to a module after it was built: each time a state's class
+    * names that inference adds to a module's own namespace after it was built: each time a state's class
       derives from ``typing.NamedTuple``, astroid's brain builds a class whose parent sits in
       the ``typing`` module, and it joins that module's ``NamedTuple`` entries (30 after 400
       programs). Inference on the name grew ambiguous, and a state's missing NamedTuple field
       went unreported (real case: 1 of the 400 real-world programs came out differently at one
       worker and at two, and alone).
 
-    A module's own construction is kept (what it binds, what its brains add while it is built);
-    within the state every addition counts, as in a fresh pylint."""
+    A module's construction is kept: what it binds and what its brains add while it is built,
+    and the members astroid gives a class of it on first need (the methods of builtins'
+    ``generator``: taking those back made ``os.walk(...)`` non-iterable in the next state).
+    Within the state every addition counts, as in a fresh pylint."""
     from astroid import MANAGER
     from astroid.builder import AstroidBuilder
     from astroid.nodes.scoped_nodes.mixin import LocalsDictNodeNG
@@ -117,15 +119,27 @@ def cache_mutations_undone(own: str):
     originals = [(cls, name, cls.__dict__[name]) for cls, name in originals]
     record, set_local = AstroidBuilder.delayed_assattr, LocalsDictNodeNG.set_local
 
+    building = [0]  # builds of modules other than the state in progress
+
     def watched_set_local(self, name, stmt):
         set_local(self, name, stmt)
-        root = self.root()
-        if id(root) in ready and root.name != own:
+        if building[0]:
+            return  # part of another module's construction: it stays built, and so does this
+        # a module's own names only: classes of a built module get members lazily (astroid
+        # builds the methods of builtins' generator, function, ... on first need), which a later
+        # state must find again
+        if self.parent is None and id(self) in ready and self.name != own:
             added.append((self.locals, name, stmt))
 
-    def built(build):
+    def built(build, modname_at):
         def wrapper(*args, **kwargs):
-            module = build(*args, **kwargs)
+            modname = kwargs.get("modname", args[modname_at] if len(args) > modname_at else None)
+            other = modname != own
+            building[0] += other
+            try:
+                module = build(*args, **kwargs)
+            finally:
+                building[0] -= other
             ready.add(id(module))  # constructed: later additions are inference's
             return module
         return wrapper
@@ -156,9 +170,10 @@ def cache_mutations_undone(own: str):
 
     AstroidBuilder.delayed_assattr = delayed_assattr
     LocalsDictNodeNG.set_local = watched_set_local
-    AstroidBuilder.file_build = built(AstroidBuilder.file_build)
-    AstroidBuilder.string_build = built(AstroidBuilder.string_build)
-    InspectBuilder.inspect_build = built(InspectBuilder.inspect_build)
+    # (self, path or data or module, modname): where each build takes the module's name
+    AstroidBuilder.file_build = built(AstroidBuilder.file_build, 2)
+    AstroidBuilder.string_build = built(AstroidBuilder.string_build, 2)
+    InspectBuilder.inspect_build = built(InspectBuilder.inspect_build, 2)
     try:
         yield
     finally:
