@@ -21,9 +21,8 @@ _AST = ast.AST
 _walks: dict[int, list] | None = None  # walk() lists by id(root) while one state is checked
 
 
-def children(node: ast.AST) -> list[ast.AST]:
-    """``ast.iter_child_nodes(node)`` as a list (a third of its cost: no generators)."""
-    out = []
+def _add_children(out: list, node: ast.AST) -> list:
+    """Append ``node``'s child nodes to ``out``, in ``ast.iter_child_nodes`` order."""
     for name in node._fields:
         value = getattr(node, name, None)
         if isinstance(value, _AST):
@@ -31,6 +30,11 @@ def children(node: ast.AST) -> list[ast.AST]:
         elif value.__class__ is list:
             out.extend([v for v in value if isinstance(v, _AST)])
     return out
+
+
+def children(node: ast.AST) -> list[ast.AST]:
+    """``ast.iter_child_nodes(node)`` as a list (a third of its cost: no generators)."""
+    return _add_children([], node)
 
 
 def walk(node: ast.AST) -> list[ast.AST]:
@@ -49,12 +53,7 @@ def walk(node: ast.AST) -> list[ast.AST]:
             return found
     todo = [node]
     for n in todo:  # appending while iterating: breadth first, as ast.walk's deque
-        for name in n._fields:
-            value = getattr(n, name, None)
-            if isinstance(value, _AST):
-                todo.append(value)
-            elif value.__class__ is list:
-                todo.extend([v for v in value if isinstance(v, _AST)])
+        _add_children(todo, n)
     if cache is not None:
         cache[id(node)] = todo
     return todo
