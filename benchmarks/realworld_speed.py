@@ -13,8 +13,9 @@ Then, in this process, the same programs are sampled again with the hybrid oracl
 states it was asked about and how many went to pylint (sampling is deterministic, so these are
 the states of the timed run), and every intermediate state of our timed output is checked with
 pylint under the paper's criteria (pylint-clean share; environment-dependent messages counted
-apart, as in benchmarks/fidelity.py). Prints one markdown table (the README's) and writes
-realworld_speed.json.
+apart, as in benchmarks/fidelity.py). The records of the different worker counts are compared
+too (they must be identical; any that differ are printed). Prints one markdown table (the
+README's) and writes realworld_speed.json.
 """
 
 from __future__ import annotations
@@ -111,16 +112,24 @@ def main() -> None:
                     res["ratio"] = round(res["lintseq"]["seq_per_s"] / peer["seq_per_s"], 1)
                 results.append(res)
                 print(json.dumps(res), flush=True)
-    # sampling does not depend on workers: one share and one fidelity per (s, linter)
+    # sampling must not depend on workers (each state judged as if it came first): checked
+    # here record by record, then one share and one fidelity per (s, linter)
     for s, linter in sorted({(r["s"], r["linter"]) for r in results}):
-        w = min(r["workers"] for r in results if r["s"] == s)
+        counts = sorted({r["workers"] for r in results if r["s"] == s})
+        outs = [{rec["id"]: (rec["edits"], rec["original_errors"]) for rec in
+                 load(os.path.join(args.out_dir, f"ours_{linter}_s{s}_w{n}.jsonl"))} for n in counts]
+        differing = sorted({k for out in outs[1:] for k in outs[0] if out.get(k) != outs[0][k]})
+        if differing:
+            print(f"records differ between {counts} workers (s = {s}, {linter}): {len(differing)}, "
+                  f"e.g. {differing[:5]}", flush=True)
+        w = counts[0]
         share = pylint_share(src, s, linter) if linter.startswith("hybrid") else None
         recs = load(os.path.join(args.out_dir, f"ours_{linter}_s{s}_w{w}.jsonl"))
         pairs = [(st, r["program"]) for r in recs for st in states(r)]
         fid = pylint_clean_fraction([p for p, _ in pairs], originals=[o for _, o in pairs])
         for r in results:
             if r["s"] == s and r["linter"] == linter:
-                r["pylint_share"], r["fidelity"] = share, fid
+                r["pylint_share"], r["fidelity"], r["records_differing_across_workers"] = share, fid, len(differing)
     print("\n| programs | s | workers | linter | lintseq seq/s | pylintseq seq/s | ratio | states to pylint |"
           " pylint-clean states |")
     print("|---|---|---|---|---|---|---|---|---|")
