@@ -63,7 +63,8 @@ FLAGGED = {  # state -> (line, code) pylint and the fast oracle must both report
     "class C:\n    x = 1\nclass D(C):\n    pass\nd = D()\nprint(d.x, d.q)": [(6, "E1101")],
     "class C:\n    def __init__(self):\n        self.a = 1\nclass D(C):\n    def m(self):\n        return self.a + self.b": [(6, "E1101")],
     "class C:\n    @classmethod\n    def of(cls):\n        return cls()\nC.of().push(1)": [(5, "E1101")],
-    # the instance rule's text test (members._instantiated) must see calls spaced or continued
+    # the rules' text test (astutil.named_before) must see calls spaced or continued
+    "def f(a):\n    return a\nf \\\n    (1, 2)": [(3, "E1121")],
     "class C:\n    x = 1\nc = C ()\nprint(c.y)": [(4, "E1101")],
     "class C:\n    x = 1\nc = C \\\n    ()\nprint(c.y)": [(5, "E1101")],
     # an augmented assignment reads the attribute first and binds nothing new (tqdm's FormatReplace)

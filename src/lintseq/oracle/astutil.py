@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import re
 
 FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -113,6 +114,21 @@ def module_functions(tree: ast.Module) -> dict[str, ast.FunctionDef]:
                 elif isinstance(sub, ast.alias):
                     bound.setdefault((sub.asname or sub.name).split(".")[0], []).append(sub)
     return {k: v[0] for k, v in bound.items() if len(v) == 1 and isinstance(v[0], ast.FunctionDef)}
+
+
+def named_before(source: str, names, chars: str) -> bool:
+    """Whether some name of ``names`` stands in the text right before one of ``chars`` (spaces and
+    line continuations between them allowed), other than on its own ``def``/``class`` line: a
+    cheap test that spares a rule the walk of the tree on states that cannot trigger it.
+
+        >>> named_before("class C:\\n    pass\\nc = C \\\\\\n    ()", ["C"], "(")
+        True
+        >>> named_before("def f(x):\\n    return x", ["f"], "(")
+        False
+    """
+    pattern = re.compile(r"(\b(?:def|class)\s+)?\b(?:" + "|".join(map(re.escape, names)) + r")[\s\\]*["
+                         + re.escape(chars) + "]")
+    return any(m.group(1) is None for m in pattern.finditer(source))
 
 
 IMPLICIT_CLASSMETHODS = ("__new__", "__init_subclass__", "__class_getitem__")

@@ -19,10 +19,9 @@ that a local or enclosing scope rebinds.
 from __future__ import annotations
 
 import ast
-import re
 
 from . import LintMessage
-from .astutil import FUNCS, children, class_methods, method_kind, module_functions, walk
+from .astutil import FUNCS, children, class_methods, method_kind, module_functions, named_before, walk
 
 _SCOPES = (*FUNCS, ast.Lambda)
 
@@ -171,20 +170,13 @@ def _method_target(cls: ast.ClassDef, attr: str, classes, seen=(), index=None):
     return _method_target(classes[cls.bases[0].id], attr, classes, (*seen, cls.name), index)
 
 
-def _called_by_name(source: str, names) -> bool:
-    """Whether some ``name(`` in the text is not the name's own ``def``/``class`` line: a cheap
-    test that saves walking the tree for the many states that call nothing defined in them."""
-    pattern = re.compile(r"(\bdef\s+|\bclass\s+)?\b(?:" + "|".join(map(re.escape, names)) + r")\s*\(")
-    return any(m.group(1) is None for m in pattern.finditer(source))
-
-
 def call_messages(tree: ast.Module, source: str | None = None, has_classes: bool = True,
                   name_calls=None) -> list[LintMessage]:
     """Every message above. ``name_calls`` (the fast oracle's pyflakes pass: each call of a
     plain name with the binding it resolves to) spares the walk when the state has no class."""
     if not has_classes:  # only module-level functions can be checked: is any of them called?
         names = [n.name for n in tree.body if isinstance(n, FUNCS) and not n.decorator_list]
-        if not names or source is not None and not _called_by_name(source, names):
+        if not names or source is not None and not named_before(source, names, "("):
             return []
         if name_calls is not None:
             funcs = {k: v for k, v in module_functions(tree).items() if not v.decorator_list}

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import ast
 import builtins
-import re
 
 from . import LintMessage
-from .astutil import BLOCK_FIELDS, DEFS, FUNCS, class_methods, method_kind, module_classes, own_nodes, walk
+from .astutil import BLOCK_FIELDS, DEFS, FUNCS, class_methods, method_kind, module_classes, named_before, own_nodes, walk
 from .attributes import class_attrs
 
 
@@ -153,14 +152,6 @@ def member_order_messages(tree: ast.Module, all_classes: list[ast.ClassDef] | No
     return out
 
 
-def _instantiated(source: str, names) -> bool:
-    """Whether the text calls or reads an attribute of one of ``names`` (``C(``, ``C.``, spaces
-    and line continuations allowed) other than on the name's own ``class`` line: each way this
-    rule knows an instance starts so. A cheap test that spares the walk of every scope."""
-    pattern = re.compile(r"(\bclass\s+)?\b(?:" + "|".join(map(re.escape, names)) + r")[\s\\]*[(.]")
-    return any(m.group(1) is None for m in pattern.finditer(source))
-
-
 def instance_member_messages(tree: ast.Module, source: str | None = None) -> list[LintMessage]:
     """E1101 (no-member) on an instance of a class defined in the file: ``v.x`` where ``v`` is
     bound once in its scope, by ``v = C(...)``, and no ``C`` instance ever gets ``x`` (the class,
@@ -172,7 +163,8 @@ def instance_member_messages(tree: ast.Module, source: str | None = None) -> lis
         [(4, 'E1101')]
     """
     classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
-    if not classes or source is not None and not _instantiated(source, classes):
+    # an instance starts as C(...) or C.of(...): a state with neither needs no walk
+    if not classes or source is not None and not named_before(source, classes, "(."):
         return []
     stored: set[str] = set()
     rebound: set[str] = set()
