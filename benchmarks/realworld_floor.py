@@ -67,16 +67,27 @@ class Replay:
 
 class BuildClock:
     """Seconds astroid spends building modules other than the states (file, living-object and
-    brain-made builds), outermost builds only, so a build that triggers another counts once."""
+    brain-made builds), outermost builds only, so a build that triggers another counts once.
+    A context manager: astroid's builders are timed inside it only."""
 
     def __init__(self, state_module: str):
+        self.state, self.seconds, self.builds, self._depth = state_module, 0.0, 0, 0
+        self._saved: list = []
+
+    def __enter__(self) -> "BuildClock":
         from astroid.builder import AstroidBuilder
         from astroid.raw_building import InspectBuilder
 
-        self.state, self.seconds, self.builds, self._depth = state_module, 0.0, 0, 0
         for owner, name in ((AstroidBuilder, "file_build"), (AstroidBuilder, "module_build"),
                             (AstroidBuilder, "string_build"), (InspectBuilder, "inspect_build")):
-            setattr(owner, name, self._timed(getattr(owner, name)))
+            self._saved.append((owner, name, owner.__dict__[name]))
+            setattr(owner, name, self._timed(owner.__dict__[name]))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for owner, name, build in self._saved:
+            setattr(owner, name, build)
+        self._saved.clear()
 
     def _timed(self, build):
         def timed_build(builder, what, *args, **kwargs):
@@ -110,13 +121,13 @@ def record(src: str, samples: int, table_path: str) -> None:
     t0 = time.perf_counter()
     hybrid._pylint_linter().messages("x = 1\n")  # the hybrid's own pylint, started (not counted as a call)
     startup = time.perf_counter() - t0
-    clock = BuildClock(hybrid._pylint._modname)
     rec = Recorder(hybrid)
     records._LINTERS["hybrid"] = rec
     spec = records.JobSpec(samples=samples, linter="hybrid", seed=SEED)
     t1 = time.perf_counter()
-    for i, r in enumerate(load(src)):
-        records.process_rows([Row(i, r["instruction"], r["response"])], spec)
+    with BuildClock(hybrid._pylint._modname) as clock:
+        for i, r in enumerate(load(src)):
+            records.process_rows([Row(i, r["instruction"], r["response"])], spec)
     stats = {"startup_s": round(startup, 3), "build_s": round(clock.seconds, 3), "builds": clock.builds,
              "in_process_s": round(time.perf_counter() - t1, 3), "verdicts": len(rec.table),
              "pylint_calls": hybrid.pylint_calls}
