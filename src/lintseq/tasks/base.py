@@ -141,6 +141,25 @@ def first_local(folder: str, sub: str, names: tuple[str, ...]) -> list[dict]:
     raise LintseqError(f"no {' / '.join(names)} in {os.path.join(folder, sub)!r}", fix=DATA_FIX)
 
 
+_STATEMENT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _statements(tree: ast.Module):
+    """Every statement of ``tree`` (and its except and case clauses), at any depth: an import is
+    a statement, so the expressions, the bulk of a walk, are never visited.
+
+        >>> src = "def f():\n    try:\n        import a\n    except E:\n        import b\n    else:\n        g(lambda: 1)"
+        >>> sorted(type(n).__name__ for n in _statements(ast.parse(src)))
+        ['ExceptHandler', 'Expr', 'FunctionDef', 'Import', 'Import', 'Module', 'Try']
+    """
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        yield node
+        for field in _STATEMENT_LISTS:
+            todo.extend(getattr(node, field, ()))
+
+
 def imported_modules(*sources: str) -> set[str]:
     """Top-level module names imported anywhere in the given sources."""
     names = set()
@@ -151,7 +170,7 @@ def imported_modules(*sources: str) -> set[str]:
                 tree = ast.parse(src)
         except SyntaxError:
             continue
-        for node in ast.walk(tree):
+        for node in _statements(tree):
             if isinstance(node, ast.Import):
                 names |= {a.name.split(".")[0] for a in node.names}
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
