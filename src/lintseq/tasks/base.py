@@ -148,7 +148,7 @@ def _statements(tree: ast.Module):
     """Every statement of ``tree`` (and its except and case clauses), at any depth: an import is
     a statement, so the expressions, the bulk of a walk, are never visited.
 
-        >>> src = "def f():\n    try:\n        import a\n    except E:\n        import b\n    else:\n        g(lambda: 1)"
+        >>> src = "def f():\\n    try:\\n        import a\\n    except E:\\n        import b\\n    else:\\n        g(lambda: 1)"
         >>> sorted(type(n).__name__ for n in _statements(ast.parse(src)))
         ['ExceptHandler', 'Expr', 'FunctionDef', 'Import', 'Import', 'Module', 'Try']
     """
