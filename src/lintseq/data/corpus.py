@@ -103,9 +103,9 @@ def _free_names(fn: ast.FunctionDef | ast.ClassDef) -> set[str] | None:
 def _resolves(program: str) -> bool:
     """The final check that a program is self-contained: it compiles and pyflakes finds no
     undefined name (string annotations included, which the AST walk above does not read)."""
-    from ..oracle.fast import FastLinter
+    from ..oracle.fast import undefined_names
 
-    return not any(m.code in ("E0001", "E0602", "E0603") for m in FastLinter().messages(program))
+    return not undefined_names(program)
 
 
 def module_pairs(module: str, path: str | None = None) -> Iterator[dict]:

@@ -95,30 +95,57 @@ def _counts(m) -> bool:
     return not (type(m) is pm.UndefinedName and m.message_args[0] in _BUILTIN_NAMES)
 
 
+def _parsed(source: str) -> tuple[ast.Module | None, list[LintMessage]]:
+    """(tree, []) for a state that compiles, else (None, its E0001)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes etc. is not an error
+        try:
+            tree = ast.parse(source, "<state>", "exec", type_comments=False)
+            compile(tree, "<state>", "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            return None, [LintMessage(syntax_error_line(exc.lineno, str(exc.msg)), "E0001", str(exc.msg))]
+        except (ValueError, MemoryError, RecursionError) as exc:  # NUL bytes, deep nesting
+            return None, [LintMessage(0, "E0001", str(exc))]
+    return tree, []
+
+
+def _flakes(tree: ast.Module) -> tuple[_Checker, list[LintMessage]]:
+    flakes = _Checker(tree, filename="<state>")
+    return flakes, [LintMessage(m.lineno, PYFLAKES_ERRORS[type(m)], m.message % m.message_args)
+                    for m in flakes.messages if _counts(m)]
+
+
+def undefined_names(source: str) -> list[LintMessage]:
+    """What :class:`FastLinter` reports of E0001 (does not compile), E0602 (undefined name) and
+    E0603 (undefined name in ``__all__``), and nothing else: whether a program is self-contained,
+    without the other rules' cost (the corpus builder asks this of every candidate function).
+
+        >>> [(m.line, m.code) for m in undefined_names("import os\\n__all__ = ['f']\\nx = os.sep + y")]
+        [(3, 'E0602'), (2, 'E0603')]
+    """
+    from .exports import export_messages
+    from .unbound import undefined_globals
+
+    tree, syntax = _parsed(source)
+    if tree is None:
+        return syntax
+    wanted = ("E0602", "E0603")
+    out = [m for m in _flakes(tree)[1] if m.code in wanted]
+    return out + [m for m in (*undefined_globals(tree), *export_messages(tree)) if m.code in wanted]
+
+
 class FastLinter:
     """compile() + pyflakes + lintseq's own checks; one instance serves many states."""
 
     name = "fast"
 
     def messages(self, source: str) -> list[LintMessage]:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes etc. is not an error
-            try:
-                tree = ast.parse(source, "<state>", "exec", type_comments=False)
-                compile(tree, "<state>", "exec", dont_inherit=True)
-            except SyntaxError as exc:
-                line = syntax_error_line(exc.lineno, str(exc.msg))
-                return [LintMessage(line, "E0001", str(exc.msg))]
-            except (ValueError, MemoryError, RecursionError) as exc:  # NUL bytes, deep nesting
-                return [LintMessage(0, "E0001", str(exc))]
+        tree, syntax = _parsed(source)
+        if tree is None:
+            return syntax
         self.last_tree = tree  # the hybrid oracle reads it instead of parsing again
         lines = source.split("\n")
-        flakes = _Checker(tree, filename="<state>")
-        out = [
-            LintMessage(m.lineno, PYFLAKES_ERRORS[type(m)], m.message % m.message_args)
-            for m in flakes.messages
-            if _counts(m)
-        ]
+        flakes, out = _flakes(tree)
         out += custom_messages(tree, source, flakes.name_calls)
         out += indentation_messages(source, lines, tree)
         return out
