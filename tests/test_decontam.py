@@ -1,6 +1,7 @@
 """data/decontam.py: near duplicates by shingles, and 13-gram contamination against the benchmarks."""
 
 import pytest
+from hypothesis import given, strategies as st
 
 from lintseq.data.decontam import Contamination, decontaminate_pairs, near_duplicates
 from lintseq.tasks import load_benchmark
@@ -76,3 +77,19 @@ def test_pairs_copying_a_humaneval_solution_are_dropped_without_a_data_folder(mo
              {"instruction": "Add two numbers.", "response": "def add(a, b):\n    return a + b\n"}]
     kept, dropped, against = decontaminate_pairs(pairs, None)
     assert kept == pairs[1:] and dropped == 1 and against.startswith("humaneval only")
+
+
+@given(st.lists(st.sampled_from(["a", "b", "(", ")", "def", "x1", "é", "\x1f"]), max_size=40), st.integers(1, 14))
+def test_rolled_hashes_are_each_windows_own(toks, n):
+    """The rolling update gives, for every window, the hash computed on that window alone."""
+    import zlib
+
+    from lintseq.data.decontam import _BASE, _MOD, ngrams
+
+    def alone(window):
+        h = 0
+        for t in window:
+            h = (h * _BASE + zlib.crc32(t.encode())) % _MOD
+        return h
+
+    assert ngrams(toks, n) == {alone(toks[i: i + n]) for i in range(len(toks) - n + 1)}
