@@ -89,3 +89,20 @@ def test_module_pairs_bind_free_names_with_imports():
     # indent needs nothing: no import line is added
     assert pairs["textwrap.indent"]["response"].startswith("def indent(text, prefix, predicate=None):")
     assert pairs["textwrap.indent"]["instruction"].startswith("Write a Python function `indent(text, prefix, predicate=None)`")
+
+
+def test_dotted_imports_stay_whole_so_the_programs_run(corpus):
+    """``import urllib.parse`` was written as ``import urllib``: pyflakes is content, but the
+    program fails with AttributeError when run. Each pair that imports a dotted module now names
+    it whole, and those imports run in a fresh interpreter."""
+    import subprocess
+    import sys
+
+    pairs, _ = corpus
+    dotted = [p for p in pairs if any(line.startswith("import ") and "." in line.split(" as ")[0]
+                                      for line in p["response"].splitlines())]
+    assert len(dotted) > 10  # none before: every one was cut to its top package
+    heads = sorted({line for p in dotted for line in p["response"].splitlines() if line.startswith("import ")})
+    # each whole import runs (one this Python was built without, such as curses, may be missing)
+    script = "".join(f"try:\n    {h}\nexcept ImportError:\n    pass\n" for h in heads)
+    subprocess.run([sys.executable, "-I", "-c", script], check=True, timeout=60)

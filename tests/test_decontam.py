@@ -93,3 +93,8 @@ def test_rolled_hashes_are_each_windows_own(toks, n):
         return h
 
     assert ngrams(toks, n) == {alone(toks[i: i + n]) for i in range(len(toks) - n + 1)}
+
+
+def test_texts_too_short_for_a_shingle_are_dropped_only_as_exact_copies():
+    texts = ["x = 1", "import os", "print(2)", "x  =  1", "def f(a, b):\n    return a + b\n"]
+    assert near_duplicates(texts) == {3}

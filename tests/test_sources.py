@@ -76,3 +76,14 @@ def test_real_functions_with_fenced_docstrings_are_not_rejected():
         assert res.reject is None, (res.reject, code[:200])
         assert res.records[0]["program"] == code.rstrip("\n") and res.records[0]["extracted"] == "as_is"
         json.dumps(res.records[0])
+
+
+def test_a_byte_order_mark_does_not_reject_the_first_row(tmp_path):
+    """Editors on Windows start a UTF-8 file with a byte-order mark; the first row is data."""
+    from lintseq.data.sources import iter_rows
+
+    path = tmp_path / "bom.jsonl"
+    rows = [{"instruction": "Add.", "response": "def add(a, b):\n    return a + b"}] * 2
+    path.write_bytes(b"\xef\xbb\xbf" + "".join(json.dumps(r) + "\n" for r in rows).encode())
+    got = list(iter_rows(str(path)))
+    assert [r.reject for r in got] == [None, None] and got[0].instruction == "Add."

@@ -49,3 +49,17 @@ def test_decontamination_indexes_every_always_benchmark_without_a_data_folder_on
     he = load_benchmark("humaneval")["HumanEval/0"]
     assert index.hits(he.code_prompt) and index.hits(he.reference) and ids == {"mbppplus": set(), "mbpp-sanitized": set()}
     assert not index.hits("completely unrelated words about gardening and the weather in the spring time here")
+
+
+def test_mbpp_instructions_name_the_function_the_tests_call(data):
+    """MBPP references often define helpers first (Mbpp/18: ``str_to_list`` before
+    ``remove_dirty_chars``); the instruction names the tested function, in all 500 and 257."""
+    import re
+
+    for name, count in (("mbpp", 500), ("mbpp-sanitized", 257)):
+        tasks = load_benchmark(name, data)
+        assert len(tasks) == count
+        for tid, task in tasks.items():
+            named = re.search(r"[Ff]unction:? `(\w+)\(", task.instruction).group(1)
+            assert re.search(rf"\b{named}\(", "\n".join(task.test["asserts"])), (tid, named)
+    assert "`remove_dirty_chars(" in load_benchmark("mbpp", data)["Mbpp/18"].instruction

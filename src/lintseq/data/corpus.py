@@ -64,20 +64,33 @@ def stdlib_module_names() -> list[str]:
     return sorted(names)
 
 
-def _imports(tree: ast.Module) -> dict[str, str]:
-    """Top-level import statements of a module, by the name each binds."""
-    found = {}
+def _imports(tree: ast.Module) -> dict[str, list[str]]:
+    """Top-level import statements of a module, by the name each binds. ``import a.b`` is kept
+    whole (``import a`` alone would leave ``a.b`` unloaded when the program runs), and every such
+    statement binding ``a`` is kept: ``import email.utils`` and ``import email.charset`` both bind
+    ``email``.
+
+        >>> _imports(ast.parse("import urllib.parse\\nimport urllib.request\\nimport os.path as p"))
+        {'urllib': ['import urllib.parse', 'import urllib.request'], 'p': ['import os.path as p']}
+    """
+    found: dict[str, list[str]] = {}
     for node in tree.body:
         if isinstance(node, ast.Import):
             for a in node.names:
                 bound = a.asname or a.name.split(".")[0]
-                found[bound] = f"import {a.name} as {a.asname}" if a.asname else f"import {a.name.split('.')[0]}"
+                line = f"import {a.name} as {a.asname}" if a.asname else f"import {a.name}"
+                if a.asname:
+                    found[bound] = [line]
+                else:
+                    found.setdefault(bound, [])
+                    if line not in found[bound]:
+                        found[bound].append(line)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module != "__future__":
             for a in node.names:
                 if a.name != "*":
                     bound = a.asname or a.name
                     alias = f" as {a.asname}" if a.asname else ""
-                    found[bound] = f"from {node.module} import {a.name}{alias}"
+                    found[bound] = [f"from {node.module} import {a.name}{alias}"]
     return found
 
 
@@ -140,7 +153,7 @@ def module_pairs(module: str, path: str | None = None) -> Iterator[dict]:
         needed = []
         for name in sorted(free - _BUILTINS):
             if name in imports:
-                needed.append(imports[name])
+                needed += imports[name]
             elif name in module_names:
                 needed.append(f"from {module} import {name}")
             else:
@@ -184,14 +197,14 @@ def package_pairs(package: str) -> Iterator[dict]:
 
 def mbpp_train_pairs(data_dir: str | None) -> Iterator[dict]:
     """MBPP's training split (task ids 601-974) in the MBPP instruction wording."""
-    from ..tasks.base import function_instruction, signature_of
+    from ..tasks.base import function_instruction, signature_of, tested_function
     from ..tasks.mbpp import mbpp_rows
 
     for r in mbpp_rows("mbpp", data_dir):
         if 601 <= int(r["task_id"]) <= 974:
             code = r["code"].replace("\r\n", "\n")
             try:
-                sig, _ = signature_of(code)
+                sig, _ = signature_of(code, tested_function(code, r["test_list"]))
             except (ValueError, SyntaxError):
                 continue
             yield {"id": f"mbpp-train/{r['task_id']}", "source": "mbpp-train", "task_id": int(r["task_id"]),

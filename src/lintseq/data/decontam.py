@@ -69,7 +69,14 @@ def near_duplicates(texts: list[str], threshold: float = 0.85, bands: int = 8) -
     rows = len(_PERMS) // bands
     buckets: dict[tuple, list[int]] = defaultdict(list)
     drop: set[int] = set()
+    short: set[tuple[str, ...]] = set()
     for i, sh in enumerate(shingles):
+        if not sh:  # under 5 tokens: no shingles to compare, so only an exact copy is a duplicate
+            key = tuple(tokens(texts[i]))
+            if key in short:
+                drop.add(i)
+            short.add(key)
+            continue
         sig = _minhash(sh)
         keys = [(b, sig[b * rows:(b + 1) * rows]) for b in range(bands)]
         candidates = {j for k in keys for j in buckets.get(k, ())}

@@ -151,7 +151,7 @@ def _iter_jsonl(path: str, ifield: str, cfield: str) -> Iterator[Row]:
             if not raw.strip():
                 continue
             try:
-                text = raw.decode("utf-8")
+                text = raw.decode("utf-8-sig")  # a byte-order mark (editors on Windows write one) is not data
             except UnicodeDecodeError as exc:
                 yield Row(i, reject=Reject(i, "not_utf8", f"byte {exc.start}: {exc.reason}"))
             else:

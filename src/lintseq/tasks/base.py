@@ -116,6 +116,30 @@ def signature_of(code: str, name: str | None = None) -> tuple[str, str | None]:
     raise ValueError(f"no function {name or ''} in reference code")
 
 
+def tested_function(code: str, asserts: list[str]) -> str | None:
+    """The function of ``code`` that the ``asserts`` call first (None when they call none of its
+    functions). MBPP's references often define helpers first: the task's function is the one the
+    tests call, e.g. Mbpp/18 defines ``str_to_list`` before ``remove_dirty_chars``.
+
+        >>> tested_function("def helper(x):\\n    return x\\ndef f(x):\\n    return helper(x)", ["assert f(1) == 1"])
+        'f'
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        defined = {n.name for n in ast.walk(ast.parse(code)) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        for line in asserts:
+            try:
+                tree = ast.parse(line)
+            except SyntaxError:
+                continue
+            calls = sorted((n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)),
+                           key=lambda n: (n.lineno, n.col_offset))
+            for call in calls:
+                if call.func.id in defined:
+                    return call.func.id
+    return None
+
+
 def function_instruction(text: str, signature: str) -> str:
     """MBPP wording: the first "function" becomes "function `signature`" (digest 5.2)."""
     return text.replace("function", f"function `{signature}`", 1) if "function" in text else f"{text}\nFunction: `{signature}`"
