@@ -172,3 +172,27 @@ def test_resolve_command_shows_the_program_of_each_row(tmp_path, humaneval):
     assert got[2]["program"].endswith("    return []")
     bad = run_cli("resolve", str(tmp_path / "missing.jsonl"), check=False)
     assert bad.returncode == 2 and "cannot read samples file" in bad.stderr
+
+
+def test_raw_rows_are_cut_at_the_eos_their_sampler_recorded(tmp_path, sandbox):
+    """`lintseq sample` decodes with special tokens kept, so a sample that stopped at EOS has it in
+    ``raw``; the row records the tokenizer's ``eos`` and `resolve` and `evaluate` cut there, as
+    sampling did (before, the program ended in ``<|endoftext|>`` and did not compile)."""
+    from helpers import run_cli, write_jsonl
+
+    from lintseq.evaluate.pipeline import EvalConfig, evaluate
+    from lintseq.tasks import load_benchmark
+
+    task = load_benchmark("humaneval")["HumanEval/0"]
+    body = task.reference[len(task.code_prompt):]  # the model writes the body; the prompt comes first
+    rows = [{"task_id": "HumanEval/0", "sample": 0, "raw": body + "<|endoftext|>", "format": "plain",
+             "eos": "<|endoftext|>"},
+            {"task_id": "HumanEval/0", "sample": 1, "raw": "@@ -0,0 +1 @@\n+x = 1\n<|diff|><|endoftext|>\n<|diff|>",
+             "format": "editseq", "eos": "<|endoftext|>"}]
+    src = write_jsonl(tmp_path / "s.jsonl", rows)
+    out = tmp_path / "programs.jsonl"
+    run_cli("resolve", src, "-o", out)
+    got = [json.loads(line) for line in open(out)]
+    assert [g["program"] for g in got] == [body, "x = 1"]
+    summary = evaluate(EvalConfig(str(src), "humaneval", ks=(1,), workers=1, progress=False, allow_partial=True))
+    assert summary["verdicts"]["passed"] == 1

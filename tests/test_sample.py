@@ -66,7 +66,7 @@ def test_sample_writes_rows_meta_and_resolves_by_the_authors_rule(memorised, tmp
     assert [(r["task_id"], r["sample"]) for r in rows] == [("T/0", 0), ("T/0", 1), ("T/1", 0), ("T/1", 1)]
     for r in rows:
         assert r["completion"] == "def f():\n    return 1"  # the header said 1 line; the authors' rule keeps both
-        assert r["raw"].endswith(SEP + SEP) and r["format"] == "editseq"
+        assert r["raw"].endswith(SEP + SEP) and r["format"] == "editseq" and r["eos"] == tok.eos_token
         assert r["completion_tokens"] == len(tok(r["raw"], add_special_tokens=False)["input_ids"])
         assert r["resolution"]["miscounted"] == 1 and r["resolution"]["rule"] == "authors"
     assert meta["device"] == "cpu" and meta["dtype"] == "float32" and meta["samples"] == 4

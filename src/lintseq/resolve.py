@@ -32,7 +32,7 @@ import re
 from dataclasses import asdict, dataclass
 
 from .diffs import RULE_ALIASES, RULES, apply_authors, apply_edits
-from .formats import split_completion
+from .formats import DIFF_TOKEN, split_completion
 
 FORMATS = ("editseq", "plain")
 EXTRACTS = ("authors", "rescue")
@@ -126,3 +126,17 @@ def resolve(raw: str, fmt: str, rule: str = "authors", eos: str | None = None, e
     program, how = extract_program(applied.text, extract)
     edits = sum("@@" in piece for piece in raw.split("\n<|diff|>"))
     return Resolution(program, fmt, rule, edits, applied.hunks, applied.malformed, applied.miscounted, how, extract)
+
+
+def resolve_raw(row: dict, rule: str = "authors", extract: str = "authors") -> Resolution:
+    """A samples row's ``raw`` text resolved with the row's own ``format`` (else guessed from the
+    diff token) and ``eos``: the tokenizer's end-of-text string, which `lintseq sample` records
+    because it decodes with special tokens kept (the text after EOS is not the model's answer).
+
+        >>> resolve_raw({"raw": "x = 1<|endoftext|>junk", "format": "plain", "eos": "<|endoftext|>"}).program
+        'x = 1'
+    """
+    raw = row["raw"]
+    fmt = row.get("format") or ("editseq" if DIFF_TOKEN in raw else "plain")
+    eos = row.get("eos") if isinstance(row.get("eos"), str) else None
+    return resolve(raw, fmt, rule, eos, extract)

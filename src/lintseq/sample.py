@@ -256,7 +256,7 @@ def _transformers(cfg: SampleConfig, rows: list[dict]) -> tuple[list[dict], dict
             res = resolve(raw, cfg.format, cfg.resolve, tok.eos_token, cfg.extract)
             generated += len(ids)
             results[(i, k)] = {"task_id": rows[i].get("task_id"), "completion": res.program, "raw": raw,
-                               "format": cfg.format, "prompt_tokens": lengths[i], "completion_tokens": len(ids),
+                               "format": cfg.format, "eos": tok.eos_token, "prompt_tokens": lengths[i], "completion_tokens": len(ids),
                                "sample": k, "resolution": res.info()}
             finished.append(((i, k), results[(i, k)]))
         kept.add(finished)
@@ -292,6 +292,6 @@ def _vllm(cfg: SampleConfig, rows: list[dict]) -> tuple[list[dict], dict]:  # pr
         for k, o in enumerate(res.outputs):
             resolution = resolve(o.text, cfg.format, cfg.resolve, tok.eos_token, cfg.extract)
             out.append({"task_id": r.get("task_id"), "completion": resolution.program, "raw": o.text,
-                        "format": cfg.format, "prompt_tokens": len(res.prompt_token_ids),
+                        "format": cfg.format, "eos": tok.eos_token, "prompt_tokens": len(res.prompt_token_ids),
                         "completion_tokens": len(o.token_ids), "sample": k, "resolution": resolution.info()})
     return out, {"model": cfg.model, **meta_from_config(cfg.model), "device": "cuda", "dtype": "auto"}

@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..errors import LintseqError
-from ..formats import DIFF_TOKEN
 from ..jsonl import read_jsonl, write_json, write_jsonl
-from ..resolve import resolve
+from ..resolve import resolve_raw
 from ..tasks import BENCHMARKS, Task, load_benchmark
 from ..tasks.mbppplus import PROTOCOLS
 from ..diffs import RULE_ALIASES, RULES
@@ -98,8 +97,7 @@ def resolve_row(row: dict, task: Task | None, rule: str = "authors", extract: st
             how.update(row["resolution"])
         return prompt + row["completion"], how
     if isinstance(row.get("raw"), str):
-        fmt = row.get("format") or ("editseq" if DIFF_TOKEN in row["raw"] else "plain")
-        res = resolve(row["raw"], fmt, rule, extract=extract)
+        res = resolve_raw(row, rule, extract)
         return prompt + res.program, {"from": "raw", **res.info()}
     return None, {"from": None}
 

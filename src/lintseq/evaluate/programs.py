@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from ..errors import LintseqError
 from ..jsonl import read_jsonl, write_jsonl
-from ..resolve import resolve
+from ..resolve import resolve_raw
 
 
 def resolve_samples(samples: str, output: str, rule: str = "authors", extract: str = "authors",
@@ -41,8 +41,7 @@ def resolve_samples(samples: str, output: str, rule: str = "authors", extract: s
         counts["rows"] += 1
         task = tasks.get(row.get("task_id"))
         if isinstance(row.get("raw"), str):
-            fmt = row.get("format") or ("editseq" if "<|diff|>" in row["raw"] else "plain")
-            res = resolve(row["raw"], fmt, rule, extract=extract)
+            res = resolve_raw(row, rule, extract)
             program, how = (task.code_prompt if task else "") + res.program, {"from": "raw", **res.info()}
             counts["from_raw"] += 1
             counts["malformed_rows"] += bool(res.malformed)
