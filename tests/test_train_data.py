@@ -55,3 +55,26 @@ def test_batched_encoding_equals_the_reference_encoder(seqs):
         ref = load_examples(seqs, tok, view, 200, dedupe_programs=view == "baseline")
         got = encode_records(seqs, tok, view, 200, view == "baseline", batch=7)
         assert [(e["input_ids"], e["labels"]) for e in ref] == [(e["input_ids"], e["labels"]) for e in got]
+
+
+def test_examples_cut_or_emptied_by_max_seq_len_are_counted_and_said(seqs, tmp_path, capsys):
+    """The authors' fine-tuning cuts at max_seq_len silently; here the counts come back from
+    encoding (also from the cache) and training says them on stderr."""
+    from lintseq.train.loop import _warn_cut
+
+    tok = tiny_tokenizer()
+    add_diff_token(tok)
+    lengths = [len(e["input_ids"]) for e in load_examples(seqs, tok, "editseq", 10_000, dedupe_programs=False)]
+    prompts = [e["prompt_len"] for e in load_examples(seqs, tok, "editseq", 10_000, dedupe_programs=False)]
+    limit = sorted(lengths)[len(lengths) // 2]
+    want_cut = sum(n > limit and p < limit for n, p in zip(lengths, prompts))
+    want_dropped = sum(p >= limit for p in prompts)
+    cache = str(tmp_path / "tok")
+    for expected in ("written", "hit"):
+        enc, info = encode_file(seqs, tok, "editseq", limit, False, cache)
+        assert info["cache"] == expected and (info["truncated"], info["dropped"]) == (want_cut, want_dropped)
+    assert want_cut > 0 and len(enc) == len(lengths) - want_dropped
+    _warn_cut(info, len(enc), limit)
+    assert f"{want_cut} of {len(enc)} examples are longer than max_seq_len={limit}" in capsys.readouterr().err
+    _, info = encode_file(seqs, tok, "editseq", 10_000, False, "none")
+    assert (info["truncated"], info["dropped"]) == (0, 0)

@@ -121,17 +121,23 @@ def encode_file(path: str, tok, view: str, max_len: int, dedupe_programs: bool, 
     key = hashlib.sha256(json.dumps(key_parts, sort_keys=True).encode()).hexdigest()[:24]
     folder = os.path.join(root, "tokens", key) if root else None
     if folder and os.path.exists(os.path.join(folder, "meta.json")):
-        return Encoded.load(folder), {"cache": "hit", "path": folder}
-    enc = Encoded.from_examples(encode_records(path, tok, view, max_len, dedupe_programs))
+        with open(os.path.join(folder, "meta.json")) as fh:
+            cut = {k: v for k, v in json.load(fh).items() if k in ("truncated", "dropped")}
+        return Encoded.load(folder), {"cache": "hit", "path": folder, **cut}
+    cut = {"truncated": 0, "dropped": 0}
+    enc = Encoded.from_examples(encode_records(path, tok, view, max_len, dedupe_programs, cut=cut))
     if folder:
-        enc.save(folder, {**key_parts, "source": os.path.abspath(path), "examples": len(enc)})
-        return Encoded.load(folder), {"cache": "written", "path": folder}
-    return enc, {"cache": "off", "path": None}
+        enc.save(folder, {**key_parts, "source": os.path.abspath(path), "examples": len(enc), **cut})
+        return Encoded.load(folder), {"cache": "written", "path": folder, **cut}
+    return enc, {"cache": "off", "path": None, **cut}
 
 
-def encode_records(path: str, tok, view: str, max_len: int, dedupe_programs: bool, batch: int = 1024) -> list[dict]:
+def encode_records(path: str, tok, view: str, max_len: int, dedupe_programs: bool, batch: int = 1024,
+                   cut: dict | None = None) -> list[dict]:
     """Like tokens.load_examples (same ids, same masking), tokenizing in batches (the fast
-    tokenizer runs a batch in parallel in Rust)."""
+    tokenizer runs a batch in parallel in Rust). Examples longer than ``max_len`` are cut there,
+    as the authors' fine-tuning cuts them (their ends, EOS included, are not trained on); ones
+    with no target token left are dropped: ``cut`` counts both ("truncated", "dropped")."""
     from .tokens import view_pairs
 
     pairs = list(view_pairs(path, view, dedupe_programs))
@@ -145,6 +151,10 @@ def encode_records(path: str, tok, view: str, max_len: int, dedupe_programs: boo
             labels = ([IGNORE] * len(p) + c)[:max_len]
             if any(x != IGNORE for x in labels):
                 out.append({"input_ids": (p + c)[:max_len], "labels": labels})
+                if cut is not None and len(p) + len(c) > max_len:
+                    cut["truncated"] += 1
+            elif cut is not None:
+                cut["dropped"] += 1
     return out
 
 

@@ -16,6 +16,7 @@ import json
 import math
 import os
 import shutil
+import sys
 import time
 
 from ..errors import LintseqError
@@ -78,9 +79,20 @@ def train(cfg: TrainConfig) -> dict:
     with partial_state().main_process_first():  # the first process writes the cache, the others map it
         # the baseline sees each program once, even when read from s-fold edit-sequence records
         examples, cache = encode_file(cfg.data, tok, cfg.view, cfg.max_seq_len, cfg.view == "baseline", cfg.cache_dir)
+    _warn_cut(cache, len(examples), cfg.max_seq_len)
     out = run_training(cfg, model, tok, examples)
-    out.update(encode_seconds=time.perf_counter() - t0 - out["train_seconds"], cache=cache["cache"])
+    out.update(encode_seconds=time.perf_counter() - t0 - out["train_seconds"], cache=cache["cache"],
+               truncated_examples=cache.get("truncated"), dropped_examples=cache.get("dropped"))
     return out
+
+
+def _warn_cut(cache: dict, kept: int, max_len: int) -> None:
+    """Say on stderr (once, from the main process) how many examples max_seq_len cut or emptied."""
+    truncated, dropped = cache.get("truncated") or 0, cache.get("dropped") or 0
+    if (truncated or dropped) and partial_state().is_main_process:
+        print(f"lintseq train: warning: {truncated} of {kept} examples are longer than max_seq_len={max_len} "
+              f"and are cut there (their ends and EOS are not trained on); {dropped} more had no target "
+              "token left and were dropped. Raise max_seq_len to keep them.", file=sys.stderr)
 
 
 def run_training(cfg: TrainConfig, model, tok, examples: list[dict] | Encoded) -> dict:
