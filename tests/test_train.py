@@ -67,6 +67,13 @@ def test_checkpoint_resumes_to_the_same_loss(seqs, tmp_path):
     b = train(_cfg(seqs, tmp_path / "b", max_steps=6, save_every=3))
     assert b["start_step"] == 3
     assert b["losses"] == pytest.approx(a["losses"][3:], rel=1e-4)
+    # the finished run again: it resumes from checkpoint-3, and its log holds each step once, with
+    # the token count carried on (before, steps 4-6 were logged twice, their tokens from 0)
+    log_a = [r.split(",") for r in open(tmp_path / "a" / "log.csv").read().splitlines()[1:]]
+    again = train(_cfg(seqs, tmp_path / "a", max_steps=6, save_every=3))
+    log_again = [r.split(",") for r in open(tmp_path / "a" / "log.csv").read().splitlines()[1:]]
+    assert again["start_step"] == 3 and [r[0] for r in log_again] == [str(n) for n in range(1, 7)]
+    assert [r[3] for r in log_again] == [r[3] for r in log_a]
     from transformers import AutoModelForCausalLM
 
     pa = AutoModelForCausalLM.from_pretrained(tmp_path / "a" / "final").state_dict()

@@ -219,14 +219,15 @@ class _Log:
         self.path = os.path.join(cfg.output_dir, "log.csv")
         self.pending: list = []
         self.losses: list[float] = []
-        self.tokens = 0
+        self.tokens = 0  # this run's; the log's column counts from the run's first step
+        self.tokens_before = _log_kept_to(self.path, start) if acc.is_main_process else 0
         self.bar = progress_bar("lintseq train", "step", total, start, enabled=acc.is_main_process)
         self.board = _tensorboard(cfg.output_dir) if acc.is_main_process else None
         self.t0 = time.perf_counter()
         self.warm: tuple[float, int] | None = None  # (time, tokens) after the first step (compile, warm-up)
 
     def step(self, step: int, loss, lr: float) -> None:
-        self.pending.append((step, loss, lr, self.tokens))
+        self.pending.append((step, loss, lr, self.tokens_before + self.tokens))
         if self.warm is None or len(self.pending) >= self.every:
             self.flush()
 
@@ -280,6 +281,22 @@ def _checkpoint(acc, output_dir: str, step: int, scheduler) -> None:
             shutil.rmtree(path)
         os.replace(tmp, path)
     acc.wait_for_everyone()
+
+
+def _log_kept_to(path: str, start: int) -> int:
+    """Keep log.csv's rows up to step ``start`` (the checkpoint resumed from; 0: a fresh run) and
+    return their token count: steps trained again after a resume, or an older run's rows in the
+    same folder, are not logged twice."""
+    if not os.path.exists(path):
+        return 0
+    with open(path, newline="") as fh:
+        rows = list(csv.reader(fh))
+    kept = [r for r in rows[1:] if r and r[0].isdigit() and int(r[0]) <= start]
+    tmp = path + ".tmp"
+    with open(tmp, "w", newline="") as fh:
+        csv.writer(fh).writerows(rows[:1] + kept)
+    os.replace(tmp, path)
+    return int(kept[-1][3]) if kept else 0
 
 
 def _log(path: str, step: int, loss: float, lr: float, tokens: int, rate: float) -> None:
