@@ -335,3 +335,20 @@ def test_a_rows_sequences_do_not_depend_on_the_rows_its_worker_saw_before():
     out = subprocess.run([sys.executable, "-c", ORDER_CHECK], capture_output=True, text=True, timeout=120,
                          env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
+def test_verify_checks_the_text_training_reads(tmp_path):
+    """Training reads a record's prompt/completion where it has them: a completion that no longer
+    matches its edits (hand-edited, or written by another tool) fails verify, naming the field."""
+    from lintseq.generate.verify import verify_records
+
+    src = write_jsonl(tmp_path / "in.jsonl", [{"instruction": "a", "response": GOOD}])
+    out = tmp_path / "out.jsonl"
+    generate(GenerateConfig(output=str(out), input=src, samples=1, progress=False))
+    rec = read(out)[0]
+    assert "completion" in rec and verify_records([rec])["ok"]
+    bad = {**rec, "completion": rec["completion"].replace("total", "totl")}
+    rep = verify_records([bad])
+    assert not rep["ok"] and rep["text_view_mismatches"] == 1
+    assert rep["violations"][0]["check"] == "text_view" and "completion" in rep["violations"][0]["detail"]
+    assert verify_records([{k: v for k, v in rec.items() if k not in ("prompt", "completion")}])["ok"]

@@ -5,7 +5,9 @@ edit must be a well-formed insertion, and every intermediate state (the text aft
 1..K-1) must be clean under the linter (by default each record's own; RandSeq records have
 none, so only the first two checks apply to them unless a linter is named). ``authors_differs``
 counts records the authors' resolver would rebuild differently (a program line that starts with
-``+`` or holds ``@@``: their text format cannot carry it); they are reported, not failed.
+``+`` or holds ``@@``: their text format cannot carry it); they are reported, not failed. Where a
+record has the ``prompt``/``completion`` text that training reads, it must be what its
+``instruction`` and ``edits`` render (``text_view_mismatches``).
 
     >>> rec = {"id": "0-0", "program": "x = 1\\nprint(x)", "linter": "fast",
     ...        "edits": ["@@ -0,0 +1 @@\\n+x = 1", "@@ -1,0 +2 @@\\n+print(x)"]}
@@ -20,7 +22,7 @@ from collections import Counter
 from typing import Iterable, Iterator
 
 from ..diffs import apply_authors, apply_edit, is_insertion_only
-from ..formats import editseq_completion
+from ..formats import editseq_completion, editseq_view
 from ..jsonl import read_jsonl
 from ..oracle import Linter, get_linter
 from .records import settle_heap
@@ -66,6 +68,12 @@ def verify_records(records: Iterable[dict], linter: str | None = None, max_viola
             flag(rec, "roundtrip", "applying the edits does not rebuild the program")
         if insertion_ok and apply_authors(editseq_completion(edits)).lines != lines:
             c["authors_differs"] += 1
+        if insertion_ok and ("prompt" in rec or "completion" in rec):
+            # training reads these text fields where a record has them, not the edits
+            view = editseq_view(str(rec.get("instruction", "")), edits)
+            wrong = [k for k in ("prompt", "completion") if k in rec and rec[k] != view[k]]
+            if wrong:
+                flag(rec, "text_view", f"{' and '.join(wrong)} not what the instruction and edits render")
         name = linter or rec.get("linter")
         if not name:
             continue
@@ -100,7 +108,9 @@ def verify_records(records: Iterable[dict], linter: str | None = None, max_viola
         "unreadable_lines": c["unreadable"],
         "authors_differs": c["authors_differs"],
         "linter": linter or "per-record",
-        "ok": n > 0 and c["roundtrip_ok"] == n and c["insertion_only_ok"] == n and c["clean_states"] == c["states"],
+        "text_view_mismatches": c["text_view"],
+        "ok": (n > 0 and c["roundtrip_ok"] == n and c["insertion_only_ok"] == n and c["clean_states"] == c["states"]
+               and not c["text_view"]),
         "violations": violations,
     }
 
