@@ -95,3 +95,21 @@ def test_blank_only_leftover_joins_the_first_real_edit():
         assert apply_edits(seq.edits).text == prog
         first = apply_edits(seq.edits[:1]).lines
         assert any(line.strip() for line in first)  # never an edit of blank lines alone
+
+
+def test_a_program_with_carriage_returns_is_refused_with_the_fix():
+    """Python ends a line at a lone CR and the sampler splits at LF: the linter's line numbers
+    would point at other lines (the fast oracle raised IndexError). generate normalizes first."""
+    import random
+
+    import pytest
+
+    from lintseq.backward_sampling import lintseq_sample
+    from lintseq.data.sources import normalize_program
+    from lintseq.oracle import get_linter
+
+    program = "def f(x):\r    y = x\r    return y\r"
+    with pytest.raises(ValueError, match="normalize_program"):
+        lintseq_sample(program, get_linter("fast"), random.Random(0))
+    seq = lintseq_sample(normalize_program(program), get_linter("fast"), random.Random(0))
+    assert seq is not None and seq.edits

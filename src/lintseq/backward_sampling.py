@@ -92,8 +92,18 @@ def children(i: int, indents: list[int]) -> list[int]:
     return out
 
 
+def _check_newlines(program: str) -> None:
+    """Lines are split at LF; Python also ends a line at a lone CR, so a program with CRs would
+    put the linter's line numbers and ours on different lines. ``generate`` normalizes its input
+    (``data.sources.normalize_program``); a direct call must too."""
+    if "\r" in program:
+        raise ValueError("program contains carriage returns: normalize it first "
+                         "(lintseq.data.sources.normalize_program turns CRLF and CR into LF)")
+
+
 def lintseq_sample(program: str, linter: Linter, rng: random.Random, max_edits: int = MAX_EDITS) -> EditSequence | None:
     """Sample one LintSeq edit sequence for ``program``; None when it has no candidate line."""
+    _check_newlines(program)
     lines = program.split("\n")
     n = len(lines)
     indents, tab_width = indentation(lines)
