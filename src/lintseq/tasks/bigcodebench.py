@@ -7,8 +7,18 @@ or imported by its prompt, reference or tests) are not installed is not runnable
 from __future__ import annotations
 
 import ast
+import re
 
 from .base import Benchmark, Task, from_hub, imported_modules, local_file, read_jsonl
+
+
+def newest_split(names) -> str:
+    """The hub dataset's newest release split, by version number, not text (v0.1.10 after v0.1.2).
+
+        >>> newest_split(["v0.1.0_hf", "v0.1.10", "v0.1.2"])
+        'v0.1.10'
+    """
+    return max(names, key=lambda name: [int(part) for part in re.findall(r"\d+", name)])
 
 
 def load(folder: str | None, **options) -> dict[str, Task]:
@@ -16,7 +26,7 @@ def load(folder: str | None, **options) -> dict[str, Task]:
         rows = read_jsonl(local_file(folder, "bigcodebench", "BigCodeBench.jsonl.gz"))
     else:
         ds = from_hub("bigcodebench", "bigcode/bigcodebench")
-        rows = [dict(r) for r in ds[sorted(ds.keys())[-1]]]
+        rows = [dict(r) for r in ds[newest_split(ds.keys())]]
     tasks = {}
     for r in rows:
         libs = r["libs"] if isinstance(r["libs"], list) else ast.literal_eval(r["libs"])
