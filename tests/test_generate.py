@@ -352,3 +352,24 @@ def test_verify_checks_the_text_training_reads(tmp_path):
     assert not rep["ok"] and rep["text_view_mismatches"] == 1
     assert rep["violations"][0]["check"] == "text_view" and "completion" in rep["violations"][0]["detail"]
     assert verify_records([{k: v for k, v in rec.items() if k not in ("prompt", "completion")}])["ok"]
+
+
+def test_an_odd_input_id_never_stops_the_run(tmp_path):
+    """A row's own id goes into its records as input_id: a lone surrogate (JSON allows the escape)
+    or a Parquet timestamp used to stop the whole run at writing, and every rerun the same way."""
+    import datetime
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "\\ud800", "instruction": "a", "response": "y = 2\\nprint(y)"}\n'
+                   '{"id": "b", "instruction": "b", "response": "z = 3\\nprint(z)"}\n')
+    out = tmp_path / "out.jsonl"
+    summary = generate(GenerateConfig(output=str(out), input=str(src), samples=1, linter="fast", progress=False))
+    assert summary["sequences_out"] == 2 and [r["input_id"] for r in read(out)] == ["\\ud800", "b"]
+    table = pa.table({"id": [datetime.datetime(2024, 1, 2)], "instruction": ["a"], "response": ["y = 2\nprint(y)"]})
+    pq.write_table(table, tmp_path / "in.parquet")
+    out = tmp_path / "p.jsonl"
+    generate(GenerateConfig(output=str(out), input=str(tmp_path / "in.parquet"), samples=1, linter="fast", progress=False))
+    assert read(out)[0]["input_id"] == "2024-01-02 00:00:00"

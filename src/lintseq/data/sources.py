@@ -141,7 +141,25 @@ def _row_from_dict(i: int, obj, ifield: str, cfield: str) -> Row:
             obj[key].encode("utf-8")
         except UnicodeEncodeError as exc:
             return Row(i, reject=Reject(i, "not_utf8", f"field {key!r}: {exc.reason}"))
-    return Row(i, obj[ifield], obj[cfield], obj.get("id", obj.get("task_id")))
+    return Row(i, obj[ifield], obj[cfield], _input_id(obj.get("id", obj.get("task_id"))))
+
+
+def _input_id(value):
+    """The row's own id, kept in its records as ``input_id``: JSON's plain values as they are,
+    anything else (a Parquet timestamp, bytes) as its text; text that is not valid UTF-8 (a lone
+    surrogate) as its escaped form, so one odd id never stops the writing of a run.
+
+        >>> _input_id(7), _input_id("a"), _input_id("\\ud800"), _input_id(b"x")
+        (7, 'a', '\\\\ud800', "b'x'")
+    """
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    text = value if isinstance(value, str) else str(value)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 def _iter_jsonl(path: str, ifield: str, cfield: str) -> Iterator[Row]:
