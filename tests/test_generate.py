@@ -373,3 +373,19 @@ def test_an_odd_input_id_never_stops_the_run(tmp_path):
     out = tmp_path / "p.jsonl"
     generate(GenerateConfig(output=str(out), input=str(tmp_path / "in.parquet"), samples=1, linter="fast", progress=False))
     assert read(out)[0]["input_id"] == "2024-01-02 00:00:00"
+
+
+def test_the_output_is_in_input_order_at_any_worker_count(tmp_path):
+    """Chunks that finish early wait for the ones before them: a slow first row (a long program)
+    used to be written last at two workers."""
+    long = "\n".join(f"x{i} = {i}\nprint(x{i})" for i in range(150))
+    rows = [{"instruction": "long", "response": long}] + [
+        {"instruction": f"r{i}", "response": f"y = {i}\nprint(y)"} for i in range(1, 8)]
+    src = write_jsonl(tmp_path / "in.jsonl", rows)
+    ids = {}
+    for workers in (1, 2):
+        out = tmp_path / f"w{workers}.jsonl"
+        generate(GenerateConfig(output=str(out), input=src, samples=1, linter="fast", workers=workers, chunk_size=1,
+                                progress=False))
+        ids[workers] = [r["id"] for r in read(out)]
+    assert ids[1] == ids[2] == [f"{i}-0" for i in range(8)]

@@ -1,16 +1,16 @@
 """Where chunks of rows are processed: in this process, a local process pool, or Ray.
 
-Every engine runs the same :func:`lintseq.generate.records.process_rows` and yields results as chunks
-finish (in any order); at most ``window`` chunks are in flight, so memory stays bounded on
-inputs of any size.
+Every engine runs the same :func:`lintseq.generate.records.process_rows` and yields the chunks'
+results in input order (a chunk that finishes early waits for the ones before it); at most
+``window`` chunks are in flight, so memory stays bounded on inputs of any size.
 """
 
 from __future__ import annotations
 
+import collections
 import itertools
 import multiprocessing
 import os
-import queue
 from typing import Iterable, Iterator
 
 from .records import JobSpec, RowResult, process_rows
@@ -37,38 +37,22 @@ def run_chunks(
 def _pool(chunks: Iterable[list[Row]], spec: JobSpec, workers: int) -> Iterator[list[RowResult]]:
     """A process pool whose workers die with this process (``stop.worker_init``); on any exit
     that is not the end of the input (Ctrl-C, SIGTERM, an error, the consumer leaving) the
-    workers are terminated at once and the chunks they held are dropped (a rerun resumes them)."""
+    workers are terminated at once and the chunks they held are dropped (a rerun resumes them).
+    Chunks come back in input order, whatever order they finish in: the output file's order is
+    the input's at any worker count."""
     window = workers * 4
     it = iter(chunks)
-    finished: queue.SimpleQueue = queue.SimpleQueue()
     pool = multiprocessing.Pool(workers, initializer=worker_init, initargs=(os.getpid(),))
     try:
-        def submit(chunk: list[Row]) -> None:
-            pool.apply_async(process_rows, (chunk, spec), callback=finished.put,
-                             error_callback=lambda exc: finished.put(_Failed(exc)))
-
-        pending = 0
-        for chunk in itertools.islice(it, window):
-            submit(chunk)
-            pending += 1
+        pending = collections.deque(pool.apply_async(process_rows, (c, spec)) for c in itertools.islice(it, window))
         while pending:
-            result = finished.get()
-            pending -= 1
-            if isinstance(result, _Failed):
-                raise result.exc
+            result = pending.popleft().get()  # re-raises what the worker raised
+            pending.extend(pool.apply_async(process_rows, (c, spec)) for c in itertools.islice(it, 1))
             yield result
-            for chunk in itertools.islice(it, 1):
-                submit(chunk)
-                pending += 1
         pool.close()
         pool.join()
     finally:
         pool.terminate()
-
-
-class _Failed:
-    def __init__(self, exc: BaseException):
-        self.exc = exc
 
 
 def _ray(chunks: Iterable[list[Row]], spec: JobSpec, workers: int, address: str | None) -> Iterator[list[RowResult]]:
@@ -86,12 +70,11 @@ def _ray(chunks: Iterable[list[Row]], spec: JobSpec, workers: int, address: str 
     window = max(1, workers) * 4
     it = iter(chunks)
     try:
-        pending = [task.remote(c, spec) for c in itertools.islice(it, window)]
-        while pending:
-            done, pending = ray.wait(pending, num_returns=1)
-            for ref in done:
-                yield ray.get(ref)
-            pending += [task.remote(c, spec) for c in itertools.islice(it, len(done))]
+        pending = collections.deque(task.remote(c, spec) for c in itertools.islice(it, window))
+        while pending:  # in input order, as the pool
+            result = ray.get(pending.popleft())
+            pending.extend(task.remote(c, spec) for c in itertools.islice(it, 1))
+            yield result
     finally:
         if started_here:
             ray.shutdown()
