@@ -389,3 +389,22 @@ def test_the_output_is_in_input_order_at_any_worker_count(tmp_path):
                                 progress=False))
         ids[workers] = [r["id"] for r in read(out)]
     assert ids[1] == ids[2] == [f"{i}-0" for i in range(8)]
+
+
+def test_the_parquet_copy_has_every_records_fields(tmp_path):
+    """The Parquet copy took its columns from the first record: a field only later records have
+    (input_id here) was lost, and ids of mixed types failed after the run, leaving no summary."""
+    import pyarrow.parquet as pq
+
+    rows = [{"instruction": "a", "response": "y = 2\nprint(y)"},
+            {"id": 1, "instruction": "b", "response": "z = 3\nprint(z)"},
+            {"id": "c", "instruction": "c", "response": "w = 4\nprint(w)"}]
+    src = write_jsonl(tmp_path / "in.jsonl", rows)
+    out = tmp_path / "out.jsonl"
+    summary = generate(GenerateConfig(output=str(out), input=src, samples=1, linter="fast", parquet=True,
+                                      progress=False))
+    table = pq.read_table(summary["parquet"]).to_pylist()
+    assert [r.get("input_id") for r in read(out)] == [None, 1, "c"]
+    assert [r["input_id"] for r in table] == [None, "1", "c"]  # one column type: text
+    assert [r["edits"] for r in table] == [r["edits"] for r in read(out)]
+    assert os.path.exists(side_path(str(out), "summary.json"))

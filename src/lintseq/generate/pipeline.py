@@ -334,9 +334,11 @@ def _run(cfg: GenerateConfig, out: str, rej: str) -> dict:
         "engine": cfg.engine,
     }
     if cfg.parquet and tally.sequences:
-        summary["parquet"] = write_parquet(out, side_path(out, "parquet"))
+        summary["parquet"] = side_path(out, "parquet")
     with open(side_path(out, "summary.json"), "w", encoding="utf-8") as fh:
         json.dump(summary, fh, indent=1)
+    if cfg.parquet and tally.sequences:  # after the summary: the run is on record whatever the copy does
+        write_parquet(out, summary["parquet"])
     return summary
 
 
@@ -347,5 +349,12 @@ def write_parquet(jsonl: str, path: str) -> str:
 
     with open(jsonl, encoding="utf-8") as fh:
         rows = [json.loads(line) for line in fh if line.strip()]
-    pq.write_table(pa.Table.from_pylist(rows), path)
+    # every key of every record is a column (a key only some records have, such as ``capped`` or
+    # ``input_id``, is null elsewhere); ids of mixed types (1 and "b") are written as text
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    columns = {k: [r.get(k) for r in rows] for k in keys}
+    ids = columns.get("input_id", [])
+    if len({type(v) for v in ids if v is not None}) > 1:
+        columns["input_id"] = [None if v is None else str(v) for v in ids]
+    pq.write_table(pa.table(columns), path)
     return path
