@@ -62,3 +62,23 @@ def test_the_presets_load_and_say_what_the_paper_does():
     assert (h100.sample.resolve, h100.sample.extract, h100.evaluate.ks) == ("authors", "authors", (1, 5, 10))
     smoke = load_config(ExperimentConfig, os.path.join(ROOT, "configs", "experiment_smoke.yaml"))
     assert smoke.train.compile == "false" and smoke.evaluate.ks == (1, 2)
+
+
+@pytest.mark.parametrize("yaml_text,key", [
+    ("steps: 1.5\n", "steps"), ("seed: true\n", "seed"), ("train:\n  lr:\n", "train.lr"),
+    ("generate:\n  samples: 2.5\n", "generate.samples"), ("train:\n  packing: [1]\n", "train.packing")])
+def test_a_yaml_value_of_the_wrong_type_is_refused_naming_the_key(tmp_path, yaml_text, key):
+    """Only key=value text was typed before: a recipe's `steps: 1.5` was taken as it was, and
+    `generate: {samples: 2.5}` crashed in the worker pool."""
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml_text)
+    with pytest.raises(LintseqError, match=rf"config key {key}="):
+        load_config(ExperimentConfig, str(path))
+
+
+def test_a_number_where_text_is_expected_is_its_text_and_chunk_size_is_at_least_one(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("output_dir: 2024\n")
+    assert load_config(ExperimentConfig, str(path)).output_dir == "2024"
+    with pytest.raises(LintseqError, match=r"generate.chunk_size='0': expected a number >= 1"):
+        load_config(ExperimentConfig, None, ["generate.chunk_size=0"])

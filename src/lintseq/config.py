@@ -36,7 +36,7 @@ from .errors import LintseqError
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 # sizes and counts that must be at least 1 wherever a config has them (other numbers: >= 0)
 AT_LEAST_ONE = {"global_batch", "micro_batch", "max_seq_len", "max_new_tokens", "n", "workers", "samples",
-                "samples_per_program", "log_every"}
+                "samples_per_program", "log_every", "chunk_size"}
 
 
 def parse_bool(key: str, raw) -> bool:
@@ -111,6 +111,12 @@ def convert(cfg, key: str, raw, path: str):
             value = type(default)(raw)
         elif isinstance(default, float) and isinstance(raw, int) and not isinstance(raw, bool):
             value = float(raw)
+        elif default is not None and (isinstance(raw, bool) or not isinstance(raw, type(default))):
+            # a YAML value of another type (steps: 1.5, seed: true, an empty lr:); a number where
+            # text is expected is its text (output_dir: 2024)
+            if not (isinstance(default, str) and isinstance(raw, (int, float)) and not isinstance(raw, bool)):
+                raise ValueError
+            value = str(raw)
         else:
             value = raw
     except ValueError:
