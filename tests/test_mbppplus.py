@@ -108,3 +108,17 @@ def test_the_time_mode_is_a_cli_flag_and_an_experiment_key(tmp_path):
         load_config(ExperimentConfig, None, ["evaluate.mbppplus_time_limit=sometimes"])
     out = run_cli("evaluate", "--help")
     assert "--mbppplus-time" in out.stdout
+
+
+def test_numbers_of_other_types_are_sent_back_as_evalplus_compares_them():
+    """evalplus compares with ==, so a program returning np.int64(40) or Fraction(40) for 40
+    passes there; they went back as an opaque (type, repr) pair and failed here."""
+    import fractions
+
+    np = pytest.importorskip("numpy")
+    assert checks.encode(np.int64(40)) == 40 and type(checks.encode(np.int64(40))) is int
+    assert checks.encode(np.float32(0.5)) == 0.5 and checks.encode(np.bool_(True)) is True
+    assert checks.encode(fractions.Fraction(40)) == 40.0 and checks.encode(fractions.Fraction(1, 4)) == 0.25
+    assert checks.encode([np.int64(1), (np.int64(2),)]) == [1, {"t": [2]}]
+    assert _judge([checks.encode(np.int64(40))], [40], "") is None
+    assert "r" in checks.encode(np.array([1, 2]))  # arrays stay opaque: evalplus's == would not give one bool

@@ -10,6 +10,7 @@ inside the sandbox and imported by the host; imports nothing from lintseq.
 
 import copy
 import json
+import numbers
 import os
 import re
 import sys
@@ -79,6 +80,17 @@ def encode(value, depth=0):
         return {"b": bytes(value).hex()}
     if isinstance(value, re.Match):
         return {"m": [list(value.span()), value.group(0)]}
+    # numbers of other types compare with ==, as evalplus compares them (np.int64(40) == 40):
+    # numpy's scalars as the Python value they hold, other integers as int, other reals as float
+    if type(value).__module__ == "numpy" and getattr(value, "shape", None) == () and hasattr(value, "item"):
+        return encode(value.item(), depth)
+    if isinstance(value, numbers.Integral):
+        return encode(int(value), depth)
+    if isinstance(value, numbers.Real):
+        try:
+            return float(value)
+        except (OverflowError, ValueError):
+            pass
     return {"r": [type(value).__qualname__[:200], repr(value)[:1000]]}
 
 
