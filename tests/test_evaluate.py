@@ -271,3 +271,21 @@ def test_outputs_too_big_to_send_are_compared_by_digest():
     assert checks.judge_io([again], {"outputs": [sent], "alternative": None}, test) is None
     assert checks.judge_io([big], {"outputs": [sent], "alternative": None}, test) is not None  # data is no digest
     assert checks.loads(checks.dumps([1, (2, 3)])) == [1, (2, 3)]  # small values stay data
+
+
+def test_a_kept_verdict_is_reused_only_under_the_same_benchmark_and_settings(tmp_path, data, sandbox):
+    """MBPP and MBPP+ share task ids: an MBPP verdict kept by an interrupted run was reused when
+    the same file was evaluated on MBPP+ (the key held the row, task, program and timeout only)."""
+    from lintseq.evaluate.pipeline import _verdict_setting
+    from lintseq.evaluate.rows import save_finished
+
+    wrong = "def perimeter_square(a):\n    return {10: 40, 5: 20, 4: 16}.get(a, 0)"  # MBPP's 3 asserts only
+    path = write_jsonl(tmp_path / "s.jsonl", [{"task_id": "Mbpp/17", "solution": wrong}])
+    cfg = dict(ks=(1,), workers=1, data_dir=data, progress=False, allow_partial=True)
+    kept = [{"task_id": "Mbpp/17", "program": wrong, "verdict": "passed", "reason": "", "passed": True,
+             "result": "passed"}]
+    save_finished(path, kept, [0], _verdict_setting(EvalConfig(path, "mbpp", **cfg)))
+    plus = evaluate(EvalConfig(path, "mbppplus", **cfg))
+    assert plus["resumed_rows"] == 0 and plus["verdicts"] == {"failed": 1}
+    save_finished(path, kept, [0], _verdict_setting(EvalConfig(path, "mbpp", **cfg)))
+    assert evaluate(EvalConfig(path, "mbpp", **cfg))["resumed_rows"] == 1  # the same settings: reused

@@ -86,6 +86,13 @@ class EvalConfig:
     ``seaborn.load_dataset`` run offline; without it they are ``not_runnable`` ("needs network"), never failed."""
 
 
+def _verdict_setting(cfg: EvalConfig) -> list:
+    """What besides a row's program decides its verdict: a kept verdict is reused only under the
+    same (MBPP and MBPP+ share 239 task ids; an MBPP+ verdict depends on its time mode)."""
+    return [cfg.benchmark, cfg.timeout, cfg.protocol, cfg.mbppplus_time_limit, cfg.generated_tests,
+            os.path.abspath(cfg.seaborn_data) if cfg.seaborn_data else None]
+
+
 def resolve_row(row: dict, task: Task | None, rule: str = "authors", extract: str = "authors") -> tuple[str | None, dict]:
     """(program to run, how it was resolved) for one samples row."""
     if isinstance(row.get("solution"), str):
@@ -169,7 +176,8 @@ def evaluate(cfg: EvalConfig) -> dict:
     check_known(cfg.samples, numbered, cfg.benchmark, _all_ids(cfg, tasks))
     limits = Limits(timeout=cfg.timeout)
     jobs, results = [], []
-    finished = load_finished(cfg.samples, cfg.timeout)  # what an interrupted run kept
+    setting = _verdict_setting(cfg)
+    finished = load_finished(cfg.samples, setting)  # what an interrupted run kept
     for i, (row, err) in enumerate(rows):
         res = dict(row or {})
         task = tasks.get(res.get("task_id")) if row else None
@@ -189,7 +197,7 @@ def evaluate(cfg: EvalConfig) -> dict:
                 why.append(offline)
             reason = "; ".join(why)
             res.update(verdict="not_runnable", reason=reason, passed=False, result=f"failed: {reason}")
-        elif kept := reuse(finished, i, res, cfg.timeout):
+        elif kept := reuse(finished, i, res, setting):
             res.update(kept)
         else:
             jobs.append((i, program, task))
@@ -226,14 +234,14 @@ def evaluate(cfg: EvalConfig) -> dict:
         except KeyboardInterrupt:  # Ctrl-C / SIGTERM: start nothing more, stop the sandboxes, keep what finished
             pool.shutdown(wait=False, cancel_futures=True)
             sandboxes.close()
-            save_finished(cfg.samples, results, [i for i, r in enumerate(results) if "verdict" in r], cfg.timeout)
+            save_finished(cfg.samples, results, [i for i, r in enumerate(results) if "verdict" in r], setting)
             raise
     if bar:
         bar.close()
     drop_finished(cfg.samples)
     summary = _summarize(cfg, results, _load_meta(cfg), isolation, tasks)
     summary["coverage"] = cov
-    summary["resumed_rows"] = sum(1 for i in range(len(results)) if reuse(finished, i, results[i], cfg.timeout))
+    summary["resumed_rows"] = sum(1 for i in range(len(results)) if reuse(finished, i, results[i], setting))
     write_jsonl(cfg.samples + "_results.jsonl", results)
     write_json(cfg.samples + "_summary.json", summary)
     return summary

@@ -7,7 +7,9 @@ expected there, instead of scoring 0%.
 
 Resume: an interrupted ``evaluate`` writes the rows that finished to
 ``SAMPLES_results.partial.jsonl``; the next run over the same samples reuses each verdict whose
-row (same line, same task, same program, same timeout) is unchanged, and runs only the rest.
+row (same line, same task, same program) and setting (benchmark, timeout, MBPP+ time mode and
+task set, CodeContests tests, DS-1000 data: ``pipeline._verdict_setting``) are unchanged, and runs
+only the rest.
 """
 
 from __future__ import annotations
@@ -55,11 +57,11 @@ def partial_path(samples: str) -> str:
     return samples + "_results.partial.jsonl"
 
 
-def _key(i: int, res: dict, timeout: float) -> list:
-    return [i, res.get("task_id"), res.get("program"), timeout]
+def _key(i: int, res: dict, setting) -> list:
+    return [i, res.get("task_id"), res.get("program"), setting]
 
 
-def load_finished(samples: str, timeout: float) -> dict[int, dict]:
+def load_finished(samples: str, setting) -> dict[int, dict]:
     """Row index -> finished result kept by an interrupted run (those still valid)."""
     found: dict[int, dict] = {}
     try:
@@ -72,21 +74,21 @@ def load_finished(samples: str, timeout: float) -> dict[int, dict]:
                     continue
     except OSError:
         pass
-    return {i: obj for i, obj in found.items() if obj.get("timeout") == timeout}
+    return {i: obj for i, obj in found.items() if obj.get("setting") == setting}
 
 
-def reuse(finished: dict[int, dict], i: int, res: dict, timeout: float) -> dict | None:
+def reuse(finished: dict[int, dict], i: int, res: dict, setting) -> dict | None:
     """The kept verdict fields for row ``i`` when its row is unchanged, else None."""
     obj = finished.get(i)
-    if obj and obj["key"] == _key(i, res, timeout):
+    if obj and obj["key"] == _key(i, res, setting):
         return obj["verdict"]
     return None
 
 
-def save_finished(samples: str, results: list[dict], ran: list[int], timeout: float) -> None:
+def save_finished(samples: str, results: list[dict], ran: list[int], setting) -> None:
     """After an interruption: keep the verdicts of the rows that finished (``ran``)."""
     keep = ("verdict", "reason", "passed", "result")
-    write_jsonl(partial_path(samples), ({"key": _key(i, results[i], timeout), "timeout": timeout,
+    write_jsonl(partial_path(samples), ({"key": _key(i, results[i], setting), "setting": setting,
                                          "verdict": {k: results[i][k] for k in keep}} for i in ran))
 
 
