@@ -49,3 +49,14 @@ def test_report_writes_the_table_and_both_plots_only_when_asked(tmp_path):
     names = sorted(os.path.basename(f) for f in out["files"])
     assert names == ["pass_at_k.png", "pass_at_k.svg", "pass_at_k_flops.png", "pass_at_k_flops.svg", "report.md"]
     assert all(os.path.getsize(f) > 0 for f in out["files"])
+
+
+def test_runs_sharing_a_file_name_are_told_apart_by_their_folder(tmp_path):
+    """Each arm's samples are `samples.jsonl` in its own folder: both rows (and both curves) were
+    named `samples.jsonl`."""
+    for arm, p1 in (("base", 0.1), ("lint", 0.2)):
+        (tmp_path / arm).mkdir()
+        _run(tmp_path / arm, "samples", **{"pass@1": p1})
+    table = report([str(tmp_path / "base" / "samples.jsonl"), str(tmp_path / "lint" / "samples.jsonl")])["table"]
+    rows = [line.split("|")[1].strip() for line in table.splitlines()[2:]]
+    assert rows == ["base/samples.jsonl", "lint/samples.jsonl"]

@@ -90,10 +90,28 @@ def plot(runs: list[tuple[str, dict]], out_dir: str) -> list[str]:
     return written
 
 
+def _named_apart(loaded: list[tuple[str, str, dict]]) -> list[tuple[str, dict]]:
+    """(name, summary) pairs whose names differ: a name that several runs share (each arm's
+    ``samples.jsonl``, or the arms of two experiment folders) gets its folder's name in front.
+
+        >>> [n for n, _ in _named_apart([("a/s.jsonl", "s.jsonl", {}), ("b/s.jsonl", "s.jsonl", {}), ("c/t.jsonl", "t.jsonl", {})])]
+        ['a/s.jsonl', 'b/s.jsonl', 't.jsonl']
+    """
+    counts: dict[str, int] = {}
+    for _, name, _ in loaded:
+        counts[name] = counts.get(name, 0) + 1
+
+    def folder(run: str) -> str:
+        path = os.path.abspath(run)
+        return os.path.basename(path if os.path.isdir(path) else os.path.dirname(path))
+
+    return [(f"{folder(run)}/{name}" if counts[name] > 1 else name, summary) for run, name, summary in loaded]
+
+
 def report(runs: list[str], out_dir: str | None = None) -> dict:
     """The table for ``runs``; with ``out_dir``, also report.md and the plots there (made only
     after every run loaded, so a failure leaves nothing behind)."""
-    loaded = [pair for r in runs for pair in load_runs(r)]
+    loaded = _named_apart([(r, name, summary) for r in runs for name, summary in load_runs(r)])
     table = markdown_table(loaded)
     if not out_dir:
         return {"table": table, "files": []}
