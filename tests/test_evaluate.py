@@ -249,10 +249,12 @@ def test_a_partial_file_is_refused_unless_meant(tmp_path, problems):
     wrong_benchmark = run_cli("evaluate", samples, "-b", "ds1000", "--data-dir", fixtures, check=False)
     assert wrong_benchmark.returncode == 2 and "none of the task ids" in wrong_benchmark.stderr
     assert "check --benchmark" in wrong_benchmark.stderr
-    # a task outside --limit-tasks is not the benchmark's: named, never run
+    # a real task beyond --limit-tasks is skipped: named, never run, not counted (it was an "error")
     extra = write_jsonl(tmp_path / "x.jsonl", rows + [{"task_id": problems[9]["task_id"], "completion": "    pass\n"}])
     s = json.loads(run_cli("evaluate", extra, "--k", "1", "--limit-tasks", 4, "--json").stdout)
-    assert s["verdicts"] == {"passed": 4, "error": 1} and s["pass@1"] == 1.0
+    assert s["verdicts"] == {"passed": 4, "skipped": 1} and s["pass@1"] == 1.0 and s["samples"] == 4
+    skipped = [json.loads(line) for line in open(extra + "_results.jsonl")][-1]
+    assert skipped["verdict"] == "skipped" and "beyond --limit-tasks 4" in skipped["reason"]
 
 
 def test_outputs_too_big_to_send_are_compared_by_digest():

@@ -178,6 +178,7 @@ def evaluate(cfg: EvalConfig) -> dict:
     jobs, results = [], []
     setting = _verdict_setting(cfg)
     finished = load_finished(cfg.samples, setting)  # what an interrupted run kept
+    beyond = _all_ids(cfg, tasks) - set(tasks) if cfg.limit_tasks else set()
     for i, (row, err) in enumerate(rows):
         res = dict(row or {})
         task = tasks.get(res.get("task_id")) if row else None
@@ -186,7 +187,10 @@ def evaluate(cfg: EvalConfig) -> dict:
             # what goes where the prompt says BEGIN SOLUTION: a whole program loses the setup it repeats
             program = solution_of(program, task.test["setup"], whole=how["from"] != "completion")
         res.update(program=program, resolution=how)
-        if err or task is None or program is None:
+        if not err and row and task is None and res.get("task_id") in beyond:
+            reason = f"beyond --limit-tasks {cfg.limit_tasks}: not run, not counted"
+            res.update(verdict="skipped", reason=reason, passed=False, result=f"failed: {reason}")
+        elif err or task is None or program is None:
             reason = err or (f"unknown task_id {res.get('task_id')!r} for {cfg.benchmark}" if task is None
                              else "row has none of solution / completion / raw")
             res.update(verdict="error", reason=reason, passed=False, result=f"failed: {reason}")
@@ -298,6 +302,8 @@ def _summarize(cfg: EvalConfig, results: list[dict], meta: dict | None, isolatio
         if r["verdict"] == "not_runnable":
             not_runnable.add(tid)
             continue
+        if r["verdict"] == "skipped":  # a real task beyond --limit-tasks
+            continue
         if tid is None or r["reason"].startswith("unknown task_id"):
             continue
         counts[tid][0] += 1
@@ -305,7 +311,8 @@ def _summarize(cfg: EvalConfig, results: list[dict], meta: dict | None, isolatio
         if meta and "prompt_tokens" in r and "completion_tokens" in r:
             costs[tid].append(sample_flops(meta, r["prompt_tokens"], r["completion_tokens"]))
     scored = {t: (n, c) for t, (n, c) in counts.items()}
-    summary = {"benchmark": cfg.benchmark, "samples": len(results), "tasks_scored": len(scored),
+    summary = {"benchmark": cfg.benchmark, "samples": sum(r["verdict"] != "skipped" for r in results),
+               "tasks_scored": len(scored),
                "not_runnable_tasks": len(not_runnable), "isolation": isolation, "timeout": cfg.timeout,
                "resolve": cfg.resolve, "extract": cfg.extract}
     fewest = min((n for n, _ in scored.values()), default=0)
