@@ -183,3 +183,36 @@ def test_a_pairs_file_without_a_data_folder_is_held_to_humaneval(tmp_path, monke
     src.write_text("".join(json.dumps(r) + "\n" for r in rows))
     result = pairs_stage(ExperimentConfig(pairs=str(src)), str(tmp_path / "kept.jsonl"))
     assert result["pairs"] == 1 and result["decontaminated_against"].startswith("humaneval only")
+
+
+def test_a_changed_pairs_file_makes_a_finished_run_refuse_to_resume(tmp_path):
+    """The settings named the same pairs file, so a rerun skipped pairs and generate and kept the
+    old data: the file's content is compared now (and the data folder)."""
+    from lintseq.errors import LintseqError
+    from lintseq.experiment import ExperimentConfig, Stages
+
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(json.dumps({"instruction": "Add.", "response": "def add(a, b):\n    return a + b"}) + "\n")
+    cfg = ExperimentConfig(output_dir=str(tmp_path / "out"), pairs=str(pairs))
+    Stages(cfg).run("pairs", lambda: {"n": 1}, log=lambda _: None)
+    assert Stages(cfg).done("pairs")  # unchanged: resumes
+    pairs.write_text(json.dumps({"instruction": "Mul.", "response": "def mul(a, b):\n    return a * b"}) + "\n")
+    with pytest.raises(LintseqError, match="inputs.pairs_sha256"):
+        Stages(cfg)
+    assert not Stages(cfg, overwrite=True).done("pairs")
+
+
+def test_overwrite_leaves_no_checkpoint_for_training_to_resume_from(tmp_path):
+    """--overwrite started the stages over, but training resumed from the old run's checkpoint
+    (its folder was reused): the arms' model folders go with the rest."""
+    from lintseq.experiment import ExperimentConfig, Stages
+
+    cfg = ExperimentConfig(output_dir=str(tmp_path / "out"))
+    Stages(cfg).run("train_lintseq", lambda: {}, log=lambda _: None)
+    ckpt = tmp_path / "out" / "lintseq" / "model" / "checkpoint-1"
+    ckpt.mkdir(parents=True)
+    (tmp_path / "out" / "lintseq" / "samples.jsonl").write_text("")
+    Stages(cfg)  # a resume keeps it
+    assert ckpt.is_dir()
+    Stages(cfg, overwrite=True)
+    assert not (tmp_path / "out" / "lintseq" / "model").exists() and (tmp_path / "out" / "lintseq" / "samples.jsonl").exists()

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import time
 from dataclasses import dataclass
 from typing import ClassVar
@@ -148,6 +149,18 @@ def _flat(config: dict, prefix: str = "") -> dict:
     return out
 
 
+def _inputs(cfg: ExperimentConfig) -> dict:
+    """The content behind settings that name files: a changed ``pairs=`` file or data folder
+    makes a finished stage stale although the settings read the same."""
+    from ..tasks import data_dir
+    from ..train.data import file_sha256
+
+    pairs = cfg.pairs and os.path.isfile(cfg.pairs)
+    folder = data_dir(cfg.data_dir or None)
+    return {"pairs_sha256": file_sha256(cfg.pairs) if pairs else None,
+            "data_dir": os.path.abspath(folder) if folder else None}
+
+
 class Stages:
     """``OUT/stages.json``: the run's config and the seconds each finished stage took."""
 
@@ -155,11 +168,18 @@ class Stages:
         self.path = os.path.join(cfg.output_dir, "stages.json")
         os.makedirs(cfg.output_dir, exist_ok=True)
         config = json.loads(json.dumps(dataclasses.asdict(cfg)))  # tuples as lists, as the file holds them
-        self.state = {"config": config, "finished": {}, "results": {}}
+        self.state = {"config": config, "inputs": _inputs(cfg), "finished": {}, "results": {}}
+        if overwrite:  # training resumes from the checkpoints in its folder: an overwritten run has none
+            for arm in ARMS:
+                shutil.rmtree(os.path.join(cfg.output_dir, arm, "model"), ignore_errors=True)
         if os.path.exists(self.path) and not overwrite:
             with open(self.path, encoding="utf-8") as fh:
                 old = json.load(fh)
             now, before = _flat(config), _flat(old["config"])
+            # what the settings name, read now: the pairs file's content and the data folder (runs
+            # written before these were kept compare on the settings alone)
+            now.update(_flat(self.state["inputs"], "inputs."))
+            before.update(_flat(old.get("inputs", self.state["inputs"]), "inputs."))
             changed = sorted(k for k in set(now) | set(before)
                              if now.get(k) != before.get(k) and k not in ("evaluate.unsafe_no_sandbox", "unsafe_no_sandbox"))
             if changed:
