@@ -408,3 +408,22 @@ def test_the_parquet_copy_has_every_records_fields(tmp_path):
     assert [r["input_id"] for r in table] == [None, "1", "c"]  # one column type: text
     assert [r["edits"] for r in table] == [r["edits"] for r in read(out)]
     assert os.path.exists(side_path(str(out), "summary.json"))
+
+
+def test_a_rebuilt_dataset_folder_is_not_resumed_into_the_old_output(tmp_path):
+    """A save_to_disk folder was known by its name alone: rebuilt with other rows, a resumed run
+    mixed the two datasets. Its files (names, sizes, times) are part of the fingerprint now."""
+    import shutil
+
+    import datasets
+
+    rows = [{"instruction": f"i{i}", "response": f"x = {i}\nprint(x)"} for i in range(3)]
+    folder, out = tmp_path / "hf", tmp_path / "out.jsonl"
+    datasets.Dataset.from_list(rows).save_to_disk(str(folder))
+    cfg = GenerateConfig(output=str(out), input=str(folder), samples=1, linter="fast", progress=False)
+    generate(cfg)
+    assert generate(cfg)["resumed_programs"] == 3  # the same folder: resumed
+    shutil.rmtree(folder)
+    datasets.Dataset.from_list([{**r, "instruction": r["instruction"] + " changed"} for r in rows]).save_to_disk(str(folder))
+    with pytest.raises(ResumeMismatch):
+        generate(cfg)

@@ -117,6 +117,14 @@ def _fingerprint(cfg: GenerateConfig) -> dict:
         with open(cfg.input, "rb") as fh:
             digest = hashlib.file_digest(fh, "sha256").hexdigest()
         return {"kind": "file", "sha256": digest, "limit": cfg.limit}
+    if os.path.isdir(cfg.input):  # a save_to_disk folder: its metadata and its data files' sizes and times
+        listing = []
+        for folder, _, files in sorted(os.walk(cfg.input)):
+            for name in sorted(files):
+                st = os.stat(os.path.join(folder, name))
+                listing.append([os.path.relpath(os.path.join(folder, name), cfg.input), st.st_size, st.st_mtime_ns])
+        digest = hashlib.sha256(json.dumps(listing).encode()).hexdigest()
+        return {"kind": "dataset", "name": cfg.input, "split": cfg.split, "limit": cfg.limit, "files": digest}
     return {"kind": "dataset", "name": cfg.input, "split": cfg.split, "limit": cfg.limit}
 
 
