@@ -168,6 +168,24 @@ def test_evaluate_stops_its_sandboxes_keeps_verdicts_and_resumes(sandbox, tmp_pa
     assert not os.path.exists(f"{samples}_results.partial.jsonl")
 
 
+def test_a_stopped_evaluate_does_not_wait_for_its_running_programs(sandbox, tmp_path):
+    """SIGTERM ended evaluate only when the endless programs reached their limit (54 s of a 60 s
+    --timeout): the running sandboxes are killed at once now, and their rows are left to a resume."""
+    rows = [{"task_id": f"HumanEval/{i}", "completion": LOOP} for i in range(2)]
+    samples = write_jsonl(tmp_path / "s.jsonl", rows)
+    proc = start("evaluate", samples, "--allow-partial", "--k", "1", "--workers", "2", "--timeout", "60")
+    wait_for(lambda: _busy(proc.pid) >= 2 or proc.poll() is not None, "both sandboxes running")
+    sandboxes = descendants(proc.pid)
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=DEADLINE)
+    assert proc.returncode == CODE[signal.SIGTERM] and "Traceback" not in err, err
+    assert time.monotonic() - t0 < 30, "evaluate waited for the programs' own limit"
+    wait_for(lambda: not alive(sandboxes), "every sandbox process to die with evaluate")
+    kept = f"{samples}_results.partial.jsonl"
+    assert not os.path.exists(kept) or not open(kept).read().strip()  # nothing finished: no verdict kept
+
+
 def _busy(pid: int) -> int:
     """Processes below ``pid`` burning CPU in a sandbox (the endless loops): one of its threads is
     running (the program runs on a thread of the sandbox's runner) and the process has used over

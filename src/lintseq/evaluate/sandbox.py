@@ -149,6 +149,7 @@ class SandboxPool:
         self._lock = threading.Lock()
         self._local = threading.local()  # .next: the sandbox this thread started for its next program
         self._warm: set = set()  # started, not yet given a program: close() ends them
+        self._busy: set = set()  # running a program: close() kills them (their threads then retire them)
         self._retired: list = []  # (deadline, cgroup): ended sandboxes whose cgroups were not empty yet
         self._expected: dict = {}
         self._closed = False
@@ -241,6 +242,12 @@ class SandboxPool:
             return None
         with self._lock:
             self._warm.discard(sb)
+            closed = self._closed
+            if not closed:
+                self._busy.add(sb)
+        if closed:  # stopped meanwhile: the program is not started
+            self._retire(sb)
+            return None
         try:
             sb.send(job)
             self._local.next = self._start() if not self._closed else None
@@ -248,6 +255,8 @@ class SandboxPool:
         except (OSError, ValueError):
             return None
         finally:
+            with self._lock:
+                self._busy.discard(sb)
             self._retire(sb)
 
     def _stored(self, test: dict, expected: str, key: str | None):
@@ -281,6 +290,9 @@ class SandboxPool:
         with self._lock:
             self._closed = True
             warm, self._warm = list(self._warm), set()
+            busy = list(self._busy)
+        for sb in busy:  # a stop (Ctrl-C, SIGTERM) does not wait for running programs to time out
+            sb.kill()
         for sb in warm:
             sb.end()
             with self._lock:

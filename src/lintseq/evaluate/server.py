@@ -155,11 +155,21 @@ class Sandbox:
             os.close(self.job_w)
             self.job_w = -1
 
+    _kill_lock = threading.Lock()
+
+    def kill(self) -> None:
+        """Kill it now (the fork server kills its pid 1 when the kill pipe closes), from any
+        thread: the thread waiting on its reply then reads the end of it. Once only."""
+        with self._kill_lock:
+            fd, self.kill_w = self.kill_w, -1
+        if fd >= 0:
+            os.close(fd)
+
     def end(self) -> None:
         """Kill whatever is left of it (the fork server kills its pid 1 when the kill pipe
         closes; its cgroup catches anything else, see ``_reap``) and free its descriptors."""
         self.close_job()
-        os.close(self.kill_w)
+        self.kill()
         os.close(self.reply_r)
 
 
