@@ -211,3 +211,22 @@ def test_an_interrupted_run_resumes_from_its_kept_batches(memorised, tmp_path):
         fh.write(json.dumps({"fingerprint": {**fingerprint(cfg), "n": 3}}) + "\n" + json.dumps({**kept, "_job": [1, 0]}) + "\n")
     meta = sample(cfg)
     assert meta["resumed_samples"] == 0 and all(json.loads(line)["completion"] != "KEPT" for line in open(out))
+
+
+def test_the_checkpoints_generation_config_does_not_change_sampling(memorised, tmp_path):
+    """transformers fills settings left unset from the checkpoint's generation_config.json: a
+    fine-tuned model shipped with repetition_penalty or no_repeat_ngram_size sampled with them."""
+    import shutil
+
+    path, _, _ = memorised
+    shipped = tmp_path / "shipped"
+    shutil.copytree(path, shipped)
+    with open(shipped / "generation_config.json", "w") as fh:
+        json.dump({"repetition_penalty": 1.3, "no_repeat_ngram_size": 2, "min_p": 0.5}, fh)
+    prompts = write_jsonl(tmp_path / "p.jsonl", [{"task_id": "T/0", "prompt": PROMPT}])
+    raws = []
+    for model in (path, str(shipped)):
+        out = str(tmp_path / "s.jsonl")
+        sample(SampleConfig(model=model, prompts=prompts, output=out, max_new_tokens=40, progress=False))
+        raws.append(json.loads(open(out).readline())["raw"])
+    assert raws[0] == raws[1] and " x x x" in raws[0]  # greedy, the memorised repeats kept

@@ -213,7 +213,7 @@ def _generated_ids(ids: list[int], stop_ids: list[int] | None, eos: int | None) 
 
 def _transformers(cfg: SampleConfig, rows: list[dict]) -> tuple[list[dict], dict]:
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig
 
     from .errors import LintseqError
     from .modelinfo import model_meta
@@ -225,6 +225,9 @@ def _transformers(cfg: SampleConfig, rows: list[dict]) -> tuple[list[dict], dict
                            fix="give a checkpoint directory (e.g. runs/x/final, or `lintseq model import-gguf -o DIR`)")
     tok = AutoTokenizer.from_pretrained(cfg.model)
     model = AutoModelForCausalLM.from_pretrained(cfg.model, dtype=dtype).to(device).eval()
+    # transformers fills what our config leaves unset from the checkpoint's generation_config.json
+    # (repetition_penalty, no_repeat_ngram_size, min_p, ...): every setting must be ours
+    model.generation_config = GenerationConfig()
     if cfg.format == "editseq" and DIFF_TOKEN not in tok.get_vocab():
         raise LintseqError(f"{cfg.model} has no {DIFF_TOKEN} token: it was not trained on edit sequences",
                            fix="use --format plain")
