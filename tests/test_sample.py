@@ -230,3 +230,32 @@ def test_the_checkpoints_generation_config_does_not_change_sampling(memorised, t
         sample(SampleConfig(model=model, prompts=prompts, output=out, max_new_tokens=40, progress=False))
         raws.append(json.loads(open(out).readline())["raw"])
     assert raws[0] == raws[1] and " x x x" in raws[0]  # greedy, the memorised repeats kept
+
+
+def test_a_resumed_run_does_not_replay_the_samples_it_kept(tmp_path):
+    """The random stream was seeded once per process: after a stop, the resumed run's first batch
+    (jobs 4-7 of one prompt) drew exactly what the kept first batch (jobs 0-3) had drawn."""
+    from lintseq.sample_partial import fingerprint
+    from lintseq.train.models import build_model
+    from lintseq.train.tokens import add_diff_token, tiny_tokenizer
+
+    torch.manual_seed(0)
+    tok = tiny_tokenizer([PROMPT, COMPLETION] * 5)
+    add_diff_token(tok)
+    model = build_model("tiny", tok, n_ctx=128)  # untrained: samples at T = 1 differ from one another
+    model.save_pretrained(tmp_path / "m")
+    tok.save_pretrained(tmp_path / "m")
+    prompts = write_jsonl(tmp_path / "p.jsonl", [{"task_id": "T/0", "prompt": PROMPT}])
+    out = str(tmp_path / "s.jsonl")
+    cfg = SampleConfig(model=str(tmp_path / "m"), prompts=prompts, output=out, n=8, batch_size=4, temperature=1.0,
+                       max_new_tokens=12, progress=False)
+    sample(cfg)
+    full = [json.loads(line) for line in open(out)]
+    with open(out + ".partial.jsonl", "w") as fh:  # stopped after its first batch
+        fh.write(json.dumps({"fingerprint": fingerprint(cfg)}) + "\n")
+        for r in full[:4]:
+            fh.write(json.dumps({**r, "_job": [0, r["sample"]]}) + "\n")
+    assert sample(cfg)["resumed_samples"] == 4
+    resumed = [json.loads(line)["raw"] for line in open(out)]
+    assert resumed[:4] == [r["raw"] for r in full[:4]] and len(set(resumed)) == 8
+    assert resumed == [r["raw"] for r in full]  # each batch's stream is its own: the same samples as unbroken

@@ -250,6 +250,10 @@ def _transformers(cfg: SampleConfig, rows: list[dict]) -> tuple[list[dict], dict
         chunk = jobs[b: b + batch]
         enc = tok([texts[i] for i, _ in chunk], return_tensors="pt", padding=True, add_special_tokens=False).to(device)
         width = enc["input_ids"].shape[1]
+        # each batch's random stream from the seed and its first job: a resumed run's first batch
+        # does not replay the first batch the interrupted run kept (duplicates would count in pass@k)
+        first_i, first_k = chunk[0]
+        torch.manual_seed(cfg.seed * 1_000_003 + first_i * cfg.n + first_k)
         with torch.inference_mode():
             gen = model.generate(**enc, generation_config=gen_config, stopping_criteria=stops)
         finished = []
