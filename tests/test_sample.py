@@ -259,3 +259,28 @@ def test_a_resumed_run_does_not_replay_the_samples_it_kept(tmp_path):
     resumed = [json.loads(line)["raw"] for line in open(out)]
     assert resumed[:4] == [r["raw"] for r in full[:4]] and len(set(resumed)) == 8
     assert resumed == [r["raw"] for r in full]  # each batch's stream is its own: the same samples as unbroken
+
+
+def test_a_checkpoint_trained_again_in_place_is_not_resumed_into(memorised, tmp_path):
+    """The model was known by its path alone: rows kept from the old weights were reused after
+    the folder was trained again."""
+    import shutil
+
+    from lintseq.sample_partial import fingerprint
+
+    path, _, _ = memorised
+    model = tmp_path / "m"
+    shutil.copytree(path, model)
+    prompts = write_jsonl(tmp_path / "p.jsonl", [{"task_id": "T/0", "prompt": PROMPT}])
+    out = str(tmp_path / "s.jsonl")
+    cfg = SampleConfig(model=str(model), prompts=prompts, output=out, n=2, max_new_tokens=20, progress=False)
+    kept = {"task_id": "T/0", "completion": "KEPT", "raw": "kept raw", "format": "editseq", "prompt_tokens": 5,
+            "completion_tokens": 7, "sample": 0, "resolution": {"hunks": 0, "malformed": 0, "miscounted": 0}}
+    with open(out + ".partial.jsonl", "w") as fh:
+        fh.write(json.dumps({"fingerprint": fingerprint(cfg)}) + "\n")
+        fh.write(json.dumps({**kept, "_job": [0, 0]}) + "\n")
+    (weights,) = [f for f in os.listdir(model) if f.endswith(".safetensors")]
+    stamp = os.stat(model / weights).st_mtime_ns + 10**9
+    os.utime(model / weights, ns=(stamp, stamp))  # trained again: new weights in the same folder
+    assert sample(cfg)["resumed_samples"] == 0
+    assert "KEPT" not in open(out).read()

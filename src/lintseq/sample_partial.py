@@ -1,7 +1,8 @@
 """What an interrupted ``lintseq sample`` keeps: ``OUTPUT.partial.jsonl``, every finished batch's
 rows appended as it finishes, behind a first line naming the settings they were drawn with. The
 same command run again reads them, generates only the rest, writes OUTPUT and removes the file;
-other settings (model, prompts, n, sampling, format, resolution, seed) start over.
+other settings (model and its files, prompts, n, sampling, format, resolution, seed, device, dtype)
+start over.
 
     >>> import tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), "s.jsonl.partial.jsonl")
@@ -18,15 +19,19 @@ import json
 import os
 
 FIELDS = ("model", "n", "temperature", "top_p", "min_p", "top_k", "max_new_tokens", "min_new_tokens", "stop", "format",
-          "resolve", "extract", "seed")
+          "resolve", "extract", "seed", "device", "dtype", "backend")
 
 
 def fingerprint(cfg) -> dict:
     """The settings a kept row must have been drawn with (the prompts file by its content)."""
     with open(cfg.prompts, "rb") as fh:
         prompts = hashlib.sha256(fh.read()).hexdigest()
-    fp = {k: getattr(cfg, k) for k in FIELDS}
-    fp["model"] = os.path.abspath(cfg.model) if os.path.isdir(cfg.model) else cfg.model
+    fp = {k: getattr(cfg, k, None) for k in FIELDS}
+    if os.path.isdir(cfg.model):  # a checkpoint trained again in place is another model
+        fp["model"] = os.path.abspath(cfg.model)
+        fp["model_files"] = sorted([name, st.st_size, st.st_mtime_ns] for name in os.listdir(cfg.model)
+                                   if os.path.isfile(os.path.join(cfg.model, name))
+                                   for st in [os.stat(os.path.join(cfg.model, name))])
     return {**fp, "prompts": prompts}
 
 
