@@ -54,6 +54,12 @@ def test_rows_stop_at_the_empty_edit_on_token_ids(memorised):
     expected = tok(COMPLETION[: COMPLETION.index(SEP + SEP) + len(SEP + SEP)], add_special_tokens=False)["input_ids"]
     assert new.shape[1] == len(expected)  # stopped right there, not after 60 tokens of garbage
     assert new[0].tolist() == expected and _generated_ids(new[0].tolist() + [5, 6], stop_ids, None) == expected
+    # an empty edit right after the prompt (which ends with <|diff|>) stops the row with its first
+    # tokens: those are what it generated, not the padding after them
+    pad = tok.pad_token_id if tok.pad_token_id is not None else 0
+    first = stop_ids[1:]
+    assert _generated_ids(first + [pad] * 5, stop_ids, None, prompt=[7, stop_ids[0]]) == first
+    assert _generated_ids(first + [pad] * 5, stop_ids, None) == first + [pad] * 5  # the prompt unseen: all kept
 
 
 def test_sample_writes_rows_meta_and_resolves_by_the_authors_rule(memorised, tmp_path):

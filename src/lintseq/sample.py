@@ -198,16 +198,20 @@ def _stop_criteria(tok, fmt: str, stop: str = "empty_edit"):
     return StoppingCriteriaList([StopAtEmptyEdit()]), stop_ids
 
 
-def _generated_ids(ids: list[int], stop_ids: list[int] | None, eos: int | None) -> list[int]:
-    """The tokens a row really generated: up to the empty edit or EOS (included), no padding."""
+def _generated_ids(ids: list[int], stop_ids: list[int] | None, eos: int | None, prompt: list[int] = ()) -> list[int]:
+    """The tokens a row really generated: up to the empty edit or EOS (included), no padding.
+    The empty edit may begin in the ``prompt`` (it ends with ``<|diff|>``; the stop criterion
+    sees both), so its last tokens are searched too."""
     end = len(ids)
     if eos is not None and eos in ids:
         end = ids.index(eos) + 1
     if stop_ids:
         k = len(stop_ids)
-        for i in range(0, end - k + 1):
-            if ids[i: i + k] == stop_ids:
-                return ids[: i + k]
+        tail = list(prompt[len(prompt) - (k - 1):]) if k > 1 and len(prompt) >= k - 1 else []
+        seq = tail + ids[:end]
+        for i in range(0, len(seq) - k + 1):
+            if seq[i: i + k] == stop_ids:
+                return ids[: i + k - len(tail)]
     return ids[:end]
 
 
@@ -257,8 +261,8 @@ def _transformers(cfg: SampleConfig, rows: list[dict]) -> tuple[list[dict], dict
         with torch.inference_mode():
             gen = model.generate(**enc, generation_config=gen_config, stopping_criteria=stops)
         finished = []
-        for (i, k), ids in zip(chunk, gen[:, width:].tolist()):
-            ids = _generated_ids(ids, stop_ids, tok.eos_token_id)
+        for row, ((i, k), ids) in enumerate(zip(chunk, gen[:, width:].tolist())):
+            ids = _generated_ids(ids, stop_ids, tok.eos_token_id, enc["input_ids"][row].tolist())
             raw = _truncate_at_stop(tok.decode(ids, skip_special_tokens=False), cfg.format, cfg.stop)
             res = resolve(raw, cfg.format, cfg.resolve, tok.eos_token, cfg.extract)
             generated += len(ids)
