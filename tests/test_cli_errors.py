@@ -145,3 +145,15 @@ def test_a_pairs_file_smaller_than_one_global_batch_is_one_line(tmp_path, sandbo
     pairs = write_jsonl(tmp_path / "pairs.jsonl", [{"instruction": "Add.", "response": "def add(a, b):\n    return a + b"}])
     one_line_error("experiment", f"pairs={pairs}", f"output_dir={tmp_path / 'out'}", "global_batch=16", "linter=fast",
                    "workers=1", "-q", needle="fewer than one global batch of 16")
+
+
+def test_training_on_pairs_without_view_baseline_is_one_line(tmp_path):
+    """Pairs (instruction/response) have no edits: the tokenizer's first read ended in KeyError."""
+    pairs = write_jsonl(tmp_path / "pairs.jsonl", [{"instruction": "Add.", "response": "def add(a, b):\n    return a + b"}])
+    one_line_error("train", f"data={pairs}", "model=tiny", "max_steps=1", f"output_dir={tmp_path / 'out'}",
+                   needle="line 1 has no 'edits' field for the editseq view")
+
+
+def test_corpus_build_names_every_package_that_is_not_installed(tmp_path):
+    one_line_error("corpus", "build", "-o", tmp_path / "p.jsonl", "--packages", "nosuchpkg_a", "nosuchpkg_b",
+                   needle="package(s) not installed: nosuchpkg_a, nosuchpkg_b")

@@ -208,11 +208,13 @@ def _corpus_build(args) -> int:
     from .data.corpus import build_corpus
     from .generate import side_path
 
-    try:
-        pairs, counts = build_corpus(args.packages, args.data_dir, args.seed, args.val_fraction, not args.no_stdlib)
-    except ModuleNotFoundError as exc:
-        print(f"lintseq corpus build: {exc}", file=sys.stderr)
-        return 2
+    import importlib.util
+
+    missing = [p for p in args.packages or [] if importlib.util.find_spec(p) is None]
+    if missing:  # every one named, before minutes of mining
+        raise LintseqError(f"package(s) not installed: {', '.join(missing)}",
+                           fix=f"pip install {' '.join(missing)}, or leave them out of --packages")
+    pairs, counts = build_corpus(args.packages, args.data_dir, args.seed, args.val_fraction, not args.no_stdlib)
     with open(args.output, "w", encoding="utf-8") as fh:
         for p in pairs:
             fh.write(json.dumps(p, ensure_ascii=False) + "\n")

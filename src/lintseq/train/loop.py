@@ -26,7 +26,7 @@ from .data import Encoded, collate, encode_file, epoch_batches, rows
 from .step import (H100_BF16_FLOPS, LossModel, backward, compile_body, flops_per_token, make_accelerator,
                      make_optimizer, partial_state, register_zero3_head, use_compile)
 from .models import load_model_and_tokenizer, model_meta
-from .tokens import add_diff_token, record_view
+from .tokens import add_diff_token, view_pairs
 from ..progress import progress_bar
 
 
@@ -52,11 +52,13 @@ def check_packing_support(packing: bool, version: str | None = None) -> None:
 
 
 def _texts(path: str, view: str, limit: int = 2000) -> list[str]:
+    """The first ``limit`` examples' text (a tokenizer trained for a built model reads them); a
+    record without the view's fields is a one-line error, as in encoding."""
     out = []
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip() and len(out) < limit:
-                out.append("".join(record_view(json.loads(line), view)))
+    for prompt, completion in view_pairs(path, view):
+        out.append(prompt + completion)
+        if len(out) >= limit:
+            break
     return out
 
 
