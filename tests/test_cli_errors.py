@@ -17,7 +17,7 @@ def one_line_error(*args, needle: str, env=None, cwd=None):
     assert proc.returncode == 2, (proc.returncode, proc.stderr)
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip() and not ln.startswith("isolation:")]
     assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
-    assert lines[0].startswith(f"lintseq {' '.join(map(str, args[:2])) if args[0] == 'corpus' else args[0]}: error: ") \
+    assert lines[0].startswith(f"lintseq {' '.join(map(str, args[:2])) if args[0] in ('corpus', 'model') else args[0]}: error: ") \
         and needle in lines[0] and "(fix: " in lines[0], lines[0]
     return lines[0]
 

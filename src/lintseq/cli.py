@@ -375,7 +375,8 @@ def main(argv: list[str] | None = None) -> int:
     except LintseqError as err:
         if args.debug:
             raise
-        print(f"lintseq {args.command}: error: {err}", file=sys.stderr)
+        sub = getattr(args, f"{args.command}_command", None)  # corpus build, model import-gguf
+        print(f"lintseq {args.command}{' ' + sub if sub else ''}: error: {err}", file=sys.stderr)
         return err.exit_code
     except BrokenPipeError:  # `lintseq show ... | head`: the reader left; that is not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
