@@ -157,3 +157,12 @@ def test_training_on_pairs_without_view_baseline_is_one_line(tmp_path):
 def test_corpus_build_names_every_package_that_is_not_installed(tmp_path):
     one_line_error("corpus", "build", "-o", tmp_path / "p.jsonl", "--packages", "nosuchpkg_a", "nosuchpkg_b",
                    needle="package(s) not installed: nosuchpkg_a, nosuchpkg_b")
+
+
+def test_pretrain_names_a_missing_text_or_code_folder(tmp_path):
+    """A missing text= folder was left out silently (code alone was trained on); both missing
+    ended in a traceback."""
+    one_line_error("pretrain", f"text={tmp_path / 'web'}", "code=stdlib", "model=tiny", "max_steps=1",
+                   f"output_dir={tmp_path / 'out'}", needle=f"text='{tmp_path / 'web'}' is no folder and matches no file")
+    one_line_error("pretrain", f"code={tmp_path / 'py'}", "model=tiny", "max_steps=1", f"output_dir={tmp_path / 'out'}",
+                   needle="code=")

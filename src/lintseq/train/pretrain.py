@@ -42,13 +42,22 @@ class PretrainConfig(TrainConfig):
     micro_batch: int = 8
 
 
-def _files(spec: str, exts: tuple[str, ...]) -> list[str]:
+def _files(spec: str, exts: tuple[str, ...], key: str = "code") -> list[str]:
+    """The files a ``code=``/``text=`` setting names: a folder's files with ``exts``, or a glob's
+    matches; a folder that does not exist or a glob that matches nothing is a one-line error (it
+    was silently left out of the mix)."""
+    from ..errors import LintseqError
+
     if spec == "stdlib":
         spec = sysconfig.get_paths()["stdlib"]
     if os.path.isdir(spec):
         found = [os.path.join(d, f) for d, _, fs in os.walk(spec) for f in fs if f.endswith(exts)]
     else:
         found = glob.glob(spec, recursive=True)
+    if not found:
+        what = "has no " + "/".join(exts) + " files" if os.path.isdir(spec) else "is no folder and matches no file"
+        raise LintseqError(f"{key}={spec!r} {what}", fix=f"set {key}= to a folder or glob of {'/'.join(exts)} files"
+                                                          + (" (or code=stdlib)" if key == "code" else " (or leave it empty)"))
     return sorted(found)
 
 
@@ -63,8 +72,8 @@ def _read(path: str) -> str | None:
 def documents(cfg: PretrainConfig) -> list[str]:
     """The mix: code and text documents sampled (seeded) to ``code_fraction``."""
     rng = random.Random(cfg.seed)
-    code = [p for p in _files(cfg.code, (".py",)) if "/test" not in p] if cfg.code else []
-    text = _files(cfg.text, (".txt", ".md", ".rst")) if cfg.text else []
+    code = [p for p in _files(cfg.code, (".py",), "code") if "/test" not in p] if cfg.code else []
+    text = _files(cfg.text, (".txt", ".md", ".rst"), "text") if cfg.text else []
     rng.shuffle(code)
     rng.shuffle(text)
     n_code = min(len(code), int(cfg.max_documents * cfg.code_fraction)) if text else min(len(code), cfg.max_documents)
@@ -104,7 +113,9 @@ def pretrain(cfg: PretrainConfig) -> dict:
     set_seed(cfg.seed)
     docs = documents(cfg)
     if not docs:
-        raise ValueError("no documents: set code= and/or text= to folders or globs")
+        from ..errors import LintseqError
+
+        raise LintseqError("no documents to pretrain on", fix="set code= and/or text= to folders or globs")
     if cfg.model in BUILT:
         tok = build_tokenizer(cfg, docs)
         model = build_model(cfg.model, tok, n_ctx=cfg.max_seq_len, model_vocab=cfg.model_vocab or max(cfg.vocab_size, len(tok)),
