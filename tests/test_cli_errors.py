@@ -166,3 +166,12 @@ def test_pretrain_names_a_missing_text_or_code_folder(tmp_path):
                    f"output_dir={tmp_path / 'out'}", needle=f"text='{tmp_path / 'web'}' is no folder and matches no file")
     one_line_error("pretrain", f"code={tmp_path / 'py'}", "model=tiny", "max_steps=1", f"output_dir={tmp_path / 'out'}",
                    needle="code=")
+
+
+def test_a_model_meta_that_is_missing_or_incomplete_is_one_line(tmp_path):
+    samples = write_jsonl(tmp_path / "s.jsonl", [{"task_id": "HumanEval/0", "completion": "    return True\n"}])
+    one_line_error("evaluate", samples, "--allow-partial", "--model-meta", tmp_path / "none.json",
+                   needle="cannot read the model's shape from")
+    (tmp_path / "m.json").write_text('{"n_layer": 2}')
+    one_line_error("evaluate", samples, "--allow-partial", "--model-meta", tmp_path / "m.json",
+                   needle="has no non_embedding_params, d_model")

@@ -55,7 +55,7 @@ class EvalConfig:
     data_dir: str | None = None
     """Folder with mbpp/, mbppplus/, bigcodebench/, ds1000/, code_contests/ (default $LINTSEQ_DATA_DIR)."""
     model_meta: str | None = None
-    """JSON with non_embedding_params, n_layer, n_ctx, d_model (default: SAMPLES.meta.json if present)."""
+    """JSON with non_embedding_params, n_layer, d_model and lm_head_params (default: SAMPLES.meta.json if present)."""
     progress: bool = True
     resolve: str = "authors"
     """How ``raw`` edit sequences become programs: ``authors`` (their resolve_edit_path) or ``strict``."""
@@ -117,12 +117,25 @@ def _human_eval_result(out: Outcome) -> str:
     return f"failed: {out.detail.strip().splitlines()[-1] if out.detail.strip() else out.status}"
 
 
+META_KEYS = ("non_embedding_params", "n_layer", "d_model")
+
+
 def _load_meta(cfg: EvalConfig) -> dict | None:
+    """The model's shape for FLOPs: ``--model-meta``, else SAMPLES.meta.json when present. A file
+    that cannot be read, or a ``--model-meta`` without a key the formula needs, is a one-line error."""
     path = cfg.model_meta or (cfg.samples + ".meta.json" if os.path.exists(cfg.samples + ".meta.json") else None)
     if not path:
         return None
-    with open(path, encoding="utf-8") as fh:
-        return json.load(fh)
+    fix = f"a JSON object with {', '.join(META_KEYS)} (and lm_head_params), as `lintseq sample` writes to SAMPLES.meta.json"
+    try:
+        with open(path, encoding="utf-8") as fh:
+            meta = json.load(fh)
+    except (OSError, ValueError) as exc:
+        raise LintseqError(f"cannot read the model's shape from {path!r}: {exc}", fix=fix) from None
+    missing = [k for k in META_KEYS if not isinstance(meta, dict) or k not in meta]
+    if missing and cfg.model_meta:
+        raise LintseqError(f"{path!r} has no {', '.join(missing)} (the FLOPs formula needs them)", fix=fix)
+    return meta
 
 
 def benchmark_tasks(cfg: EvalConfig) -> dict[str, Task]:
@@ -167,6 +180,7 @@ def evaluate(cfg: EvalConfig) -> dict:
 
         data_mount(cfg.seaborn_data)
     tasks = benchmark_tasks(cfg)
+    meta = _load_meta(cfg)  # a bad --model-meta is said before anything runs
     numbered = list(read_jsonl(cfg.samples))
     rows = [(obj, err) for _, obj, err in numbered]
     check_rows(cfg.samples, numbered)  # no silent zero
@@ -243,7 +257,7 @@ def evaluate(cfg: EvalConfig) -> dict:
     if bar:
         bar.close()
     drop_finished(cfg.samples)
-    summary = _summarize(cfg, results, _load_meta(cfg), isolation, tasks)
+    summary = _summarize(cfg, results, meta, isolation, tasks)
     summary["coverage"] = cov
     summary["resumed_rows"] = sum(1 for i in range(len(results)) if reuse(finished, i, results[i], setting))
     write_jsonl(cfg.samples + "_results.jsonl", results)
