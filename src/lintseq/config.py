@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
 from .errors import LintseqError
 
@@ -164,7 +165,9 @@ def describe(cls) -> dict[str, str]:
         owner = root
         for p in parents:
             owner = getattr(owner, p)
-        doc = field_docs(type(owner)).get(name, "")
+        # a docstring's own "(default: ...)" describes the workflow's default, which the
+        # experiment may set otherwise: only the value here is said
+        doc = re.sub(r"\s*\(default:[^)]*\)", "", field_docs(type(owner)).get(name, ""))
         out[path] = f"{doc} (default {getattr(owner, name)!r})".strip()
     return out
 
