@@ -30,6 +30,12 @@ def test_an_experiment_folder_gives_one_run_per_arm(tmp_path):
     json.dump(exp, open(tmp_path / "summary.json", "w"))
     assert [(n, s["benchmark"], s["pass@1"]) for n, s in load_runs(str(tmp_path))] == [("baseline", "mbpp", 0.1),
                                                                                        ("lintseq", "mbpp", 0.2)]
+    # the arm's own evaluation summary gives the sample count and coverage the experiment's lacks
+    (tmp_path / "lintseq").mkdir()
+    json.dump({**SUMMARY, "pass@1": 0.9}, open(tmp_path / "lintseq" / "samples.jsonl_summary.json", "w"))
+    runs = dict(load_runs(str(tmp_path)))
+    assert runs["lintseq"]["samples"] == 20 and runs["lintseq"]["coverage"]["tasks_with_samples"] == 2
+    assert runs["lintseq"]["pass@1"] == 0.2 and runs["baseline"]["samples"] == "-"  # the experiment's numbers win
     (tmp_path / "empty").mkdir()
     with pytest.raises(LintseqError, match="without summary.json"):
         load_runs(str(tmp_path / "empty"))

@@ -21,7 +21,8 @@ def load_runs(run: str) -> list[tuple[str, dict]]:
             raise LintseqError(f"{run!r} is a folder without summary.json", fix="give samples files, or a finished `lintseq experiment` folder")
         with open(path, encoding="utf-8") as fh:
             exp = json.load(fh)
-        return [(arm, {**s, "benchmark": exp["config"]["benchmark"], "samples": s.get("samples", "-")}) for arm, s in exp["arms"].items()]
+        return [(arm, {**_arm_evaluation(run, arm), **s, "benchmark": exp["config"]["benchmark"]})
+                for arm, s in exp["arms"].items()]
     stem = run
     for suffix in ("_summary.json", "_results.jsonl"):
         if run.endswith(suffix):
@@ -31,6 +32,18 @@ def load_runs(run: str) -> list[tuple[str, dict]]:
         raise LintseqError(f"no evaluation summary {path!r} for {run!r}", fix=f"run `lintseq evaluate {stem}` first")
     with open(path, encoding="utf-8") as fh:
         return [(os.path.basename(stem), json.load(fh))]
+
+
+def _arm_evaluation(run: str, arm: str) -> dict:
+    """What the experiment's summary leaves out of an arm (its sample count and coverage), from
+    the arm's own evaluation summary (``OUT/<arm>/samples.jsonl_summary.json``)."""
+    path = os.path.join(run, arm, "samples.jsonl_summary.json")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            own = json.load(fh)
+    except (OSError, ValueError):
+        return {"samples": "-"}
+    return {k: own[k] for k in ("samples", "coverage") if k in own}
 
 
 def _ks(summary: dict) -> list[int]:
