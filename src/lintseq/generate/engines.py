@@ -63,7 +63,13 @@ def _ray(chunks: Iterable[list[Row]], spec: JobSpec, workers: int, address: str 
     started_here = not ray.is_initialized()
     if started_here:
         if address:
-            ray.init(address=address, log_to_driver=False)
+            try:
+                ray.init(address=address, log_to_driver=False)
+            except (ValueError, ConnectionError, RuntimeError) as exc:  # no ray[client], no cluster there
+                from ..errors import LintseqError
+
+                raise LintseqError(f"cannot join the Ray cluster at {address!r}: {exc}",
+                                   fix="check the address; a ray:// address needs pip install 'ray[client]'") from None
         else:
             ray.init(num_cpus=max(1, workers), include_dashboard=False, log_to_driver=False)
     task = ray.remote(num_cpus=1)(process_rows)
