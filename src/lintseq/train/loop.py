@@ -234,8 +234,16 @@ class _Log:
             self.flush()
 
     def flush(self, final: bool = False) -> None:
+        """Write the pending steps' rows; a stop arriving meanwhile waits for the last row (cut
+        half-way, the interrupted run's own flush wrote the same rows again)."""
         if not self.pending:
             return
+        with Deferred() as stop:
+            self._flush(final)
+        if stop.stop_requested():
+            stop.interrupt()
+
+    def _flush(self, final: bool) -> None:
         import torch
 
         values = self.acc.reduce(torch.stack([p[1] for p in self.pending]), reduction="sum").tolist()  # one sync
