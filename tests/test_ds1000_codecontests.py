@@ -206,3 +206,17 @@ def test_a_whole_program_loses_exactly_the_setup_it_repeats(setup, body, spaced)
 def test_the_checker_ignores_whitespace_and_case(tokens, gaps):
     spaced = "".join(t + g for t, g in zip(tokens, gaps))
     assert _tokens_match(spaced, " ".join(tokens).upper()) and not _tokens_match(spaced, " ".join(tokens) + " extra")
+
+
+def test_an_answer_that_copies_part_of_the_setup_keeps_it(data):
+    """DS-1000's "copy the previous plot" problems: the setup draws a plot, then clears it; the
+    answer draws it again. Its lines that repeat the setup were stripped, so the real reference
+    solutions of 558 and 575 failed when given as whole programs."""
+    from lintseq.tasks.ds1000 import postprocess
+
+    tasks = load_benchmark("ds1000", data)
+    for tid in ("DS-1000/558", "DS-1000/575"):
+        task = tasks[tid]
+        assert "plt.clf()" in task.test["setup"]
+        kept = solution_of(task.reference, task.test["setup"])
+        assert kept.strip() == postprocess(task.reference).strip() and kept.startswith(task.reference.split("\n")[0])

@@ -97,12 +97,14 @@ def _is_import(line: str) -> bool:
 
 def solution_of(program: str, setup: str, whole: bool = True) -> str:
     """The solution in a model's answer: cleaned as the official ``postprocess`` does and, for a
-    ``whole`` program (not a completion), less its leading lines that repeat the setup code in
-    order (blank lines skipped; imports the setup lacks kept, since they are harmless)."""
+    ``whole`` program (not a completion) that repeats the setup code to its last line, less those
+    leading lines (in order; blank and comment lines skipped; imports the setup lacks kept, since
+    they are harmless). An answer that repeats only part of the setup keeps every line: a
+    problem may ask to copy the code above (its setup ends by clearing the figure)."""
     code = postprocess(program)
     if not whole:
         return code
-    wanted = [_squash(ln) for ln in setup.split("\n") if ln.strip()]
+    wanted = [_squash(ln) for ln in setup.split("\n") if ln.strip() and not ln.strip().startswith("#")]
     lines, kept, at, start = code.split("\n"), [], 0, 0
     while start < len(lines):
         line = _squash(lines[start])
@@ -110,9 +112,12 @@ def solution_of(program: str, setup: str, whole: bool = True) -> str:
             at = wanted.index(line, at) + 1
         elif line and _is_import(lines[start]):
             kept.append(lines[start])
-        elif line:
+        elif line and not lines[start].strip().startswith("#"):
             break
         start += 1
+    if at < len(wanted):  # the setup not repeated to its end: what matched is the answer's own code
+        first = next((i for i, ln in enumerate(lines) if ln.strip()), len(lines))  # ("copy the previous
+        return "\n".join(lines[first:])  # plot" tasks: their setup ends in plt.clf()); leading blanks go
     return "\n".join(kept + lines[start:])
 
 
