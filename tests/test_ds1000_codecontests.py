@@ -137,6 +137,8 @@ def test_codecontests_loads_the_hub_parquet_layout(tmp_path):
 def test_the_checker_compares_tokens_as_the_official_tester():
     assert _tokens_match("3 \n\n", "3\n") and _tokens_match("1 2\n3", "1\n2 3")
     assert _tokens_match("YES", "yes") and _tokens_match("1.0000001", "1.0")
+    # numbers as the official checker parses them: "1_0" is text there (float() read it as 10)
+    assert not _tokens_match("1_0", "10") and _tokens_match("1e1", "10.000001") and _tokens_match("-.5", "-0.5")
     assert not _tokens_match("1.001", "1.0") and not _tokens_match("1 2", "1 2 3") and not _tokens_match("ab", "abc")
 
 

@@ -271,13 +271,15 @@ def _tokens_match(out, exp):
         return False
     for x, y in zip(a, b):
         if x != y:
-            try:
-                if abs(float(x) - float(y)) < 1e-5:
-                    continue
-            except ValueError:
-                pass
+            if _NUMBER.fullmatch(x) and _NUMBER.fullmatch(y) and abs(float(x) - float(y)) < 1e-5:
+                continue
             return False
     return True
+
+
+# what the official checker's number parser reads as a number (float() also takes "1_0" and
+# " 1"; there they are text, compared as such)
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?|[+-]?(inf|infinity|nan)")
 
 
 def _run_stdin(stdin_text, cpu_limit, wall_limit, memory_limit=0):
