@@ -77,14 +77,10 @@ def _imports(tree: ast.Module) -> dict[str, list[str]]:
     for node in tree.body:
         if isinstance(node, ast.Import):
             for a in node.names:
-                bound = a.asname or a.name.split(".")[0]
-                line = f"import {a.name} as {a.asname}" if a.asname else f"import {a.name}"
                 if a.asname:
-                    found[bound] = [line]
-                else:
-                    found.setdefault(bound, [])
-                    if line not in found[bound]:
-                        found[bound].append(line)
+                    found[a.asname] = [f"import {a.name} as {a.asname}"]
+                elif f"import {a.name}" not in (lines := found.setdefault(a.name.split(".")[0], [])):
+                    lines.append(f"import {a.name}")
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module != "__future__":
             for a in node.names:
                 if a.name != "*":

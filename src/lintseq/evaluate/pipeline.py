@@ -187,12 +187,13 @@ def evaluate(cfg: EvalConfig) -> dict:
     task_ids = [row.get("task_id") for row, _ in rows if isinstance(row, dict)]
     cov = coverage(tasks, task_ids)
     _refuse_partial(cfg, cov, task_ids)
-    check_known(cfg.samples, numbered, cfg.benchmark, _all_ids(cfg, tasks))
+    known = _all_ids(cfg, tasks)  # the whole benchmark's ids: loaded again only under --limit-tasks
+    check_known(cfg.samples, numbered, cfg.benchmark, known)
     limits = Limits(timeout=cfg.timeout)
     jobs, results = [], []
     setting = _verdict_setting(cfg)
     finished = load_finished(cfg.samples, setting)  # what an interrupted run kept
-    beyond = _all_ids(cfg, tasks) - set(tasks) if cfg.limit_tasks else set()
+    beyond = known - set(tasks)  # real tasks past --limit-tasks: skipped, not errors
     for i, (row, err) in enumerate(rows):
         res = dict(row or {})
         task = tasks.get(res.get("task_id")) if row else None

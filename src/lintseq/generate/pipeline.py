@@ -341,12 +341,13 @@ def _run(cfg: GenerateConfig, out: str, rej: str) -> dict:
         "workers": cfg.workers,
         "engine": cfg.engine,
     }
-    if cfg.parquet and tally.sequences:
-        summary["parquet"] = side_path(out, "parquet")
+    parquet = side_path(out, "parquet") if cfg.parquet and tally.sequences else None
+    if parquet:
+        summary["parquet"] = parquet
     with open(side_path(out, "summary.json"), "w", encoding="utf-8") as fh:
         json.dump(summary, fh, indent=1)
-    if cfg.parquet and tally.sequences:  # after the summary: the run is on record whatever the copy does
-        write_parquet(out, summary["parquet"])
+    if parquet:  # after the summary: the run is on record whatever the copy does
+        write_parquet(out, parquet)
     return summary
 
 
